@@ -1,0 +1,42 @@
+# ketaclinic: `make run` and `make test` work on a fresh machine with nothing but this repo.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYTHONHASHSEED := 0
+
+.PHONY: run test lint bench venv oracle clean help
+
+help:
+	@echo "make run    set up .venv and run the demo (engine demo until the web app lands)"
+	@echo "make test   set up .venv and run lint + the whole test suite"
+	@echo "make lint   ruff, mypy and the import-linter layer contracts"
+	@echo "make bench  run the benchmarks in benchmarks/ (ratios against in-run baselines)"
+
+$(STAMP): pyproject.toml scripts/install_opentiva.sh
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,dask]'
+	bash scripts/install_opentiva.sh $(PY)
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/ketaclinic demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(PY) -m pytest -n 2 -q src tests
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,30 @@
+"""The ``ketaclinic`` command line: parse, call the domain packages, render.
+
+Each command family lives in its own module and registers itself on ``app``. User errors
+(:class:`ketaclinic.errors.UserInputError` and friends) end with exit code 2 and a one-line
+message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ketaclinic.cli import _pharmacology
+from ketaclinic.cli._app import app, run_app
+
+__all__ = ["app", "main"]
+
+_pharmacology.register(app)
+
+
+def main() -> None:
+    """Entry point of the ``ketaclinic`` console script."""
+    sys.exit(run_app(app))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+del typer

@@ -1,0 +1,269 @@
+"""``ketaclinic simulate``, ``ketaclinic models`` and ``ketaclinic demo``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from ketaclinic.errors import UserInputError
+from ketaclinic.pharmacology import (
+    DOSE_GRAMMAR_HELP,
+    MODELS,
+    Patient,
+    SimulationResult,
+    default_times_min,
+    parse_doses,
+    parse_duration_min,
+    simulate,
+)
+
+__all__ = ["parse_number_list", "register"]
+
+DEFAULT_THRESHOLDS_NG_PER_ML = (100.0, 250.0, 750.0)
+
+
+def parse_number_list(text: str | None, what: str, unit: str) -> list[float]:
+    """``"10,40,60"`` -> ``[10.0, 40.0, 60.0]`` with a clear error naming ``what``."""
+    if text is None or not text.strip():
+        return []
+    values = []
+    for part in text.split(","):
+        item = part.strip()
+        try:
+            value = float(item)
+        except ValueError:
+            raise UserInputError(
+                f"{what} {item!r} is not a number; give comma-separated {unit}, e.g. 10,40,60"
+            ) from None
+        if not np.isfinite(value) or value < 0:
+            raise UserInputError(f"{what} {item!r} must be a finite number >= 0 {unit}")
+        values.append(value)
+    return values
+
+
+def _grid(doses: list[Any], until: str | None, step: str) -> np.ndarray:
+    step_min = parse_duration_min(step, "--step")
+    if step_min <= 0:
+        raise UserInputError("--step must be above 0 min, e.g. 1min or 10 s")
+    if until is None:
+        return default_times_min(doses, step_min)
+    until_min = parse_duration_min(until, "--until")
+    if until_min <= 0:
+        raise UserInputError("--until must be above 0 min, e.g. 24h")
+    count = int(np.floor(until_min / step_min + 1e-9)) + 1
+    if count > 20_000_001:
+        raise UserInputError(
+            f"--until {until} at --step {step} gives {count} points; at most 20000000 are "
+            "accepted (use a coarser --step)"
+        )
+    return np.arange(count) * step_min
+
+
+def render_result(result: SimulationResult, at: list[float]) -> None:
+    """A readable summary with Rich: patient, doses, metrics, warnings and sources."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    p = result.patient
+    console.print(
+        f"[bold]{result.model.name}[/bold] ({result.model.drug}) - {p.weight_kg:g} kg, "
+        f"{p.age_years:g} years, {p.sex}, {p.height_cm:g} cm, Child-Pugh {p.child_pugh}"
+    )
+    for dose in result.doses:
+        console.print(f"  dose: {dose}  ({dose.amount_mg(p.weight_kg):g} mg)")
+    table = Table(title="Summary (estimates from a population model)")
+    table.add_column("metric")
+    species = [("ketamine (plasma)", result.summary.ketamine)]
+    if result.summary.norketamine is not None:
+        species.append(("norketamine (plasma)", result.summary.norketamine))
+    if result.summary.effect_site is not None:
+        species.append(("effect site (ke0 assumed)", result.summary.effect_site))
+    for name, _ in species:
+        table.add_column(name, justify="right")
+    table.add_row("Cmax (ng/mL)", *[f"{s.cmax_ng_per_ml:.1f}" for _, s in species])
+    table.add_row("Tmax (min)", *[f"{s.tmax_min:g}" for _, s in species])
+    table.add_row("AUC (ng*h/mL)", *[f"{s.auc_ng_h_per_ml:.1f}" for _, s in species])
+    for threshold in result.summary.ketamine.minutes_above_ng_per_ml:
+        table.add_row(
+            f"minutes above {threshold:g} ng/mL",
+            *[f"{s.minutes_above_ng_per_ml[threshold]:.1f}" for _, s in species],
+        )
+    for t in at:
+        table.add_row(
+            f"at {t:g} min (ng/mL)", *[f"{s.values_at_min[t]:.1f}" for _, s in species]
+        )
+    console.print(table)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    console.print("[bold]sources[/bold]")
+    for source in result.sources:
+        console.print(f"  - {source}")
+
+
+def plot_result(result: SimulationResult, path: str, thresholds: list[float]) -> Path:
+    from ketaclinic.cli._plots import Curve, write_concentration_plot
+
+    curves = [Curve("ketamine (plasma)", result.times_min, result.ketamine_ng_per_ml)]
+    if result.effect_site_ng_per_ml is not None:
+        curves.append(
+            Curve("effect site (ke0 assumed)", result.times_min, result.effect_site_ng_per_ml, True)
+        )
+    if result.norketamine_ng_per_ml is not None:
+        curves.append(Curve("norketamine (plasma)", result.times_min, result.norketamine_ng_per_ml))
+    p = result.patient
+    title = (
+        f"{result.model.name}: " + "; ".join(str(d) for d in result.doses)
+        + f" - {p.weight_kg:g} kg"
+    )
+    return write_concentration_plot(path, curves, title, thresholds)
+
+
+def _models_table() -> list[dict[str, Any]]:
+    rows = []
+    for model in MODELS.values():
+        rows.append(
+            {
+                "id": model.id,
+                "name": model.name,
+                "drug": model.drug,
+                "population": model.population,
+                "routes": {
+                    str(r): ("fitted" if s.native else "extension") for r, s in model.routes.items()
+                },
+                "weight_range_kg": list(model.weight_range_kg),
+                "age_range_years": list(model.age_range_years),
+                "norketamine": model.has_metabolite,
+                "effect_site": model.ke0_source,
+                "iiv_cv": dict(model.iiv_cv),
+                "iiv_source": model.iiv_source,
+                "limitations": list(model.limitations),
+                "source": model.source,
+            }
+        )
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(
+        "simulate",
+        help="Predict ketamine/norketamine concentrations for one patient and regimen.\n\n"
+        + DOSE_GRAMMAR_HELP.replace("\n", "\n\n"),
+    )
+    def simulate_cmd(
+        model: str = typer.Option(..., "--model", help=f"Model id: {', '.join(MODELS)}."),
+        weight_kg: float = typer.Option(..., "--weight-kg", help="Body weight in kg (2-300)."),
+        age_years: float = typer.Option(40.0, "--age-years", help="Age in years (0-120)."),
+        sex: str = typer.Option("male", "--sex", help="male or female."),
+        height_cm: float = typer.Option(170.0, "--height-cm", help="Height in cm (40-250)."),
+        child_pugh: str = typer.Option(
+            "none", "--child-pugh", help="Hepatic impairment: none, A, B or C (an assumption)."
+        ),
+        dose: list[str] = typer.Option(
+            ..., "--dose", help="A dose in the dose grammar; repeat for several doses."
+        ),
+        until: str | None = typer.Option(
+            None, "--until", help="Simulated horizon, e.g. 24h (default: 24 h after last dose)."
+        ),
+        step: str = typer.Option("1min", "--step", help="Output grid step, e.g. 1min or 10s."),
+        at: str | None = typer.Option(
+            None, "--at", help="Comma-separated times in min: the arrays hold exactly these."
+        ),
+        threshold: str | None = typer.Option(
+            None,
+            "--threshold",
+            help="Comma-separated thresholds in ng/mL for 'minutes above' (default 100,250,750).",
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        plot: str | None = typer.Option(
+            None, "--plot", help="Write the concentration-time plot to FILE (.png or .html)."
+        ),
+    ) -> None:
+        patient = Patient(
+            weight_kg=weight_kg,
+            age_years=age_years,
+            sex=sex,
+            height_cm=height_cm,
+            child_pugh=child_pugh,
+        )
+        doses = parse_doses(dose)
+        times = _grid(doses, until, step)
+        at_min = parse_number_list(at, "--at", "min")
+        thresholds = parse_number_list(threshold, "--threshold", "ng/mL") or list(
+            DEFAULT_THRESHOLDS_NG_PER_ML
+        )
+        if any(t <= 0 for t in thresholds):
+            raise UserInputError("--threshold values must be above 0 ng/mL")
+        result = simulate(
+            model, patient, doses, times, thresholds_ng_per_ml=thresholds, at_min=at_min
+        )
+        plot_path = plot_result(result, plot, thresholds) if plot else None
+        if as_json:
+            data = result.to_dict()
+            if at_min:
+                sub = simulate(model, patient, doses, sorted(at_min))
+                data["times_min"] = [float(t) for t in sub.times_min]
+                for key in ("ketamine_ng_per_ml", "norketamine_ng_per_ml", "effect_site_ng_per_ml"):
+                    arr = getattr(sub, key)
+                    data[key] = None if arr is None else [float(v) for v in arr]
+            if plot_path:
+                data["plot"] = str(plot_path)
+            typer.echo(json.dumps(data))
+        else:
+            render_result(result, sorted(at_min))
+            if plot_path:
+                typer.echo(f"plot written to {plot_path}")
+
+    @app.command("models", help="List the PK models with drug, routes, ranges and sources.")
+    def models_cmd(
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        rows = _models_table()
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="ketaclinic PK models", show_lines=True)
+        for col in ("id", "drug", "routes", "weight kg", "age years", "source"):
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            routes = ", ".join(
+                r if kind == "fitted" else f"{r}*" for r, kind in row["routes"].items()
+            )
+            table.add_row(
+                f"{row['id']}\n{row['name']}",
+                row["drug"] + ("\n+ norketamine" if row["norketamine"] else ""),
+                routes,
+                "{:g}-{:g}".format(*row["weight_range_kg"]),
+                "{:g}-{:g}".format(*row["age_range_years"]),
+                row["source"],
+            )
+        console = Console()
+        console.print(table)
+        console.print("* route extension: first-order absorption bolted onto an IV model")
+
+    @app.command("demo", help="Run the engine demo: IV depression protocol for a 70 kg adult.")
+    def demo_cmd(
+        out: str = typer.Option("out/demo.png", "--out", help="Where to write the plot."),
+    ) -> None:
+        patient = Patient(weight_kg=70, age_years=40, sex="female", height_cm=168)
+        doses = ["iv-infusion 0.5 mg/kg over 40 min at 0 min"]
+        thresholds = list(DEFAULT_THRESHOLDS_NG_PER_ML)
+        typer.echo(
+            "Depression protocol (Sanacora 2017): racemic ketamine 0.5 mg/kg IV over 40 min, "
+            "70 kg adult, Kamp 2020 model"
+        )
+        result = simulate(
+            "kamp", patient, doses, np.arange(0, 6 * 60 + 1, 0.5),
+            thresholds_ng_per_ml=thresholds, at_min=[40.0, 120.0],
+        )
+        render_result(result, [40.0, 120.0])
+        path = plot_result(result, out, thresholds)
+        html = plot_result(result, str(Path(out).with_suffix(".html")), thresholds)
+        typer.echo(f"plot written to {path.resolve()} and {html.resolve()}")

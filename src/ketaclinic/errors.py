@@ -1,0 +1,64 @@
+"""The one exception hierarchy of ketaclinic.
+
+::
+
+    KetaclinicError                 base of everything we raise on purpose
+    +-- UserInputError              bad input from a person or a file: exit code 2, HTTP 422
+    |   +-- OutOfRangeError         a value outside its declared clinical range
+    |   +-- DoseSyntaxError         a dose string the dose grammar does not accept
+    |   +-- UnknownNameError        an unknown model, route, protocol, ...
+    |   +-- RefusedRouteError       a route refused for clinical reasons (neuraxial)
+    +-- ModelError                  a model cannot do what was asked (e.g. route not fitted)
+    +-- NumericalError              the solver met a system it cannot solve exactly
+
+User errors carry a plain one-line message that says what was wrong and what is accepted.
+Interfaces (CLI, web) show that message and never a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DoseSyntaxError",
+    "KetaclinicError",
+    "ModelError",
+    "NumericalError",
+    "OutOfRangeError",
+    "RefusedRouteError",
+    "UnknownNameError",
+    "UserInputError",
+]
+
+
+class KetaclinicError(Exception):
+    """Base class of every error ketaclinic raises on purpose."""
+
+
+class UserInputError(KetaclinicError, ValueError):
+    """Input from a person or a file is invalid; the message says what is accepted."""
+
+
+class OutOfRangeError(UserInputError):
+    """A value lies outside its declared clinical range."""
+
+
+class DoseSyntaxError(UserInputError):
+    """A dose string does not follow the dose grammar."""
+
+
+class UnknownNameError(UserInputError, KeyError):
+    """An unknown identifier (model, route, protocol, threshold name...)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class RefusedRouteError(UserInputError):
+    """A route ketaclinic refuses on clinical grounds (intrathecal, epidural)."""
+
+
+class ModelError(KetaclinicError, ValueError):
+    """A model cannot do what was asked of it (for example a route it was not fitted to)."""
+
+
+class NumericalError(KetaclinicError, ArithmeticError):
+    """The exact solver cannot handle a system (for example complex eigenvalues)."""

@@ -1,0 +1,85 @@
+"""Pharmacology engine: published ketamine/norketamine PK models, every route, exactly.
+
+Pure NumPy: no I/O, no clock. The public names are listed in ``__all__``; everything in the
+``_modules`` is private and may change.
+"""
+
+from ketaclinic.pharmacology._catalogue import (
+    ASSUMED_KE0_PER_MIN,
+    MODELS,
+    RACEMIC_ROUTE_EXTENSIONS,
+)
+from ketaclinic.pharmacology._doses import (
+    DOSE_GRAMMAR_HELP,
+    Dose,
+    Route,
+    parse_dose,
+    parse_doses,
+    parse_duration_min,
+)
+from ketaclinic.pharmacology._effects import CONCENTRATION_BANDS, ConcentrationBand
+from ketaclinic.pharmacology._metrics import SpeciesSummary, Summary, grid_maximum, minutes_above
+from ketaclinic.pharmacology._models import (
+    HEPATIC_SCALING,
+    Covariates,
+    HepaticScaling,
+    PKModel,
+    RouteSpec,
+    covariates_of,
+)
+from ketaclinic.pharmacology._patient import ChildPugh, Patient, Sex
+from ketaclinic.pharmacology._simulate import (
+    SimulationResult,
+    default_times_min,
+    get_model,
+    regimen_inputs,
+    regimen_system,
+    simulate,
+)
+from ketaclinic.pharmacology._solver import Input, Modes, Solution, decompose, solve
+from ketaclinic.pharmacology._system import (
+    NORKETAMINE_PER_KETAMINE_MG,
+    LinearSystem,
+    build_system,
+)
+
+__all__ = [
+    "ASSUMED_KE0_PER_MIN",
+    "CONCENTRATION_BANDS",
+    "DOSE_GRAMMAR_HELP",
+    "HEPATIC_SCALING",
+    "MODELS",
+    "NORKETAMINE_PER_KETAMINE_MG",
+    "RACEMIC_ROUTE_EXTENSIONS",
+    "ChildPugh",
+    "ConcentrationBand",
+    "Covariates",
+    "Dose",
+    "HepaticScaling",
+    "Input",
+    "LinearSystem",
+    "Modes",
+    "PKModel",
+    "Patient",
+    "Route",
+    "RouteSpec",
+    "Sex",
+    "SimulationResult",
+    "Solution",
+    "SpeciesSummary",
+    "Summary",
+    "build_system",
+    "covariates_of",
+    "decompose",
+    "default_times_min",
+    "get_model",
+    "grid_maximum",
+    "minutes_above",
+    "parse_dose",
+    "parse_doses",
+    "parse_duration_min",
+    "regimen_inputs",
+    "regimen_system",
+    "simulate",
+    "solve",
+]

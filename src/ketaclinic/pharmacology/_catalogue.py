@@ -1,0 +1,518 @@
+"""The published ketamine models, with their sources, units and validated ranges.
+
+Units inside: volumes L, clearances L/min, rate constants 1/min. Published L/h values are
+divided by 60 where they are used, so the published number stays visible.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ketaclinic.pharmacology._doses import Route
+from ketaclinic.pharmacology._models import Covariates, PKModel, RouteSpec
+
+__all__ = ["MODELS", "RACEMIC_ROUTE_EXTENSIONS"]
+
+FloatArray = NDArray[np.float64]
+H = 60.0  # min per h: published L/h -> L/min
+
+# Effect site. No model in the catalogue was fitted with an effect compartment, so ke0 is an
+# assumption: Olofsen 2012 found blood-effect-site equilibration half-times of 0-11.8 min
+# (mean 6.1 min) for analgesic and cognitive endpoints of S-ketamine (Anesthesiology
+# 2012;117:353-64). opentiva's ke0 values come from an assumed 1-min time to peak effect and
+# are not used.
+ASSUMED_T_HALF_KE0_MIN = 6.1
+ASSUMED_KE0_PER_MIN = math.log(2.0) / ASSUMED_T_HALF_KE0_MIN
+KE0_ASSUMED_SOURCE = (
+    "ke0 assumed, not fitted with this model: ln 2 / 6.1 min = 0.114 /min from the mean "
+    "equilibration half-time in Olofsen 2012 (Anesthesiology 117:353)"
+)
+
+_IV = RouteSpec(Route.IV, True, "intravenous: the route the model was fitted to")
+
+
+def _ext(route: Route, f: float, tmax_text: str, ka_per_min: float, source: str) -> RouteSpec:
+    return RouteSpec(
+        route,
+        native=False,
+        source=(
+            f"route extension (not fitted with this model): F = {f:g} ({source}); "
+            f"ka = {ka_per_min:g} /min assumed, chosen to reproduce a tmax of {tmax_text}"
+        ),
+        ka_per_min=ka_per_min,
+        bioavailability=f,
+    )
+
+
+# First-order absorption bolted onto the IV-only racemic models (DOMAIN.md section 6, route
+# table). Each F is a published mean; each ka is an assumption that reproduces the reported
+# tmax with the Kamp 2020 disposition (see tests/pharmacology/test_routes.py).
+RACEMIC_ROUTE_EXTENSIONS: dict[Route, RouteSpec] = {
+    Route.IM: _ext(
+        Route.IM,
+        0.93,
+        "20 min (reported 15-30 min)",
+        0.023,
+        "Clements 1982, J Pharm Sci 71:539 (VERIFY primary)",
+    ),
+    Route.SC: _ext(
+        Route.SC,
+        1.0,
+        "about 30 min (assumed)",
+        0.017,
+        "no human value published; near-complete absorption is an ASSUMPTION",
+    ),
+    Route.ORAL: _ext(
+        Route.ORAL,
+        0.20,
+        "about 60 min",
+        0.009,
+        "16-23 %: Clements 1982; Yanagihara 2003 (PMID 12516077); Chong 2009 (PMID 19366273)",
+    ),
+    Route.SUBLINGUAL: _ext(
+        Route.SUBLINGUAL,
+        0.28,
+        "about 45 min",
+        0.012,
+        "24-32 %: Rolan 2014 (PMID 24977293); Chong 2009 (PMID 19366273); Yanagihara 2003",
+    ),
+    Route.INTRANASAL: _ext(
+        Route.INTRANASAL,
+        0.45,
+        "20 min (reported 15-25 min)",
+        0.023,
+        "45-50 % in older studies (Yanagihara 2003, PMID 12516077; Malinovsky 1996); a 2022 "
+        "study found 11-17 % at 10-50 mg (Pharmacotherapy 42:298), so this may overestimate "
+        "exposure",
+    ),
+    Route.RECTAL: _ext(
+        Route.RECTAL,
+        0.27,
+        "about 40 min",
+        0.013,
+        "25-30 %: Malinovsky 1996; Yanagihara 2003",
+    ),
+}
+
+_RACEMIC_ROUTES = {Route.IV: _IV, **RACEMIC_ROUTE_EXTENSIONS}
+
+
+def _wt(cov: Covariates) -> FloatArray:
+    return cov.weight_kg
+
+
+def _micro(
+    v1: FloatArray, k10: float, k12: float, k21: float, k13: float = 0.0, k31: float = 0.0
+) -> dict[str, FloatArray]:
+    """Microconstants (1/min) to clearances: CL = k10 V1, Q2 = k12 V1, V2 = Q2 / k21."""
+    params = {"V1": v1, "CL": k10 * v1, "Q2": k12 * v1, "V2": k12 * v1 / k21}
+    if k13:
+        params["Q3"] = k13 * v1
+        params["V3"] = k13 * v1 / k31
+    params["ke0"] = np.full_like(v1, ASSUMED_KE0_PER_MIN)
+    return params
+
+
+def _domino(cov: Covariates) -> dict[str, FloatArray]:
+    return _micro(0.063 * _wt(cov), 0.4381, 0.5921, 0.2470, 0.5900, 0.0146)
+
+
+def _clements(cov: Covariates) -> dict[str, FloatArray]:
+    return _micro(1.7522 * _wt(cov), 0.0109, 0.0186, 0.0137)
+
+
+def _hijazi(cov: Covariates) -> dict[str, FloatArray]:
+    return _micro(1.08 * _wt(cov), 0.0333, 0.0088, 0.0030)
+
+
+def _herd(cov: Covariates) -> dict[str, FloatArray]:
+    size = _wt(cov) / 70.0
+    allo = size**0.75
+    return {
+        "V1": 38.7 * size,
+        "V2": 102.0 * size,
+        "CL": 90.0 / H * allo,
+        "Q2": 215.0 / H * allo,
+        "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
+    }
+
+
+def _hornik(cov: Covariates) -> dict[str, FloatArray]:
+    size = _wt(cov) / 70.0
+    allo = size**0.75
+    return {
+        "V1": 32.8 * size,
+        "V2": 152.0 * size,
+        "CL": 38.9 / H * allo,
+        "Q2": 54.9 / H * allo,
+        "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
+    }
+
+
+def _kamp(cov: Covariates) -> dict[str, FloatArray]:
+    size = _wt(cov) / 70.0
+    return {
+        "V1": 25.0 * size,
+        "V2": 56.0 * size,
+        "V3": 157.0 * size,
+        "CL": 84.0 / H * size,
+        "Q2": 161.0 / H * size,
+        "Q3": 79.0 / H * size,
+        "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
+    }
+
+
+_RACEMIC = "racemic ketamine"
+_NO_NK = "does not model norketamine"
+
+MODELS: dict[str, PKModel] = {}
+
+
+def _add(model: PKModel) -> None:
+    MODELS[model.id] = model
+
+
+_add(
+    PKModel(
+        id="domino",
+        name="Domino 1982",
+        drug=_RACEMIC,
+        population="healthy adults",
+        source="Domino EF et al. Clin Pharmacol Ther 1982;31:300 (PMID 7198883)",
+        typical=_domino,
+        routes=_RACEMIC_ROUTES,
+        weight_range_kg=(50.0, 100.0),
+        age_range_years=(18.0, 65.0),
+        ke0_source=KE0_ASSUMED_SOURCE,
+        limitations=(
+            "fitted to IV data in a few healthy adults; covariates only weight",
+            _NO_NK,
+        ),
+    )
+)
+_add(
+    PKModel(
+        id="clements",
+        name="Clements 1981 (250 ug/kg)",
+        drug=_RACEMIC,
+        population="healthy adults, 0.25 mg/kg IV",
+        source="Clements JA, Nimmo WS. Br J Anaesth 1981;53:27 (PMID 7459184)",
+        typical=_clements,
+        routes=_RACEMIC_ROUTES,
+        weight_range_kg=(50.0, 100.0),
+        age_range_years=(18.0, 65.0),
+        ke0_source=KE0_ASSUMED_SOURCE,
+        limitations=("fitted to 0.25 mg/kg IV boluses in healthy adults", _NO_NK),
+    )
+)
+_add(
+    PKModel(
+        id="hijazi",
+        name="Hijazi 2003",
+        drug=_RACEMIC,
+        population="adult ICU patients",
+        source="Hijazi Y et al. Br J Anaesth 2003;90:155 (PMID 12538370)",
+        typical=_hijazi,
+        routes=_RACEMIC_ROUTES,
+        weight_range_kg=(45.0, 110.0),
+        age_range_years=(18.0, 85.0),
+        ke0_source=KE0_ASSUMED_SOURCE,
+        limitations=("fitted to long infusions in critically ill adults", _NO_NK),
+    )
+)
+_add(
+    PKModel(
+        id="herd",
+        name="Herd 2007",
+        drug=_RACEMIC,
+        population="children 1-14 years",
+        source="Herd DW et al. Anesth Analg 2007;105:72 (PMID 17564643)",
+        typical=_herd,
+        routes=_RACEMIC_ROUTES,
+        weight_range_kg=(8.0, 60.0),
+        age_range_years=(1.0, 14.0),
+        iiv_cv={"V1": 0.64, "V2": 0.517, "CL": 0.381, "Q2": 0.19},
+        iiv_source="Herd 2007 (PMID 17564643): IIV V1 64 %, V2 51.7 %, CL 38.1 %, Q 19 %",
+        ke0_source=KE0_ASSUMED_SOURCE,
+        limitations=("paediatric sedation data; adults are outside its range", _NO_NK),
+    )
+)
+_add(
+    PKModel(
+        id="hornik",
+        name="Hornik 2018",
+        drug=_RACEMIC,
+        population="children (IV and IM)",
+        source="Hornik CP et al. Ther Drug Monit 2018 (PMID 29677389); parameters as coded "
+        "in opentiva 1.1.2",
+        typical=_hornik,
+        routes={
+            **_RACEMIC_ROUTES,
+            Route.IM: RouteSpec(
+                Route.IM,
+                True,
+                "IM fitted in Hornik 2018: F = 0.41 (PMID 29677389); ka assumed 0.023 /min "
+                "(the adult IM extension's value)",
+                ka_per_min=0.023,
+                bioavailability=0.41,
+            ),
+        },
+        weight_range_kg=(3.0, 70.0),
+        age_range_years=(0.0, 18.0),
+        ke0_source=KE0_ASSUMED_SOURCE,
+        limitations=(
+            "CL here is about half the meta-analysis value (Kamp 2020): VERIFY before relying "
+            "on it",
+            _NO_NK,
+        ),
+    )
+)
+_add(
+    PKModel(
+        id="kamp",
+        name="Kamp 2020 meta-analysis",
+        drug=_RACEMIC,
+        population="pooled adults (meta-analysis of published studies)",
+        source="Kamp J et al. Anesthesiology 2020;133:1192 (PMID 32997732, "
+        "DOI 10.1097/ALN.0000000000003577); typical values as coded in opentiva 1.1.2",
+        typical=_kamp,
+        routes=_RACEMIC_ROUTES,
+        weight_range_kg=(40.0, 140.0),
+        age_range_years=(18.0, 80.0),
+        ke0_source=KE0_ASSUMED_SOURCE,
+        limitations=("pooled typical values; parameters linear in weight", _NO_NK),
+    )
+)
+
+
+# --- S-ketamine (esketamine) models -------------------------------------------------------
+
+_S_KET = "S-ketamine (esketamine)"
+
+
+def _fanta(cov: Covariates) -> dict[str, FloatArray]:
+    """Fanta 2015 S-ketamine with Otto 2021 S-norketamine.
+
+    Otto 2021 scales only the central volume (linear) and the elimination clearance
+    (exponent 0.75) by weight; the peripheral volumes and Q are not scaled. The metabolite's
+    central volume and clearance are scaled the same way here (an assumption).
+    """
+    size = _wt(cov) / 70.0
+    allo = size**0.75
+    return {
+        "V1": 133.0 * size,
+        "CL": 95.2 / H * allo,
+        "V2": np.full_like(size, 187.0),
+        "Q2": np.full_like(size, 23.2 / H),
+        "V3": np.full_like(size, 98.8),
+        "Q3": np.full_like(size, 157.0 / H),
+        "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
+        # Otto 2021: all S-ketamine clearance forms S-norketamine
+        "FM": np.ones_like(size),
+        "V1_M": 98.6 * size,
+        "CL_M": 57.7 / H * allo,
+        "V2_M": np.full_like(size, 160.0),
+        "Q2_M": np.full_like(size, 42.8 / H),
+    }
+
+
+_add(
+    PKModel(
+        id="fanta",
+        name="Fanta 2015 + Otto 2021",
+        drug=_S_KET,
+        population="healthy adult volunteers (11 men, Fanta; 48 adults, Otto)",
+        source="Fanta S et al. Eur J Clin Pharmacol 2015;71:441 (PMID 25724645); Otto M et al. "
+        "Eur J Clin Pharmacol 2021;77:1181 (DOI 10.1007/s00228-021-03104-1)",
+        typical=_fanta,
+        routes={
+            Route.IV: _IV,
+            Route.ORAL: RouteSpec(
+                Route.ORAL,
+                True,
+                "oral fitted in Fanta 2015: F = 0.08 (PMID 25724645); the 92 % extracted on "
+                "first pass is assumed to become S-norketamine; ka 0.009 /min assumed (the "
+                "racemic oral extension's value)",
+                ka_per_min=0.009,
+                bioavailability=0.08,
+                presystemic_metabolite_fraction=0.92,
+            ),
+        },
+        weight_range_kg=(50.0, 110.0),
+        age_range_years=(18.0, 65.0),
+        # Otto 2021 omega^2: V1 0.084, CL 0.026; S-norketamine V 0.040, CL 0.103.
+        # Fanta 2015: F oral 11 %. CV = sqrt(exp(omega^2) - 1).
+        iiv_cv={
+            "V1": 0.2960,
+            "CL": 0.1623,
+            "V1_M": 0.2020,
+            "CL_M": 0.3296,
+            "F_oral": 0.11,
+        },
+        iiv_source="Otto 2021 omega^2 (V1 0.084, CL 0.026, V_M 0.040, CL_M 0.103); Fanta 2015 "
+        "F 11 %",
+        ke0_source=KE0_ASSUMED_SOURCE,
+        hepatic_keys=("CL",),
+        limitations=(
+            "S-ketamine only; healthy volunteers; women may clear S-ketamine about 20 % "
+            "faster (Sigtermans 2009), not part of this model",
+            "routes: IV and oral only",
+        ),
+    )
+)
+
+
+def _perez_ruixo(cov: Covariates) -> dict[str, FloatArray]:
+    """Perez-Ruixo 2021 esketamine: 3 compartments, a hepato-portal compartment with
+    first-pass, and an apparent 2-compartment noresketamine model (values as transcribed in
+    nlmixr2lib from the paper's Table 3)."""
+    ones = np.ones_like(_wt(cov))
+    older = np.maximum(cov.age_years - 60.0, 0.0)
+    return {
+        "V1": 192.0 * ones,
+        "CL": 0.0 * ones,  # all elimination is from the liver compartment
+        "Q2": 84.3 / H * ones,
+        "V2": 143.0 * ones,
+        "Q3": 37.6 / H * ones,
+        "V3": 417.0 * ones,
+        "QH": (151.0 - 2.19 * older) / H,  # age > 60: -2.19 L/h per year
+        "VH": 101.0 * ones,
+        "KEL_H": 1.11 / H * ones,
+        "KMET_H": 2.77 / H * ones,
+        "ke0": ASSUMED_KE0_PER_MIN * ones,
+        "FM": ones,
+        "V1_M": 70.0 * ones,
+        "CL_M": 38.0 / H * ones,
+        "Q2_M": 26.1 / H * ones,
+        "V2_M": 115.0 * ones,
+    }
+
+
+_PR_SWALLOWED = RouteSpec(
+    Route.INTRANASAL,
+    True,
+    "swallowed part of each spray: zero-order over 0.53 h, then ka 1.45 /h through the gut "
+    "(F_gut 0.64) into the liver (Perez-Ruixo 2021)",
+    ka_per_min=1.45 / H,
+    bioavailability=0.64,
+    into_liver=True,
+    zero_order_min=0.53 * 60.0,
+    suffix="intranasal_swallowed",
+)
+
+_add(
+    PKModel(
+        id="perez-ruixo",
+        name="Perez-Ruixo 2021",
+        drug=_S_KET,
+        population="820 adults (healthy and treatment-resistant depression), 18-86 years, "
+        "39-170 kg",
+        source="Perez-Ruixo C et al. Clin Pharmacokinet 2021;60:501 (PMID 33128208, "
+        "DOI 10.1007/s40262-020-00953-4)",
+        typical=_perez_ruixo,
+        routes={
+            Route.IV: _IV,
+            Route.INTRANASAL: RouteSpec(
+                Route.INTRANASAL,
+                True,
+                "esketamine nasal spray (28 mg devices, 5 min apart): nasal fraction 0.54 per "
+                "device, x0.62 for the second and later devices, ka 2.93 /h; the rest is "
+                "swallowed (Perez-Ruixo 2021)",
+                ka_per_min=2.93 / H,
+                bioavailability=1.0,
+                fraction=0.54,
+                later_device_factor=0.62,
+                remainder=_PR_SWALLOWED,
+            ),
+            Route.ORAL: RouteSpec(
+                Route.ORAL,
+                True,
+                "oral solution: zero-order over 0.32 h, ka 0.97 /h, F_gut 0.64, then hepatic "
+                "first pass (Perez-Ruixo 2021)",
+                ka_per_min=0.97 / H,
+                bioavailability=0.64,
+                into_liver=True,
+                zero_order_min=0.32 * 60.0,
+            ),
+        },
+        weight_range_kg=(39.0, 170.0),
+        age_range_years=(18.0, 86.0),
+        iiv_cv={
+            "V1": 0.275,
+            "V2": 0.493,
+            "QH": 0.232,
+            "VH": 0.346,
+            "KEL_H": 1.20,
+            "ka_intranasal": 0.615,
+            "ka_intranasal_swallowed": 1.32,
+            "ka_oral": 1.32,
+            "CL_M": 0.254,
+            "V1_M": 0.316,
+        },
+        iiv_source="Perez-Ruixo 2021 Table 3 (CV %); the nasal-fraction IIV (70.8 % on the "
+        "logit scale) and the blank kmet IIV are not used",
+        ke0_source=KE0_ASSUMED_SOURCE,
+        hepatic_keys=("KEL_H", "KMET_H"),
+        intranasal_devices_mg=28.0,
+        limitations=(
+            "noresketamine parameters are apparent (/F); used literally they overpredict "
+            "noresketamine AUC about 1.4-fold (nlmixr2lib transcription notes)",
+            "race covariates (Asian kel x0.36, Japanese nasal fraction x1.34) not applied",
+        ),
+    )
+)
+
+
+def _simons(cov: Covariates) -> dict[str, FloatArray]:
+    """Simons 2022 S-ketamine, arterial sampling, 70 kg; weight exponents 1 (V) and 0.75
+    (CL) as assumed in the nlmixr2lib transcription."""
+    size = _wt(cov) / 70.0
+    allo = size**0.75
+    return {
+        "V1": 11.6 * size,
+        "V2": 39.0 * size,
+        "V3": 174.0 * size,
+        "CL": 1.48 * allo,
+        "Q2": 2.43 * allo,
+        "Q3": 1.21 * allo,
+        "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
+    }
+
+
+_add(
+    PKModel(
+        id="simons",
+        name="Simons 2022",
+        drug=_S_KET,
+        population="20 healthy adults (10 men, 10 women, mean 73 kg), arterial samples",
+        source="Simons P et al. Front Pain Res 2022;3:946486 (PMID 35899184, "
+        "DOI 10.3389/fpain.2022.946486)",
+        typical=_simons,
+        routes={
+            Route.IV: _IV,
+            Route.SUBLINGUAL: RouteSpec(
+                Route.SUBLINGUAL,
+                True,
+                "S-ketamine oral thin film: 26.3 % absorbed through the oral mucosa "
+                "(zero-order 13.1 min, then ka 0.04 /min); the swallowed part undergoes "
+                "first-pass metabolism and adds no S-ketamine (Simons 2022)",
+                ka_per_min=0.04,
+                bioavailability=0.263,
+                zero_order_min=13.1,
+            ),
+        },
+        weight_range_kg=(50.0, 100.0),
+        age_range_years=(18.0, 65.0),
+        # omega^2 VK1 0.057, CLK1 0.029, CLK3 0.026 -> CV = sqrt(exp(omega^2) - 1)
+        iiv_cv={"V1": 0.2420, "CL": 0.1716, "Q3": 0.1622},
+        iiv_source="Simons 2022 Table 4 (omega^2 VK1 0.057, CLK1 0.029, CLK3 0.026)",
+        ke0_source=KE0_ASSUMED_SOURCE,
+        limitations=(
+            "S-norketamine and hydroxynorketamine (transit-chain model) not implemented",
+            "arterial concentrations: higher than venous early after IV dosing",
+        ),
+    )
+)

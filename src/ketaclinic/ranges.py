@@ -1,0 +1,85 @@
+"""Clinical ranges, declared once.
+
+Validation, error messages and invalid-input tests all derive from these declarations, so a
+range is changed in one place only. Each range carries its unit in its name and its reason.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ketaclinic.errors import OutOfRangeError
+
+__all__ = [
+    "AGE_YEARS",
+    "DOSE_MG",
+    "HEIGHT_CM",
+    "TIME_MIN",
+    "WEIGHT_KG",
+    "ClinicalRange",
+]
+
+
+@dataclass(frozen=True)
+class ClinicalRange:
+    """An inclusive range of plausible values for one quantity.
+
+    >>> WEIGHT_KG.check(70.0)
+    70.0
+    >>> WEIGHT_KG.check(700)
+    Traceback (most recent call last):
+    ...
+    ketaclinic.errors.OutOfRangeError: weight 700 kg is outside the accepted range 2-300 kg
+    """
+
+    label: str
+    unit: str
+    low: float
+    high: float
+    reason: str
+    low_inclusive: bool = True
+
+    def contains(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        above_low = value >= self.low if self.low_inclusive else value > self.low
+        return above_low and value <= self.high
+
+    def describe(self) -> str:
+        return f"{_fmt(self.low)}-{_fmt(self.high)} {self.unit}"
+
+    def check(self, value: float) -> float:
+        """Return ``value`` as float, or raise :class:`OutOfRangeError` naming the range."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise OutOfRangeError(
+                f"{self.label} {value!r} is not a number; accepted: {self.describe()}"
+            ) from None
+        if not self.contains(number):
+            raise OutOfRangeError(
+                f"{self.label} {_fmt(number)} {self.unit} is outside the accepted range "
+                f"{self.describe()}"
+            )
+        return number
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+WEIGHT_KG = ClinicalRange(
+    "weight", "kg", 2.0, 300.0, "DESIGN.md: newborn to the heaviest adults a clinic doses"
+)
+AGE_YEARS = ClinicalRange("age", "years", 0.0, 120.0, "human lifespan")
+HEIGHT_CM = ClinicalRange("height", "cm", 40.0, 250.0, "newborn to the tallest adults")
+DOSE_MG = ClinicalRange(
+    "dose",
+    "mg",
+    0.0,
+    10000.0,
+    "no ketamine dose reaches 10 g; anything above is a typing error",
+    low_inclusive=False,
+)
+TIME_MIN = ClinicalRange("time", "min", 0.0, 366 * 24 * 60.0, "simulations cover at most one year")
