@@ -233,7 +233,7 @@ def simulate(
     >>> r = simulate("domino", Patient(weight_kg=70), ["iv-infusion 0.5 mg/kg over 40 min"],
     ...              [0, 40, 60])
     >>> [round(v) for v in r.ketamine_ng_per_ml]
-    [0, 246, 73]
+    [0, 240, 55]
     """
     spec = get_model(model)
     if not isinstance(patient, Patient):
