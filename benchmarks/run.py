@@ -19,7 +19,8 @@ def main(argv: list[str]) -> int:
         if not any(w in path.stem for w in wanted):
             continue
         spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec and spec.loader
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         print(f"\n=== {path.stem} ===", flush=True)

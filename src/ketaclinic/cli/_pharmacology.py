@@ -94,9 +94,7 @@ def render_result(result: SimulationResult, at: list[float]) -> None:
             *[f"{s.minutes_above_ng_per_ml[threshold]:.1f}" for _, s in species],
         )
     for t in at:
-        table.add_row(
-            f"at {t:g} min (ng/mL)", *[f"{s.values_at_min[t]:.1f}" for _, s in species]
-        )
+        table.add_row(f"at {t:g} min (ng/mL)", *[f"{s.values_at_min[t]:.1f}" for _, s in species])
     console.print(table)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
@@ -117,7 +115,8 @@ def plot_result(result: SimulationResult, path: str, thresholds: list[float]) ->
         curves.append(Curve("norketamine (plasma)", result.times_min, result.norketamine_ng_per_ml))
     p = result.patient
     title = (
-        f"{result.model.name}: " + "; ".join(str(d) for d in result.doses)
+        f"{result.model.name}: "
+        + "; ".join(str(d) for d in result.doses)
         + f" - {p.weight_kg:g} kg"
     )
     return write_concentration_plot(path, curves, title, thresholds)
@@ -260,8 +259,12 @@ def register(app: typer.Typer) -> None:
             "70 kg adult, Kamp 2020 model"
         )
         result = simulate(
-            "kamp", patient, doses, np.arange(0, 6 * 60 + 1, 0.5),
-            thresholds_ng_per_ml=thresholds, at_min=[40.0, 120.0],
+            "kamp",
+            patient,
+            doses,
+            np.arange(0, 6 * 60 + 1, 0.5),
+            thresholds_ng_per_ml=thresholds,
+            at_min=[40.0, 120.0],
         )
         render_result(result, [40.0, 120.0])
         path = plot_result(result, out, thresholds)

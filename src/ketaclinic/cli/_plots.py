@@ -46,9 +46,7 @@ def write_concentration_plot(
     """
     out = Path(path)
     if out.suffix.lower() not in _SUFFIXES:
-        raise UserInputError(
-            f"plot file {str(out)!r} must end in one of {', '.join(_SUFFIXES)}"
-        )
+        raise UserInputError(f"plot file {str(out)!r} must end in one of {', '.join(_SUFFIXES)}")
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     top = max(float(np.max(c.conc_ng_per_ml)) for c in curves) * 1.15
@@ -100,8 +98,11 @@ def _write_static(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     fig.text(
-        0.01, 0.01, "ketaclinic estimate from published population models; not medical advice",
-        fontsize=7, color="grey",
+        0.01,
+        0.01,
+        "ketaclinic estimate from published population models; not medical advice",
+        fontsize=7,
+        color="grey",
     )
     fig.tight_layout()
     fig.savefig(out)

@@ -20,7 +20,7 @@ from ketaclinic.pharmacology._models import (
     covariates_of,
 )
 from ketaclinic.pharmacology._patient import ChildPugh, Patient
-from ketaclinic.pharmacology._solver import Input, solve
+from ketaclinic.pharmacology._solver import Input, grid_step, solve
 from ketaclinic.pharmacology._system import LinearSystem, build_system
 from ketaclinic.ranges import DOSE_MG, TIME_MIN
 
@@ -153,9 +153,10 @@ def _check_times(times_min: ArrayLike) -> FloatArray:
             f"{times.size} output times requested; at most {MAX_POINTS} are accepted "
             "(use a coarser step)"
         )
-    if not np.all(np.isfinite(times)):
+    if not (np.isfinite(times[0]) and np.isfinite(times[-1])):
         raise UserInputError("times_min must be finite numbers of minutes")
-    if times[0] < 0 or np.any(np.diff(times) < 0):
+    ordered, _ = grid_step(times)  # sorted with finite ends: every time is finite
+    if times[0] < 0 or not ordered:
         raise UserInputError("times_min must be sorted and at or after 0 min")
     if times[-1] > TIME_MIN.high:
         raise UserInputError(
@@ -250,13 +251,10 @@ def simulate(
     inputs = regimen_inputs(spec, system, dose_list, cov.weight_kg)
     names = [o for o in OUTPUTS if system.has(_STATE_OF[o])]
     rows = np.stack([system.concentration_row(_STATE_OF[o]) for o in names], axis=1)
+    rows *= MG_PER_L_TO_NG_PER_ML  # outputs straight in ng/mL
     sol = solve(system, inputs, times, rows)
-    conc = sol.values[0] * MG_PER_L_TO_NG_PER_ML
-    auc = sol.integral[0] * MG_PER_L_TO_NG_PER_ML
-    at_values = None
-    if at:
-        at_values = solve(system, inputs, _check_times(at), rows).values[0]
-        at_values = at_values * MG_PER_L_TO_NG_PER_ML
+    conc, auc = sol.values[0], sol.integral[0]
+    at_values = solve(system, inputs, _check_times(at), rows).values[0] if at else None
 
     summaries = {}
     for k, name in enumerate(names):

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from ketaclinic.errors import NumericalError
 from ketaclinic.pharmacology._system import LinearSystem
 
-__all__ = ["Input", "Modes", "Solution", "decompose", "solve"]
+__all__ = ["Input", "Modes", "Solution", "decompose", "grid_step", "solve"]
 
 FloatArray = NDArray[np.float64]
 
@@ -109,32 +109,59 @@ def _segments(
     return segments
 
 
-def _uniform_step(tau: FloatArray) -> float | None:
-    if tau.size < _UNIFORM_MIN_POINTS:
-        return None
-    h = (tau[-1] - tau[0]) / (tau.size - 1)
-    if h <= 0:
-        return None
-    expected = tau[0] + h * np.arange(tau.size)
-    if np.max(np.abs(tau - expected)) <= 1e-9 * max(1.0, abs(tau[-1])):
-        return float(h)
-    return None
+_CHUNK = 8192  # small temporaries stay in the allocator's heap: no page faults per call
 
 
-def _sum_of_exponentials(lam: FloatArray, coef: FloatArray, tau: FloatArray) -> FloatArray:
-    """``sum_i coef[n,k,i] * exp(lam[n,i] * tau[t])`` -> (n, k, T)."""
-    h = _uniform_step(tau)
-    if h is None:
-        e = np.exp(lam[:, None, :] * tau[None, :, None])  # (n, T, s)
-        return np.asarray(np.einsum("nks,nts->nkt", coef, e))
-    t_count = tau.size
+def grid_step(times: FloatArray) -> tuple[bool, float | None]:
+    """``(sorted, step)``: whether ``times`` is non-decreasing, and its step when it is evenly
+    spaced to 1e-12 relative (else None). Works in cache-sized chunks, so checking a grid
+    of 10^5 points costs no large temporary."""
+    if times.size < 2:
+        return True, None
+    lo, hi = np.inf, -np.inf
+    for i in range(0, times.size - 1, _CHUNK):
+        d = np.diff(times[i : i + _CHUNK + 1])
+        lo, hi = min(lo, float(d.min())), max(hi, float(d.max()))
+    if lo < 0:
+        return False, None
+    h = float(times[-1] - times[0]) / (times.size - 1)
+    uniform = h > 0 and max(hi - h, h - lo) <= 1e-12 * max(1.0, abs(float(times[-1])))
+    return True, (h if uniform else None)
+
+
+def _sum_of_exponentials(
+    lam: FloatArray,
+    coef: FloatArray,
+    const: FloatArray,
+    times: FloatArray,
+    t0: float,
+    h: float | None,
+    out: FloatArray,
+) -> None:
+    """``out[n,k,t] = const[n,k] + sum_i coef[n,k,i] exp(lam[n,i] (times[t] - t0))``.
+
+    ``h``: the grid step when ``times`` is evenly spaced (the fast factorised path)."""
+    t_count = times.size
+    if h is None or t_count < _UNIFORM_MIN_POINTS:
+        e = np.exp(lam[:, None, :] * (times - t0)[None, :, None])  # (n, T, s)
+        out[...] = np.einsum("nks,nts->nkt", coef, e)
+        out += const[:, :, None]
+        return
     block = int(np.ceil(np.sqrt(t_count)))
-    rows = -(-t_count // block)
+    rows = t_count // block
+    tau0 = float(times[0]) - t0
     small = np.exp(lam[:, :, None] * (h * np.arange(block))[None, None, :])  # (n, s, B)
-    big = np.exp(lam[:, None, :] * (tau[0] + h * block * np.arange(rows))[None, :, None])
-    left = coef[:, :, None, :] * big[:, None, :, :]  # (n, k, rows, s)
-    out = np.matmul(left, small[:, None, :, :])  # (n, k, rows, B)
-    return np.asarray(out.reshape(out.shape[0], out.shape[1], rows * block)[:, :, :t_count])
+    big = np.exp(lam[:, None, :] * (tau0 + h * block * np.arange(rows + 1))[None, :, None])
+    left = coef[:, :, None, :] * big[:, None, :, :]  # (n, k, rows + 1, s)
+    n, k = coef.shape[0], coef.shape[1]
+    full = out[:, :, : rows * block].reshape(n, k, rows, block)
+    np.matmul(left[:, :, :rows], small[:, None, :, :], out=full)
+    tail = t_count - rows * block
+    if tail:
+        out[:, :, rows * block :] = np.matmul(left[:, :, rows:], small[:, None, :, :tail])[
+            :, :, 0, :
+        ]
+    out += const[:, :, None]
 
 
 def _integral_of_exponentials(
@@ -162,7 +189,8 @@ def solve(
     times = np.asarray(times_min, dtype=float)
     if times.ndim != 1 or times.size == 0:
         raise ValueError("times_min must be a non-empty 1-D array")
-    if np.any(np.diff(times) < 0) or times[0] < 0:
+    ordered, h = grid_step(times)
+    if times[0] < 0 or not ordered:
         raise ValueError("times_min must be sorted and non-negative")
     modes = modes if modes is not None else decompose(system.a_per_min)
     n, s = system.n_patients, len(system.states)
@@ -171,11 +199,11 @@ def solve(
     integral = np.zeros((n, k))
     good = modes.good
     if np.all(good):
-        _solve_modal(modes, inputs, times, rows, values, integral, slice(None))
+        _solve_modal(modes, inputs, times, h, rows, values, integral, slice(None))
     else:
         idx = np.flatnonzero(good)
         if idx.size:
-            _solve_modal(modes, inputs, times, rows, values, integral, idx)
+            _solve_modal(modes, inputs, times, h, rows, values, integral, idx)
         for p in np.flatnonzero(~good):
             _solve_expm(system.a_per_min[p], inputs, times, rows[p], values, integral, int(p))
     del s
@@ -190,6 +218,7 @@ def _solve_modal(
     modes: Modes,
     inputs: list[Input],
     times: FloatArray,
+    h: float | None,
     rows: FloatArray,
     values: FloatArray,
     integral: FloatArray,
@@ -202,7 +231,8 @@ def _solve_modal(
     t_first, t_last = float(times[0]), float(times[-1])
     segs = _segments(_subset(inputs, sel), n, s, t_last)
     z = np.zeros((n, s))
-    out = np.empty((n, rows.shape[1], times.size))
+    whole = isinstance(sel, slice)
+    out = values if whole else np.empty((n, rows.shape[1], times.size))
     area = np.zeros((n, rows.shape[1]))
     for j, (t0, bolus, rate) in enumerate(segs):
         t1 = segs[j + 1][0] if j + 1 < len(segs) else np.inf
@@ -214,14 +244,14 @@ def _solve_modal(
         lo = np.searchsorted(times, t0, side="left")
         hi = np.searchsorted(times, t1, side="left") if np.isfinite(t1) else times.size
         if hi > lo:
-            tau = times[lo:hi] - t0
-            out[:, :, lo:hi] = const[:, :, None] + _sum_of_exponentials(lam, coef, tau)
+            _sum_of_exponentials(lam, coef, const, times[lo:hi], t0, h, out[:, :, lo:hi])
         u0, u1 = max(t0, t_first) - t0, min(t1, t_last) - t0
         if u1 > u0:
             area += const * (u1 - u0) + _integral_of_exponentials(lam, coef, u0, u1)
         if np.isfinite(t1):
             z = zss + c * np.exp(lam * (t1 - t0))
-    values[sel] = out
+    if not whole:
+        values[sel] = out
     integral[sel] = area
 
 
