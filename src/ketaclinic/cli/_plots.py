@@ -49,8 +49,12 @@ def write_concentration_plot(
         raise UserInputError(f"plot file {str(out)!r} must end in one of {', '.join(_SUFFIXES)}")
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
-    top = max(float(np.max(c.conc_ng_per_ml)) for c in curves) * 1.15
-    top = max(top, max(thresholds_ng_per_ml, default=0.0) * 1.15, 1.0)
+    peak = max(float(np.max(c.conc_ng_per_ml)) for c in curves)
+    peak = max([peak, *(float(np.max(high)) for _, high, _ in bands)])
+    # show thresholds up to twice the peak; farther ones would flatten the curve
+    near = [t for t in thresholds_ng_per_ml if t <= 2.0 * peak]
+    top = max(peak * 1.15, max(near, default=0.0) * 1.1, 1.0)
+    thresholds_ng_per_ml = near
     if out.suffix.lower() == ".html":
         _write_html(out, curves, title, thresholds_ng_per_ml, bands, top)
     else:
