@@ -151,7 +151,8 @@ def register(app: typer.Typer) -> None:
     @app.command(
         "simulate",
         help="Predict ketamine/norketamine concentrations for one patient and regimen.\n\n"
-        + DOSE_GRAMMAR_HELP.replace("\n", "\n\n"),
+        # Rich reads [..] as markup: escape the grammar's optional parts
+        + DOSE_GRAMMAR_HELP.replace("[", "\\[").replace("\n", "\n\n"),
     )
     def simulate_cmd(
         model: str = typer.Option(..., "--model", help=f"Model id: {', '.join(MODELS)}."),
