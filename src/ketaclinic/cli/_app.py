@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
-import click
 import typer
 
 from ketaclinic import __version__
-from ketaclinic.errors import KetaclinicError, UserInputError
+from ketaclinic.errors import KetaclinicError
 
 __all__ = ["EXIT_BLOCKED", "EXIT_USER_ERROR", "app", "fail", "run_app"]
 
@@ -46,24 +43,25 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USER_ERROR)
 
 
-def run_app(application: typer.Typer) -> int:
-    """Run the app with the error boundary: user errors exit 2 with one line, no traceback."""
+def run_app(application: typer.Typer, args: list[str] | None = None) -> int:
+    """Run the app with the error boundary and return the exit code.
+
+    Usage errors are Typer's (exit 2 with the usage line); ketaclinic's own errors print one
+    line and exit 2; nothing ever shows a traceback for bad input.
+    """
     try:
-        application(standalone_mode=False)
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
+        application(args=args, prog_name="ketaclinic")
+    except SystemExit as exc:  # standalone mode ends every run with sys.exit
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        typer.echo(str(code), err=True)
         return 1
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except (KetaclinicError, UserInputError) as exc:
+    except KetaclinicError as exc:
         typer.echo(f"error: {exc}", err=True)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-del sys
