@@ -1,0 +1,114 @@
+"""Routes: extensions reproduce the tmax they were chosen for, say they are extensions, and
+models refuse routes they cannot simulate.
+
+``_catalogue.py`` refers to this file: each racemic route extension's ka is an assumption
+chosen to reproduce a reported tmax with the Kamp 2020 disposition, and the source text of
+each RouteSpec states that tmax. If a ka or a source text changes, this test says whether
+they still agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from ketaclinic.errors import ModelError, UserInputError
+from ketaclinic.pharmacology import (
+    MODELS,
+    RACEMIC_ROUTE_EXTENSIONS,
+    Dose,
+    Patient,
+    Route,
+    simulate,
+)
+
+TMAX_TOLERANCE_MIN = 2.0
+STATED_TMAX_MIN = {
+    Route.IM: 20.0,
+    Route.SC: 30.0,
+    Route.ORAL: 60.0,
+    Route.SUBLINGUAL: 45.0,
+    Route.INTRANASAL: 20.0,
+    Route.RECTAL: 40.0,
+}
+ADULT = Patient(weight_kg=70, age_years=40)
+
+
+def _tmax_in_source(text: str) -> float:
+    match = re.search(r"tmax of (?:about )?(\d+(?:\.\d+)?) min", text)
+    assert match, f"no tmax stated in {text!r}"
+    return float(match.group(1))
+
+
+def test_every_racemic_route_extension_is_covered() -> None:
+    assert set(RACEMIC_ROUTE_EXTENSIONS) == set(STATED_TMAX_MIN)
+
+
+@pytest.mark.parametrize("route", list(STATED_TMAX_MIN))
+def test_absorption_rate_reproduces_the_tmax_stated_in_its_source(route: Route) -> None:
+    spec = RACEMIC_ROUTE_EXTENSIONS[route]
+    assert _tmax_in_source(spec.source) == STATED_TMAX_MIN[route]
+    times = np.arange(0.0, 6 * 60.0, 0.1)
+    result = simulate("kamp", ADULT, [Dose(route, 50.0)], times)
+    assert result.summary.ketamine.tmax_min == pytest.approx(
+        STATED_TMAX_MIN[route], abs=TMAX_TOLERANCE_MIN
+    )
+
+
+@pytest.mark.parametrize("route", list(STATED_TMAX_MIN))
+def test_route_extensions_are_flagged_in_the_warnings(route: Route) -> None:
+    result = simulate("domino", ADULT, [Dose(route, 25.0)], [0.0, 60.0])
+    assert any(w.startswith(f"{route}: route extension") for w in result.warnings)
+    assert any("ASSUMPTION" in s or "assumed" in s for s in result.sources)
+
+
+def test_a_fitted_route_is_not_flagged_as_an_extension() -> None:
+    child = Patient(weight_kg=20, age_years=6, height_cm=115)
+    result = simulate("hornik", child, ["im 0.5 mg/kg at 0 min"], [0.0, 60.0])
+    assert not any("route extension" in w for w in result.warnings)
+    assert any("F = 0.41" in s for s in result.sources)
+
+
+def test_racemic_bioavailability_follows_the_route_table() -> None:
+    """Exposure relative to IV equals F (DOMAIN.md route table) once absorption is complete."""
+    times = np.arange(0.0, 14 * 24 * 60.0 + 1.0, 10.0)
+    iv = simulate("kamp", ADULT, ["iv-bolus 50 mg"], times).summary.ketamine.auc_ng_h_per_ml
+    for route, spec in RACEMIC_ROUTE_EXTENSIONS.items():
+        auc = simulate("kamp", ADULT, [Dose(route, 50.0)], times).summary.ketamine
+        assert auc.auc_ng_h_per_ml / iv == pytest.approx(spec.bioavailability, rel=1e-6), route
+
+
+@pytest.mark.parametrize(
+    ("model_id", "dose"),
+    [
+        ("fanta", "intranasal 28 mg"),
+        ("fanta", "im 20 mg"),
+        ("simons", "oral 20 mg"),
+        ("simons", "sc 20 mg"),
+        ("perez-ruixo", "sublingual 28 mg"),
+        ("perez-ruixo", "rectal 28 mg"),
+    ],
+)
+def test_an_s_ketamine_model_refuses_a_route_it_was_not_fitted_to(model_id: str, dose: str) -> None:
+    with pytest.raises(
+        ModelError, match=re.escape(f"{MODELS[model_id].name} model cannot simulate")
+    ):
+        simulate(model_id, ADULT, [dose], [0.0, 60.0])
+
+
+@pytest.mark.parametrize("dose", ["intranasal 30 mg", "intranasal 14 mg", "intranasal 0.5 mg/kg"])
+def test_esketamine_nasal_doses_are_whole_28_mg_devices(dose: str) -> None:
+    with pytest.raises(UserInputError, match="whole 28 mg devices"):
+        simulate("perez-ruixo", ADULT, [dose], [0.0, 60.0])
+
+
+def test_each_nasal_device_is_given_five_minutes_after_the_last() -> None:
+    """Nothing reaches the blood before the first spray; the second 28-mg device of a 56-mg
+    dose adds its own rise 5 min later (SPRAVATO label: 5 min between devices)."""
+    times = np.array([0.0, 4.9, 5.0, 5.1])
+    one = simulate("perez-ruixo", ADULT, ["intranasal 28 mg"], times).ketamine_ng_per_ml
+    two = simulate("perez-ruixo", ADULT, ["intranasal 56 mg"], times).ketamine_ng_per_ml
+    np.testing.assert_allclose(two[:3], one[:3], rtol=1e-12)
+    assert two[3] > one[3]
