@@ -393,7 +393,7 @@ def parse_dose(text: str) -> list[Dose]:
             )
         if not infusion and duration is not None:
             raise DoseSyntaxError(
-                f"a {route} single dose has no duration in {source!r}; for an infusion write "
+                f"a single {route} dose has no duration in {source!r}; for an infusion write "
                 "iv-infusion or sc-infusion"
             )
         amount = value
