@@ -1,0 +1,187 @@
+"""Patients are validated once; covariates outside a model's range warn (never silence, never
+a crash); hepatic impairment scales clearance as a named, visible assumption."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ketaclinic.errors import OutOfRangeError, UnknownNameError, UserInputError
+from ketaclinic.pharmacology import (
+    HEPATIC_SCALING,
+    MODELS,
+    ChildPugh,
+    Patient,
+    Sex,
+    covariates_of,
+    get_model,
+    simulate,
+)
+from ketaclinic.ranges import WEIGHT_KG
+
+LONG_MIN = np.arange(0.0, 21 * 24 * 60.0 + 1.0, 5.0)
+
+
+def test_a_patient_normalises_its_fields() -> None:
+    patient = Patient(weight_kg=70, age_years=40, sex="FEMALE", height_cm=168, child_pugh="b")
+    assert patient.weight_kg == 70.0
+    assert patient.sex is Sex.FEMALE
+    assert patient.child_pugh is ChildPugh.B
+    assert patient.replace(weight_kg=80).weight_kg == 80.0
+    assert patient.as_dict() == {
+        "weight_kg": 70.0,
+        "age_years": 40.0,
+        "sex": "female",
+        "height_cm": 168.0,
+        "child_pugh": "B",
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("weight_kg", 0, "weight 0 kg is outside the accepted range 2-300 kg"),
+        ("weight_kg", 700, "weight 700 kg is outside the accepted range 2-300 kg"),
+        ("weight_kg", float("nan"), "outside the accepted range"),
+        ("weight_kg", "heavy", "is not a number"),
+        ("age_years", -1, "age -1 years is outside the accepted range 0-120 years"),
+        ("age_years", 130, "0-120 years"),
+        ("height_cm", 300, "40-250 cm"),
+    ],
+)
+def test_it_refuses_values_outside_the_clinical_ranges(
+    field: str, value: object, message: str
+) -> None:
+    kwargs: dict[str, object] = {"weight_kg": 70.0, field: value}
+    with pytest.raises(OutOfRangeError, match=message):
+        Patient(**kwargs)  # type: ignore[arg-type]
+
+
+def test_the_weight_range_error_derives_from_the_declared_range() -> None:
+    with pytest.raises(OutOfRangeError, match=WEIGHT_KG.describe()):
+        Patient(weight_kg=WEIGHT_KG.high + 1)
+    Patient(weight_kg=WEIGHT_KG.low)
+    Patient(weight_kg=WEIGHT_KG.high)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "accepted"),
+    [("sex", "x", "male, female"), ("child_pugh", "D", "none, A, B, C")],
+)
+def test_it_refuses_unknown_categories(field: str, value: str, accepted: str) -> None:
+    kwargs: dict[str, object] = {"weight_kg": 70.0, field: value}
+    with pytest.raises(UserInputError, match=accepted):
+        Patient(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model_id", list(MODELS))
+def test_a_weight_outside_the_validated_range_gives_a_warning_not_an_error(model_id: str) -> None:
+    model = MODELS[model_id]
+    low_kg, high_kg = model.weight_range_kg
+    age = float(np.mean(model.age_range_years))
+    for weight_kg in (max(low_kg / 2, 2.0), min(high_kg * 1.5, 300.0)):
+        patient = Patient(weight_kg=weight_kg, age_years=age)
+        result = simulate(model_id, patient, ["iv-bolus 0.1 mg/kg"], [0.0, 10.0])
+        assert any(
+            f"weight {weight_kg:g} kg is outside the {model.name} model's validated range" in w
+            and "extrapolation" in w
+            for w in result.warnings
+        )
+        assert np.all(np.isfinite(result.ketamine_ng_per_ml))
+
+
+@pytest.mark.parametrize("model_id", ["herd", "kamp", "perez-ruixo"])
+def test_an_age_outside_the_validated_range_gives_a_warning(model_id: str) -> None:
+    model = MODELS[model_id]
+    weight = float(np.mean(model.weight_range_kg))
+    age = model.age_range_years[1] + 5.0
+    result = simulate(model_id, Patient(weight_kg=weight, age_years=age), ["iv-bolus 5 mg"], [1.0])
+    assert any(f"age {age:g} years is outside" in w for w in result.warnings)
+
+
+def test_a_patient_inside_every_range_gets_no_covariate_warning() -> None:
+    result = simulate("kamp", Patient(weight_kg=70, age_years=40), ["iv-bolus 5 mg"], [1.0])
+    assert result.warnings == ()
+
+
+def test_child_pugh_b_halves_clearance_and_says_it_is_an_assumption() -> None:
+    """Kamp is linear, IV, eliminated centrally: AUC to infinity = dose / CL, so the AUC ratio
+    is exactly the clearance factor of the named assumption (AUC about +103 %)."""
+    dose = ["iv-infusion 0.5 mg/kg over 40 min"]
+    normal = simulate("kamp", Patient(weight_kg=70), dose, LONG_MIN)
+    impaired = simulate("kamp", Patient(weight_kg=70, child_pugh="B"), dose, LONG_MIN)
+    ratio = impaired.summary.ketamine.auc_ng_h_per_ml / normal.summary.ketamine.auc_ng_h_per_ml
+    assert ratio == pytest.approx(1.0 / HEPATIC_SCALING[ChildPugh.B].clearance_factor, rel=1e-6)
+    assert ratio == pytest.approx(2.03, rel=1e-6)
+    (warning,) = [w for w in impaired.warnings if "Child-Pugh B" in w]
+    assert "assumption" in warning
+    assert "SPRAVATO" in warning
+    assert any(s.startswith("hepatic scaling: assumption") for s in impaired.sources)
+    assert not any("hepatic" in w for w in normal.warnings)
+
+
+def test_hepatic_impairment_slows_esketamine_elimination_through_the_liver() -> None:
+    """Perez-Ruixo: impairment scales the liver's intrinsic rate constants, not plasma CL."""
+    dose = ["intranasal 56 mg"]
+    aucs = [
+        simulate(
+            "perez-ruixo", Patient(weight_kg=70, child_pugh=cp), dose, LONG_MIN
+        ).summary.ketamine.auc_ng_h_per_ml
+        for cp in ("none", "A", "B", "C")
+    ]
+    assert aucs[0] == pytest.approx(aucs[1], rel=1e-12)  # class A: assumed unchanged
+    assert aucs[1] < aucs[2] < aucs[3]
+
+
+def test_every_hepatic_scaling_names_its_basis() -> None:
+    assert set(HEPATIC_SCALING) == set(ChildPugh)
+    for cls, scaling in HEPATIC_SCALING.items():
+        assert scaling.child_pugh is cls
+        assert 0.0 < scaling.clearance_factor <= 1.0
+        if cls is not ChildPugh.NONE:
+            assert scaling.basis.startswith("assumption")
+
+
+def test_perez_ruixo_hepatic_blood_flow_falls_after_60() -> None:
+    """Perez-Ruixo 2021: Qh falls by 2.19 L/h per year over 60."""
+    model = MODELS["perez-ruixo"]
+    young = model.parameters(covariates_of(Patient(weight_kg=70, age_years=60)))
+    old = model.parameters(covariates_of(Patient(weight_kg=70, age_years=80)))
+    assert (young["QH"] - old["QH"])[0] * 60.0 == pytest.approx(2.19 * 20.0)
+
+
+@pytest.mark.parametrize("name", ["propofol", "", "domino2"])
+def test_an_unknown_model_is_refused_with_the_accepted_ids(name: str) -> None:
+    with pytest.raises(UnknownNameError, match="accepted: domino, clements"):
+        get_model(name)
+
+
+def test_model_ids_are_case_insensitive() -> None:
+    assert get_model(" Perez-Ruixo ") is MODELS["perez-ruixo"]
+
+
+@pytest.mark.parametrize(
+    ("times", "message"),
+    [
+        ([], "empty"),
+        ([5.0, 1.0], "sorted"),
+        ([-1.0, 1.0], "at or after 0 min"),
+        ([0.0, float("inf")], "finite"),
+        ([0.0, 400 * 24 * 60.0], "accepted: 0-527040 min"),
+    ],
+)
+def test_simulate_refuses_bad_time_grids(times: list[float], message: str) -> None:
+    with pytest.raises(UserInputError, match=message):
+        simulate("kamp", Patient(weight_kg=70), ["iv-bolus 5 mg"], times)
+
+
+def test_simulate_refuses_doses_above_the_clinical_range() -> None:
+    with pytest.raises(UserInputError, match="outside the accepted range"):
+        simulate("kamp", Patient(weight_kg=150), ["iv-bolus 100 mg/kg"], [1.0])
+
+
+def test_simulate_refuses_non_positive_thresholds_and_non_patients() -> None:
+    with pytest.raises(UserInputError, match="thresholds"):
+        simulate("kamp", Patient(weight_kg=70), ["iv-bolus 5 mg"], [1.0], thresholds_ng_per_ml=[0])
+    with pytest.raises(UserInputError, match="Patient"):
+        simulate("kamp", {"weight_kg": 70}, ["iv-bolus 5 mg"], [1.0])  # type: ignore[arg-type]

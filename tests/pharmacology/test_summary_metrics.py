@@ -1,0 +1,156 @@
+"""Summary metrics (Cmax, Tmax, exact AUC, minutes above thresholds, values at chosen times),
+checked on a hand-made one-compartment PKModel whose answers are known in closed form."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import ketaclinic.pharmacology as pharmacology
+from ketaclinic.pharmacology import (
+    Covariates,
+    Patient,
+    PKModel,
+    Route,
+    RouteSpec,
+    grid_maximum,
+    minutes_above,
+    simulate,
+)
+
+CL_L_PER_MIN, V_L = 1.0, 50.0
+K_PER_MIN = CL_L_PER_MIN / V_L
+
+
+def _one_compartment(cov: Covariates) -> dict[str, np.ndarray]:
+    return {"CL": np.full(cov.n, CL_L_PER_MIN), "V1": np.full(cov.n, V_L)}
+
+
+TEXTBOOK = PKModel(
+    id="textbook",
+    name="One-compartment textbook model",
+    drug="racemic ketamine",
+    population="none: a test fixture",
+    source="Gibaldi & Perrier, Pharmacokinetics, chapter 1",
+    typical=_one_compartment,
+    routes={Route.IV: RouteSpec(Route.IV, True, "test")},
+    weight_range_kg=(2.0, 300.0),
+    age_range_years=(0.0, 120.0),
+)
+PATIENT = Patient(weight_kg=70)
+
+
+def test_a_custom_model_without_effect_site_or_metabolite_reports_none_for_them() -> None:
+    result = simulate(TEXTBOOK, PATIENT, ["iv-bolus 50 mg"], [0.0, 1.0])
+    assert result.effect_site_ng_per_ml is None
+    assert result.norketamine_ng_per_ml is None
+    assert result.summary.effect_site is None
+    assert result.summary.norketamine is None
+    assert result.to_dict()["summary"]["norketamine"] is None
+
+
+def test_auc_is_the_exact_integral_in_ng_h_per_ml() -> None:
+    """Coarse grid, exact area: D/CL (1 - exp(-k T)), converted from mg min/L to ng h/mL."""
+    end_min = 300.0
+    result = simulate(TEXTBOOK, PATIENT, ["iv-bolus 50 mg"], [0.0, 7.0, end_min])
+    exact = 50.0 / CL_L_PER_MIN * -math.expm1(-K_PER_MIN * end_min) * 1000.0 / 60.0
+    assert result.summary.ketamine.auc_ng_h_per_ml == pytest.approx(exact, rel=1e-12)
+
+
+def test_cmax_and_tmax_are_the_grid_maximum() -> None:
+    times = np.arange(0.0, 120.0, 1.0)
+    result = simulate(TEXTBOOK, PATIENT, ["iv-infusion 50 mg over 30 min at 10 min"], times)
+    rate = 50.0 / 30.0
+    peak = rate / CL_L_PER_MIN * -math.expm1(-K_PER_MIN * 30.0) * 1000.0
+    assert result.summary.ketamine.tmax_min == 40.0
+    assert result.summary.ketamine.cmax_ng_per_ml == pytest.approx(peak, rel=1e-12)
+
+
+def test_minutes_above_a_threshold_match_the_analytic_crossing_time() -> None:
+    """After a 1000 ng/mL bolus concentration, C > c for ln(1000/c)/k minutes."""
+    times = np.arange(0.0, 600.0, 0.01)
+    result = simulate(
+        TEXTBOOK, PATIENT, ["iv-bolus 50 mg"], times, thresholds_ng_per_ml=[100.0, 250.0, 2000.0]
+    )
+    above = result.summary.ketamine.minutes_above_ng_per_ml
+    assert above[100.0] == pytest.approx(math.log(10.0) / K_PER_MIN, abs=1e-3)
+    assert above[250.0] == pytest.approx(math.log(4.0) / K_PER_MIN, abs=1e-3)
+    assert above[2000.0] == 0.0
+    assert set(result.summary.to_dict()["minutes_above_ng_per_ml"]) == {"100", "250", "2000"}
+
+
+def test_values_at_chosen_times_are_exact_whatever_the_grid() -> None:
+    result = simulate(TEXTBOOK, PATIENT, ["iv-bolus 50 mg"], [0.0, 100.0], at_min=[33.3, 2.5, 77.0])
+    values = result.summary.ketamine.values_at_min
+    assert list(values) == [2.5, 33.3, 77.0]
+    for t, v in values.items():
+        assert v == pytest.approx(1000.0 * np.exp(-K_PER_MIN * t), rel=1e-12)
+    assert result.summary.to_dict()["ng_per_ml_at_min"]["33.3"] == values[33.3]
+
+
+def test_grid_maximum_and_minutes_above_work_on_many_patients() -> None:
+    times = np.array([0.0, 1.0, 2.0, 3.0])
+    conc = np.array([[0.0, 2.0, 1.0, 0.0], [5.0, 5.0, 0.0, 0.0]])
+    cmax, tmax = grid_maximum(times, conc)
+    np.testing.assert_array_equal(cmax, [2.0, 5.0])
+    np.testing.assert_array_equal(tmax, [1.0, 0.0])  # the first time the maximum occurs
+    np.testing.assert_allclose(minutes_above(times, conc, 1.0), [1.5, 1.8])
+    np.testing.assert_array_equal(minutes_above(times[:1], conc[:, :1], 1.0), [0.0, 0.0])
+
+
+def test_the_facade_catalogues_what_users_may_import() -> None:
+    assert sorted(pharmacology.__all__) == sorted(
+        [
+            "ASSUMED_KE0_PER_MIN",
+            "CONCENTRATION_BANDS",
+            "DOSE_GRAMMAR_HELP",
+            "HEPATIC_SCALING",
+            "MODELS",
+            "NORKETAMINE_PER_KETAMINE_MG",
+            "RACEMIC_ROUTE_EXTENSIONS",
+            "ChildPugh",
+            "ConcentrationBand",
+            "Covariates",
+            "Dose",
+            "HepaticScaling",
+            "Input",
+            "LinearSystem",
+            "Modes",
+            "PKModel",
+            "Patient",
+            "Route",
+            "RouteSpec",
+            "Sex",
+            "SimulationResult",
+            "Solution",
+            "SpeciesSummary",
+            "Summary",
+            "build_system",
+            "covariates_of",
+            "decompose",
+            "default_times_min",
+            "get_model",
+            "grid_maximum",
+            "minutes_above",
+            "parse_dose",
+            "parse_doses",
+            "parse_duration_min",
+            "regimen_inputs",
+            "regimen_system",
+            "simulate",
+            "solve",
+        ]
+    )
+    for name in pharmacology.__all__:
+        assert getattr(pharmacology, name) is not None
+
+
+def test_the_catalogue_holds_the_nine_models_of_the_issue() -> None:
+    ids = ["domino", "clements", "hijazi", "herd", "hornik", "kamp", "fanta", "perez-ruixo"]
+    assert list(pharmacology.MODELS) == [*ids, "simons"]
+    for model in pharmacology.MODELS.values():
+        assert model.source
+        assert model.ke0_source.startswith("ke0 assumed")
+        assert Route.IV in model.routes
