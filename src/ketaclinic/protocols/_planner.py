@@ -1,0 +1,376 @@
+"""The dose planner: protocol + patient + start date -> concrete doses, calendar, prediction,
+findings.
+
+Rounding (practical increments, declared per dose in the protocol data as ``round_to``):
+IV amounts to 1 mg, pump rates to 0.1 mg/h, oral doses to 5 mg, SC 24-h amounts to 10 mg
+and esketamine to whole 28 mg devices. Rounding goes to the nearest increment with halves
+rounded down (never up past the calculated dose by half a step), and never below one step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from ketaclinic.pharmacology import Dose, SimulationResult, parse_doses
+from ketaclinic.protocols._loader import get_protocol
+from ketaclinic.protocols._schema import DoseItem, Protocol
+from ketaclinic.safety import (
+    HepaticExposure,
+    Order,
+    PatientContext,
+    SafetyReport,
+    check_order,
+    compare_hepatic,
+    peak_ng_per_ml,
+    predict,
+)
+
+__all__ = [
+    "ROUNDING_RULES",
+    "SESSION_TIME_UTC",
+    "HepaticAdjustment",
+    "Plan",
+    "PlannedDose",
+    "PlannedSession",
+    "check",
+    "concrete_dose",
+    "plan",
+    "round_half_down",
+]
+
+ROUNDING_RULES = (
+    "IV amounts to 1 mg, pump rates to 0.1 mg/h, oral doses to 5 mg, SC 24-h amounts to 10 mg, "
+    "esketamine to whole 28 mg devices; nearest increment, halves rounded down, at least one "
+    "increment"
+)
+SESSION_TIME_UTC = time(9, 0)  # sessions in the calendar start at 09:00 UTC on their day
+
+
+def round_half_down(value: float, step: float) -> float:
+    """Nearest multiple of ``step``, halves down, at least one ``step``.
+
+    >>> round_half_down(24.5, 1), round_half_down(24.51, 1), round_half_down(52.5, 28)
+    (24.0, 25.0, 56.0)
+    >>> round_half_down(0.2, 5)
+    5.0
+    """
+    n = math.ceil(value / step - 0.5 - 1e-9)
+    return float(round(max(n, 1) * step, 10))
+
+
+@dataclass(frozen=True)
+class PlannedDose:
+    """One concrete dose: grammar text in mg, amount, rate and the hand calculation."""
+
+    label: str
+    text: str
+    amount_mg: float
+    rate_mg_per_h: float | None
+    duration_min: float
+    calculation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "dose": self.text,
+            "amount_mg": self.amount_mg,
+            "rate_mg_per_h": self.rate_mg_per_h,
+            "duration_min": self.duration_min,
+            "calculation": self.calculation,
+        }
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}" if abs(x - round(x)) > 1e-9 else f"{round(x)}"
+
+
+def concrete_dose(
+    item: DoseItem, weight_kg: float, *, first_session: bool, age_years: float, factor: float = 1.0
+) -> PlannedDose:
+    """``item`` for a patient, scaled by ``factor`` (hepatic adjustment) and rounded."""
+    step = item.round_to
+    start = f" at {_fmt(item.start_min)} min"
+    repeat = f" every {_fmt(item.every_h)} h x {item.count}" if item.every_h else ""
+    scaled = "" if factor == 1.0 else f" x {factor:.3f} (equal-AUC hepatic factor)"
+    if item.amount_mg_per_kg is not None or item.amount_mg is not None:
+        if item.amount_mg_per_kg is not None:
+            raw = item.amount_mg_per_kg * weight_kg * factor
+            calc = f"{_fmt(item.amount_mg_per_kg)} mg/kg x {_fmt(weight_kg)} kg{scaled}"
+        else:
+            base = item.amount_mg
+            assert base is not None
+            if first_session and item.first_dose_age_65_mg and age_years >= 65:
+                base = item.first_dose_age_65_mg
+            raw = base * factor
+            calc = f"{_fmt(base)} mg fixed{scaled}"
+        mg = round_half_down(raw, step)
+        calc += f" = {raw:.4g} mg -> {_fmt(mg)} mg (rounded to {_fmt(step)} mg)"
+        if item.duration_min > 0:
+            text = f"{item.route_word} {_fmt(mg)} mg over {_fmt(item.duration_min)} min"
+            rate: float | None = mg / item.duration_min * 60.0
+            calc += f"; rate {mg:g} mg / {_fmt(item.duration_min)} min = {rate:.4g} mg/h"
+        else:
+            text, rate = f"{item.route_word} {_fmt(mg)} mg", None
+        return PlannedDose(item.label, text + repeat + start, mg, rate, item.duration_min, calc)
+    hours = item.duration_min / 60.0
+    if item.rate_mg_per_24h is not None:
+        raw = item.rate_mg_per_24h * factor
+        per_day = round_half_down(raw, step)
+        rate = per_day / 24.0
+        calc = (
+            f"{_fmt(item.rate_mg_per_24h)} mg/24h{scaled} = {raw:.4g} -> {_fmt(per_day)} mg/24h "
+            f"(rounded to {_fmt(step)} mg/24h) = {rate:.4g} mg/h"
+        )
+        text = f"{item.route_word} {_fmt(per_day)} mg/24h for {_fmt(item.duration_min)} min"
+    else:
+        if item.rate_mg_per_kg_per_h is not None:
+            raw = item.rate_mg_per_kg_per_h * weight_kg * factor
+            calc = f"{_fmt(item.rate_mg_per_kg_per_h)} mg/kg/h x {_fmt(weight_kg)} kg{scaled}"
+        else:
+            assert item.rate_mg_per_h is not None
+            raw = item.rate_mg_per_h * factor
+            calc = f"{_fmt(item.rate_mg_per_h)} mg/h fixed{scaled}"
+        rate = round_half_down(raw, step)
+        calc += f" = {raw:.4g} mg/h -> {_fmt(rate)} mg/h (rounded to {_fmt(step)} mg/h)"
+        text = f"{item.route_word} {_fmt(rate)} mg/h for {_fmt(item.duration_min)} min"
+    amount = rate * hours
+    calc += f"; {rate:.4g} mg/h x {hours:.4g} h = {amount:.4g} mg"
+    return PlannedDose(item.label, text + repeat + start, amount, rate, item.duration_min, calc)
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    number: int
+    phase: str
+    day: date
+    doses: tuple[str, ...]
+    total_mg: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "phase": self.phase,
+            "date": self.day.isoformat(),
+            "doses": list(self.doses),
+            "total_mg": self.total_mg,
+        }
+
+
+@dataclass(frozen=True)
+class HepaticAdjustment:
+    """Standard doses vs the doses giving the AUC of a patient without impairment."""
+
+    child_pugh: str
+    factor: float
+    standard: tuple[PlannedDose, ...]
+    adjusted: tuple[PlannedDose, ...]
+    standard_exposure: HepaticExposure
+    adjusted_prediction: SimulationResult | None
+    basis: str
+
+    def to_dict(self) -> dict[str, Any]:
+        normal = self.standard_exposure.normal.summary.ketamine
+        impaired = self.standard_exposure.impaired.summary.ketamine
+        adjusted = self.adjusted_prediction.summary.ketamine if self.adjusted_prediction else None
+        return {
+            "child_pugh": self.child_pugh,
+            "equal_auc_dose_factor": self.factor,
+            "standard_doses": [d.to_dict() for d in self.standard],
+            "adjusted_doses": [d.to_dict() for d in self.adjusted],
+            "auc_ng_h_per_ml": {
+                "standard_dose_no_impairment": normal.auc_ng_h_per_ml,
+                "standard_dose_impaired": impaired.auc_ng_h_per_ml,
+                "adjusted_dose_impaired": adjusted.auc_ng_h_per_ml if adjusted else None,
+            },
+            "cmax_ng_per_ml": {
+                "standard_dose_no_impairment": normal.cmax_ng_per_ml,
+                "standard_dose_impaired": impaired.cmax_ng_per_ml,
+                "adjusted_dose_impaired": adjusted.cmax_ng_per_ml if adjusted else None,
+            },
+            "basis": self.basis,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A concrete plan for one patient. ``population_risk`` is reserved for the virtual-
+    population risk estimate of a later issue (None until then)."""
+
+    protocol: Protocol
+    patient: PatientContext
+    start: date
+    doses: tuple[PlannedDose, ...]
+    sessions: tuple[PlannedSession, ...]
+    prediction: SimulationResult | None
+    prediction_note: str
+    hepatic: HepaticAdjustment | None
+    report: SafetyReport
+    rounding: str = field(default="")
+    population_risk: Any = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.report.allowed
+
+    def to_dict(self, curve_step_min: float = 5.0) -> dict[str, Any]:
+        p = self.protocol
+        prediction: dict[str, Any] | None = None
+        if self.prediction is not None:
+            r = self.prediction
+            stride = max(
+                1, round(curve_step_min / max(float(r.times_min[1] - r.times_min[0]), 1e-9))
+            )
+            peak, site = peak_ng_per_ml(r)
+            prediction = {
+                "model": r.model.id,
+                "summary": r.summary.to_dict(),
+                "ceiling_compared": {"conc_ng_per_ml": peak, "site": site},
+                "times_min": [float(t) for t in r.times_min[::stride]],
+                "ketamine_ng_per_ml": [float(c) for c in r.ketamine_ng_per_ml[::stride]],
+                "warnings": list(r.warnings),
+                "sources": list(r.sources),
+                "covers": self.prediction_note,
+            }
+        return {
+            "protocol": p.id,
+            "title": p.title,
+            "drug": str(p.drug),
+            "route": str(p.route),
+            "patient": {
+                "weight_kg": self.patient.weight_kg,
+                "age_years": self.patient.age_years,
+                "sex": self.patient.sex,
+                "child_pugh": self.patient.child_pugh,
+            },
+            "start": self.start.isoformat(),
+            "dose_rule": p.dose_rule.summary,
+            "doses": [d.to_dict() for d in self.doses],
+            "titration": list(p.dose_rule.titration),
+            "rounding": self.rounding,
+            "sessions": [s.to_dict() for s in self.sessions],
+            "prediction": prediction,
+            "hepatic_adjustment": self.hepatic.to_dict() if self.hepatic else None,
+            "allowed": self.report.allowed,
+            "findings": [f.to_dict() for f in self.report.findings],
+            "drug_library_version": self.report.drug_library_version,
+            "population_risk": self.population_risk,
+        }
+
+
+def _session_doses(
+    protocol: Protocol, patient: PatientContext, first: bool, factor: float
+) -> tuple[PlannedDose, ...]:
+    return tuple(
+        concrete_dose(
+            item,
+            patient.weight_kg,
+            first_session=first,
+            age_years=patient.age_years,
+            factor=factor,
+        )
+        for item in protocol.dose_rule.doses
+    )
+
+
+def _calendar(
+    protocol: Protocol,
+    patient: PatientContext,
+    start: date,
+    first: tuple[PlannedDose, ...],
+    later: tuple[PlannedDose, ...],
+) -> tuple[PlannedSession, ...]:
+    sessions: list[PlannedSession] = []
+    last_offset = 0
+    for phase in protocol.schedule.phases:
+        for offset in phase.day_offsets:
+            doses = first if not sessions else later
+            sessions.append(
+                PlannedSession(
+                    len(sessions) + 1,
+                    phase.name,
+                    start + timedelta(days=offset),
+                    tuple(d.text for d in doses),
+                    sum(d.amount_mg for d in doses),
+                )
+            )
+            last_offset = max(last_offset, offset)
+    maintenance = protocol.schedule.maintenance
+    if maintenance is not None:
+        for k in range(1, maintenance.shown + 1):
+            sessions.append(
+                PlannedSession(
+                    len(sessions) + 1,
+                    "maintenance",
+                    start + timedelta(days=last_offset + k * maintenance.every_days),
+                    tuple(d.text for d in later),
+                    sum(d.amount_mg for d in later),
+                )
+            )
+    return tuple(sessions)
+
+
+def check(order: Order, patient: PatientContext, *, as_of: datetime) -> SafetyReport:
+    """Check an order against its protocol (looked up by ``order.protocol``)."""
+    protocol = get_protocol(order.protocol)
+    return check_order(order, patient, protocol.profile(), as_of=as_of)
+
+
+def plan(protocol: str | Protocol, patient: PatientContext, start: date) -> Plan:
+    """Plan ``protocol`` for ``patient`` from ``start`` (sessions at 09:00 UTC).
+
+    The safety check covers the first session, ordered for the start date; the prediction
+    covers the first session too.
+    """
+    spec = get_protocol(protocol) if isinstance(protocol, str) else protocol
+    standard_first = _session_doses(spec, patient, True, 1.0)
+    factor = 1.0
+    hepatic: HepaticAdjustment | None = None
+    first, later = standard_first, _session_doses(spec, patient, False, 1.0)
+    if patient.child_pugh == "B":
+        exposure = compare_hepatic(
+            spec.model_id, patient.pk_patient(), parse_doses([d.text for d in standard_first])
+        )
+        if not isinstance(exposure, str):
+            factor = exposure.equal_auc_dose_factor
+            first = _session_doses(spec, patient, True, factor)
+            later = _session_doses(spec, patient, False, factor)
+            adjusted = predict(
+                spec.model_id, patient.pk_patient(), parse_doses([d.text for d in first])
+            )
+            hepatic = HepaticAdjustment(
+                "B",
+                factor,
+                standard_first,
+                first,
+                exposure,
+                adjusted if not isinstance(adjusted, str) else None,
+                exposure.basis,
+            )
+    doses: list[Dose] = parse_doses([d.text for d in first])
+    prediction = predict(spec.model_id, patient.pk_patient(), doses)
+    note = "the first session"
+    if isinstance(prediction, str):
+        note = f"no prediction: {prediction}"
+        prediction_result: SimulationResult | None = None
+    else:
+        prediction_result = prediction
+    moment = datetime.combine(start, SESSION_TIME_UTC, tzinfo=UTC)
+    order = Order(
+        protocol=spec.id, route=str(spec.route), doses=tuple(d.text for d in first), start=moment
+    )
+    report = check_order(order, patient, spec.profile(), as_of=moment)
+    return Plan(
+        protocol=spec,
+        patient=patient,
+        start=start,
+        doses=first,
+        sessions=_calendar(spec, patient, start, first, later),
+        prediction=prediction_result,
+        prediction_note=note,
+        hepatic=hepatic,
+        report=report,
+        rounding=ROUNDING_RULES,
+    )
