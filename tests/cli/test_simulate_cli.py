@@ -1,8 +1,8 @@
 """``ketaclinic simulate``, ``models`` and ``demo``: the JSON contract, plots, and the error
 boundary (user errors exit 2 with one line on stderr, never a traceback).
 
-Most tests call :func:`ketaclinic.cli._app.run_app` in-process with ``sys.argv`` set, which is
-exactly what the console script does; a few run the installed script as a subprocess.
+Most tests call :func:`ketaclinic.cli._app.run_app` in-process, the error boundary the console
+script runs; a few run the installed script as a subprocess.
 """
 
 from __future__ import annotations
@@ -55,10 +55,9 @@ Cli = Callable[..., Run]
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["ketaclinic", *args])
-        code = run_app(app)
+        code = run_app(app, list(args))
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
 
