@@ -188,6 +188,7 @@ def test_models_lists_every_model(cli: Cli) -> None:
     assert run.code == 0
     for model_id in MODELS:
         assert model_id in run.out
+    assert "route extension" in run.out
 
 
 def test_models_json_lists_all_nine_ids_with_ranges_and_sources(cli: Cli) -> None:

@@ -61,6 +61,16 @@ def test_one_compartment_bolus_area_is_the_exact_integral() -> None:
     np.testing.assert_allclose(sol.integral[:, 0], expected_mg_min_per_l, rtol=RTOL)
 
 
+def test_the_area_runs_from_the_first_to_the_last_grid_time() -> None:
+    """A grid that starts late integrates only its own span: D/CL (exp(-k t1) - exp(-k t2))."""
+    system = _one_compartment()
+    times = np.array([12.5, 13.0, 90.0, 250.0])
+    sol = _plasma(system, [Input(system.index("central"), 0.0, 0.0, DOSE_MG)], times)
+    k = CL / V1
+    expected = DOSE_MG / CL * (np.exp(-k * times[0]) - np.exp(-k * times[-1]))
+    np.testing.assert_allclose(sol.integral[:, 0], expected, rtol=RTOL)
+
+
 def test_a_delayed_bolus_is_zero_before_it_and_shifted_after_it() -> None:
     system = _one_compartment()
     start = 17.5
