@@ -111,6 +111,8 @@ def test_accepted_spellings(text: str, expected: list[Dose]) -> None:
         ("iv-infusion 10 mg over 2 h every 1 h x 3", "infusions overlap"),
         ("iv-bolus 35 mg at 0 min at 5 min", "'at' appears twice"),
         ("iv-bolus 35 mg please", "unexpected 'please'"),
+        ("iv-bolus 1e3 mg", "scientific notation: write a plain number"),
+        ("iv-bolus 5e-1mg/kg", "scientific notation"),
     ],
 )
 def test_it_refuses_malformed_doses_saying_what_is_expected(text: str, message: str) -> None:

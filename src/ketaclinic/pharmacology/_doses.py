@@ -326,6 +326,11 @@ def parse_dose(text: str) -> list[Dose]:
         raise DoseSyntaxError(f"{source!r} has no amount; for example 'iv-bolus 35 mg at 0 min'")
 
     # AMOUNT UNIT (either one token "35mg" or two tokens "35 mg")
+    if re.match(r"^[-+]?[\d.]+e[-+]?\d", tokens[1]):  # else "1e3" reads as 1 with unit "e3"
+        raise DoseSyntaxError(
+            f"amount {tokens[1]!r} in {source!r} is in scientific notation: write a plain "
+            "number such as 1000 or 0.5"
+        )
     match = re.match(r"^([-+]?[\d.,]*)([a-zµμ/0-9.]*)$", tokens[1])
     if not match or not match.group(1):
         raise DoseSyntaxError(
