@@ -82,6 +82,7 @@ STIMULANTS = frozenset(
 
 @dataclass(frozen=True)
 class CypInteraction:
+    code: str
     names: frozenset[str]
     oral_auc_factor: float
     iv_auc_factor: float | None
@@ -91,6 +92,7 @@ class CypInteraction:
 
 CYP_INTERACTIONS: tuple[CypInteraction, ...] = (
     CypInteraction(
+        "clarithromycin",
         frozenset({"clarithromycin"}),
         2.6,
         None,
@@ -98,6 +100,7 @@ CYP_INTERACTIONS: tuple[CypInteraction, ...] = (
         "Hagelberg 2010: oral S-ketamine AUC x2.6 with clarithromycin (DOMAIN.md section 3)",
     ),
     CypInteraction(
+        "grapefruit",
         frozenset({"grapefruit", "grapefruit juice"}),
         3.0,
         None,
@@ -105,6 +108,7 @@ CYP_INTERACTIONS: tuple[CypInteraction, ...] = (
         "Peltoniemi 2012: oral S-ketamine AUC x3.0 with grapefruit juice (DOMAIN.md section 3)",
     ),
     CypInteraction(
+        "ticlopidine",
         frozenset({"ticlopidine"}),
         2.4,
         None,
@@ -112,6 +116,7 @@ CYP_INTERACTIONS: tuple[CypInteraction, ...] = (
         "Peltoniemi 2011: oral S-ketamine AUC x2.4 with ticlopidine (DOMAIN.md section 3)",
     ),
     CypInteraction(
+        "rifampicin",
         frozenset({"rifampicin", "rifampin"}),
         0.14,
         0.86,
@@ -206,7 +211,7 @@ def cyp_interactions(ctx: CheckContext) -> list[Finding]:
         out.append(
             Finding(
                 severity,
-                f"interaction.{hit[0].replace(' ', '_')}",
+                f"interaction.{item.code}",
                 f"{hit[0]} ({item.mechanism}): {text} (source: {item.source})",
                 item.source,
             )
