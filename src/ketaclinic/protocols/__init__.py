@@ -8,6 +8,7 @@ package).
 
 from ketaclinic.protocols._loader import get_protocol, load_protocol_text, protocols
 from ketaclinic.protocols._planner import (
+    ROUNDING_RULES,
     SESSION_TIME_UTC,
     HepaticAdjustment,
     Plan,
@@ -32,6 +33,7 @@ from ketaclinic.protocols._schema import (
 )
 
 __all__ = [
+    "ROUNDING_RULES",
     "SESSION_TIME_UTC",
     "Ceiling",
     "DoseItem",

@@ -63,7 +63,8 @@ def round_half_down(value: float, step: float) -> float:
 
 @dataclass(frozen=True)
 class PlannedDose:
-    """One concrete dose: grammar text in mg, amount, rate and the hand calculation."""
+    """One concrete dose line: grammar text in mg, amount per dose, rate, repeats and the
+    hand calculation."""
 
     label: str
     text: str
@@ -71,6 +72,12 @@ class PlannedDose:
     rate_mg_per_h: float | None
     duration_min: float
     calculation: str
+    count: int = 1
+
+    @property
+    def total_mg(self) -> float:
+        """All repeats of this line together."""
+        return self.amount_mg * self.count
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +86,8 @@ class PlannedDose:
             "amount_mg": self.amount_mg,
             "rate_mg_per_h": self.rate_mg_per_h,
             "duration_min": self.duration_min,
+            "count": self.count,
+            "total_mg": self.total_mg,
             "calculation": self.calculation,
         }
 
@@ -114,7 +123,9 @@ def concrete_dose(
             calc += f"; rate {mg:g} mg / {_fmt(item.duration_min)} min = {rate:.4g} mg/h"
         else:
             text, rate = f"{item.route_word} {_fmt(mg)} mg", None
-        return PlannedDose(item.label, text + repeat + start, mg, rate, item.duration_min, calc)
+        return PlannedDose(
+            item.label, text + repeat + start, mg, rate, item.duration_min, calc, item.count
+        )
     hours = item.duration_min / 60.0
     if item.rate_mg_per_24h is not None:
         raw = item.rate_mg_per_24h * factor
@@ -138,7 +149,9 @@ def concrete_dose(
         text = f"{item.route_word} {_fmt(rate)} mg/h for {_fmt(item.duration_min)} min"
     amount = rate * hours
     calc += f"; {rate:.4g} mg/h x {hours:.4g} h = {amount:.4g} mg"
-    return PlannedDose(item.label, text + repeat + start, amount, rate, item.duration_min, calc)
+    return PlannedDose(
+        item.label, text + repeat + start, amount, rate, item.duration_min, calc, item.count
+    )
 
 
 @dataclass(frozen=True)
@@ -293,7 +306,7 @@ def _calendar(
                     phase.name,
                     start + timedelta(days=offset),
                     tuple(d.text for d in doses),
-                    sum(d.amount_mg for d in doses),
+                    sum(d.total_mg for d in doses),
                 )
             )
             last_offset = max(last_offset, offset)
@@ -306,7 +319,7 @@ def _calendar(
                     "maintenance",
                     start + timedelta(days=last_offset + k * maintenance.every_days),
                     tuple(d.text for d in later),
-                    sum(d.amount_mg for d in later),
+                    sum(d.total_mg for d in later),
                 )
             )
     return tuple(sessions)
@@ -338,7 +351,10 @@ def plan(protocol: str | Protocol, patient: PatientContext, start: date) -> Plan
             first = _session_doses(spec, patient, True, factor)
             later = _session_doses(spec, patient, False, factor)
             adjusted = predict(
-                spec.model_id, patient.pk_patient(), parse_doses([d.text for d in first])
+                spec.model_id,
+                patient.pk_patient(),
+                parse_doses([d.text for d in first]),
+                long_horizon=True,
             )
             hepatic = HepaticAdjustment(
                 "B",

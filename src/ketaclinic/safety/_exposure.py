@@ -5,16 +5,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from ketaclinic.errors import KetaclinicError
 from ketaclinic.pharmacology import ChildPugh, Dose, Patient, SimulationResult, simulate
 
 __all__ = ["HepaticExposure", "compare_hepatic", "peak_ng_per_ml", "predict"]
 
 
-def predict(model_id: str, patient: Patient, doses: Sequence[Dose]) -> SimulationResult | str:
-    """The engine's prediction, or the reason it cannot make one."""
+# AUC comparisons run to a week after the last dose, so that the AUC is close to AUC(0-inf)
+# even when impairment lengthens the half-life (a 24-h grid would cut the longer tail).
+AUC_HORIZON_MIN = 7 * 24 * 60.0
+AUC_STEP_MIN = 5.0
+
+
+def predict(
+    model_id: str, patient: Patient, doses: Sequence[Dose], *, long_horizon: bool = False
+) -> SimulationResult | str:
+    """The engine's prediction (default grid, or a week past the last dose for AUC), or the
+    reason it cannot make one."""
     try:
-        return simulate(model_id, patient, list(doses))
+        times = None
+        if long_horizon:
+            end = max(d.end_min for d in doses) + AUC_HORIZON_MIN
+            times = np.arange(0.0, end + AUC_STEP_MIN / 2, AUC_STEP_MIN)
+        return simulate(model_id, patient, list(doses), times)
     except KetaclinicError as error:
         return str(error)
 
@@ -61,8 +76,8 @@ class HepaticExposure:
 def compare_hepatic(
     model_id: str, patient: Patient, doses: Sequence[Dose]
 ) -> HepaticExposure | str:
-    impaired = predict(model_id, patient, doses)
-    normal = predict(model_id, patient.replace(child_pugh=ChildPugh.NONE), doses)
+    impaired = predict(model_id, patient, doses, long_horizon=True)
+    normal = predict(model_id, patient.replace(child_pugh=ChildPugh.NONE), doses, long_horizon=True)
     if isinstance(impaired, str):
         return impaired
     if isinstance(normal, str):

@@ -168,7 +168,7 @@ class Order(_Strict):
         if isinstance(value, str | Dose):
             value = [value]
         if isinstance(value, list | tuple):
-            return tuple(str(v) if isinstance(v, Dose) else v for v in value)
+            return [str(v) if isinstance(v, Dose) else v for v in value]
         return value
 
 

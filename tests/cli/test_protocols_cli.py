@@ -1,0 +1,292 @@
+"""``ketaclinic protocols``, ``protocols show``, ``plan``, ``check`` and ``schema``: exit codes
+0/2/3, the JSON contract, and one-line messages for malformed files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ketaclinic.cli import app
+from ketaclinic.cli._app import EXIT_BLOCKED, EXIT_USER_ERROR, run_app
+from ketaclinic.protocols import protocols
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+AS_OF = ["--as-of", "2026-12-01T09:00:00Z"]
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+Cli = Callable[..., Run]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    def run(*args: str) -> Run:
+        monkeypatch.setattr(sys, "argv", ["ketaclinic", *args])
+        code = run_app(app)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def _files(protocol: str) -> tuple[str, str]:
+    return str(EXAMPLES / f"{protocol}.patient.yaml"), str(EXAMPLES / f"{protocol}.order.yaml")
+
+
+def _write(tmp_path: Path, name: str, data: Any) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(data) if name.endswith(".json") else yaml.safe_dump(data))
+    return str(path)
+
+
+def _order(**changes: Any) -> dict[str, Any]:
+    data = yaml.safe_load((EXAMPLES / "depression-iv.order.yaml").read_text())
+    return {**data, **changes}
+
+
+# --- protocols -------------------------------------------------------------------------------
+
+
+def test_protocols_json_lists_id_indication_route_evidence_and_sources(cli: Cli) -> None:
+    run = cli("protocols", "--json")
+    assert run.code == 0, run.err
+    rows = run.json()
+    assert {r["id"] for r in rows} == set(protocols())
+    for row in rows:
+        assert {"id", "indication", "route", "evidence_level", "sources"} <= row.keys()
+        assert row["sources"]
+
+
+def test_protocols_prints_a_table(cli: Cli) -> None:
+    run = cli("protocols")
+    assert run.code == 0
+    assert "depression-iv" in run.out
+
+
+def test_protocols_show_prints_one_protocol_in_full(cli: Cli) -> None:
+    run = cli("protocols", "show", "crps-daily-10d")
+    assert run.code == 0, run.err
+    data = yaml.safe_load(run.out)
+    assert data["id"] == "crps-daily-10d"
+    assert {"dose_rule", "schedule", "monitoring", "trial", "stop_rules", "sources"} <= data.keys()
+    assert cli("protocols", "show", "depression-iv", "--json").json()["model_id"] == "kamp"
+
+
+def test_protocols_show_of_an_unknown_id_exits_2(cli: Cli) -> None:
+    run = cli("protocols", "show", "nope")
+    assert run.code == EXIT_USER_ERROR
+    assert "unknown protocol 'nope'" in run.err
+    assert "Traceback" not in run.err
+
+
+# --- check -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", sorted(protocols()))
+def test_check_of_every_example_exits_0(cli: Cli, protocol: str) -> None:
+    patient, order = _files(protocol)
+    run = cli("check", "--patient", patient, "--order", order, *AS_OF, "--json")
+    assert run.code == 0, run.out + run.err
+    data = run.json()
+    assert data["allowed"] is True
+    assert set(data) >= {"allowed", "findings"}
+
+
+def test_check_exits_3_with_the_json_contract_when_a_hard_stop_blocks(
+    cli: Cli, tmp_path: Path
+) -> None:
+    patient, _ = _files("depression-iv")
+    order = _write(tmp_path, "order.yaml", _order(doses=["iv-infusion 350 mg over 40 min"]))
+    run = cli("check", "--patient", patient, "--order", order, *AS_OF, "--json")
+    assert run.code == EXIT_BLOCKED
+    data = run.json()
+    assert data["allowed"] is False
+    for item in data["findings"]:
+        assert {"severity", "code", "message", "source"} <= item.keys()
+    assert "HARD_STOP" in {f["severity"] for f in data["findings"]}
+
+
+def test_check_exits_3_for_an_overridable_finding_and_0_once_overridden(
+    cli: Cli, tmp_path: Path
+) -> None:
+    patient, _ = _files("depression-iv")
+    dose = ["iv-infusion 0.8 mg/kg over 40 min"]
+    blocked = _write(tmp_path, "o1.yaml", _order(doses=dose))
+    assert cli("check", "--patient", patient, "--order", blocked, *AS_OF).code == EXIT_BLOCKED
+    reasons = {
+        "session_total_mg_per_kg.soft": "partial response at 0.5 mg/kg",
+        "infusion_rate_mg_per_kg_per_h.soft": "usual 40 min",
+    }
+    cleared = _write(tmp_path, "o2.yaml", _order(doses=dose, overrides=reasons))
+    run = cli("check", "--patient", patient, "--order", cleared, *AS_OF)
+    assert run.code == 0, run.out
+    assert "overridden" in run.out
+
+
+def test_check_exits_0_with_warnings(cli: Cli) -> None:
+    patient, order = _files("palliative-oral")
+    run = cli("check", "--patient", patient, "--order", order, *AS_OF, "--json")
+    assert run.code == 0
+    assert [f["code"] for f in run.json()["findings"]] == ["route.oral"]
+
+
+def test_check_refuses_a_neuraxial_order_with_exit_3(cli: Cli, tmp_path: Path) -> None:
+    patient, _ = _files("acute-pain-iv")
+    order = _write(
+        tmp_path,
+        "o.json",
+        {"protocol": "acute-pain-iv", "route": "iv", "doses": ["intrathecal 5 mg"]},
+    )
+    run = cli("check", "--patient", patient, "--order", order, *AS_OF, "--json")
+    assert run.code == EXIT_BLOCKED
+    assert "route.neuraxial" in {f["code"] for f in run.json()["findings"]}
+
+
+def test_check_accepts_json_files(cli: Cli, tmp_path: Path) -> None:
+    patient_yaml, order_yaml = _files("esketamine-nasal")
+    patient = _write(tmp_path, "p.json", yaml.safe_load(Path(patient_yaml).read_text()))
+    order = _write(tmp_path, "o.json", yaml.safe_load(Path(order_yaml).read_text()))
+    assert cli("check", "--patient", patient, "--order", order, *AS_OF).code == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"weight_kg": 700},
+            "weight_kg = 700 is not accepted: Input should be less than or equal to 300",
+        ),
+        ({"sex": "x"}, "sex = 'x' is not accepted: accepted: 'male' or 'female'"),
+        ({"child_pugh": "D"}, "child_pugh = 'D' is not accepted"),
+        ({"weight_measured_on": "yesterday"}, "weight_measured_on = 'yesterday' is not accepted"),
+        ({"shoe_size": 42}, "shoe_size is not a known field"),
+    ],
+)
+def test_a_malformed_patient_file_exits_2_naming_field_value_and_accepted(
+    cli: Cli, tmp_path: Path, change: dict[str, Any], expected: str
+) -> None:
+    patient_yaml, order = _files("depression-iv")
+    data = {**yaml.safe_load(Path(patient_yaml).read_text()), **change}
+    patient = _write(tmp_path, "patient.yaml", data)
+    run = cli("check", "--patient", patient, "--order", order, *AS_OF)
+    assert run.code == EXIT_USER_ERROR
+    assert expected in run.err
+    assert len(run.err.strip().splitlines()) == 1
+    assert "Traceback" not in run.err
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        (_order(doses=[]), "doses = [] is not accepted"),
+        (_order(doses=["iv-infusion 500 mcg/kg over 40 min"]), "micrograms are not accepted"),
+        (_order(protocol="nope"), "unknown protocol 'nope'"),
+        (_order(route="drip"), "order route 'drip' is not accepted"),
+    ],
+)
+def test_a_malformed_order_exits_2(cli: Cli, tmp_path: Path, order: Any, expected: str) -> None:
+    patient, _ = _files("depression-iv")
+    path = _write(tmp_path, "order.yaml", order)
+    run = cli("check", "--patient", patient, "--order", path, *AS_OF)
+    assert run.code == EXIT_USER_ERROR, run.out
+    assert expected in run.err
+
+
+def test_unreadable_and_unparsable_files_exit_2(cli: Cli, tmp_path: Path) -> None:
+    _, order = _files("depression-iv")
+    run = cli("check", "--patient", str(tmp_path / "missing.yaml"), "--order", order)
+    assert run.code == EXIT_USER_ERROR
+    assert "cannot be read" in run.err
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("weight_kg: [70\n")
+    run = cli("check", "--patient", str(broken), "--order", order)
+    assert run.code == EXIT_USER_ERROR
+    assert "is not valid YAML" in run.err
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- 70\n")
+    assert "must hold a mapping" in cli("check", "--patient", str(listed), "--order", order).err
+
+
+# --- plan and schema ----------------------------------------------------------------------------
+
+
+def test_plan_json_has_doses_calendar_prediction_and_findings(cli: Cli) -> None:
+    patient, _ = _files("depression-iv")
+    run = cli(
+        "plan",
+        "--protocol",
+        "depression-iv",
+        "--patient",
+        patient,
+        "--start",
+        "2026-12-01",
+        "--json",
+    )
+    assert run.code == 0, run.err
+    data = run.json()
+    assert data["doses"][0]["dose"] == "iv-infusion 35 mg over 40 min at 0 min"
+    assert data["sessions"][0]["date"] == "2026-12-01"
+    assert data["prediction"]["summary"]["cmax_ng_per_ml"] > 0
+    assert data["allowed"] is True
+    assert data["population_risk"] is None
+
+
+def test_plan_prints_the_plan_and_writes_a_plot(cli: Cli, tmp_path: Path) -> None:
+    patient, _ = _files("crps-daily-10d")
+    out = tmp_path / "plan.html"
+    run = cli(
+        "plan",
+        "--protocol",
+        "crps-daily-10d",
+        "--patient",
+        patient,
+        "--start",
+        "2026-12-01",
+        "--plot",
+        str(out),
+    )
+    assert run.code == 0, run.err
+    assert "24.5 mg/h" in run.out
+    assert out.exists()
+
+
+def test_plan_with_a_bad_start_date_exits_2(cli: Cli) -> None:
+    patient, _ = _files("depression-iv")
+    run = cli("plan", "--protocol", "depression-iv", "--patient", patient, "--start", "1/12/26")
+    assert run.code == EXIT_USER_ERROR
+    assert "is not a date such as 2026-12-01" in run.err
+
+
+@pytest.mark.parametrize("kind", ["patient", "order"])
+def test_schema_prints_the_json_schema(cli: Cli, kind: str) -> None:
+    run = cli("schema", kind)
+    assert run.code == 0
+    schema = run.json()
+    assert schema["type"] == "object"
+    assert (
+        "weight_kg" in schema["properties"]
+        if kind == "patient"
+        else "doses" in schema["properties"]
+    )
+
+
+def test_schema_of_an_unknown_kind_exits_2(cli: Cli) -> None:
+    run = cli("schema", "protocol")
+    assert run.code == EXIT_USER_ERROR
+    assert "accepted: patient, order" in run.err
