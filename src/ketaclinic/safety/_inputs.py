@@ -162,6 +162,11 @@ class Order(_Strict):
     start: datetime | None = None
     overrides: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("protocol", "route")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
     @field_validator("doses", mode="before")
     @classmethod
     def _dose_text(cls, value: Any) -> Any:
