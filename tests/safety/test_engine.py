@@ -108,3 +108,23 @@ def test_validation_errors_read_as_one_line_naming_field_value_and_accepted() ->
     line = format_validation_error(caught.value, "p")
     assert "diagnoses.0 = 'flu'" in line
     assert "uncontrolled_psychosis" in line
+
+
+def test_a_drug_library_can_be_injected() -> None:
+    from ketaclinic.safety import DrugLibrary, drug_library
+
+    data = drug_library().model_dump()
+    for entry in data["entries"]:
+        if entry["protocol"] == "depression-iv":
+            entry["session_total_mg_per_kg"] = {
+                "hard": 0.4,
+                "basis": "judgement",
+                "source": "a stricter test library",
+            }
+    strict = DrugLibrary.model_validate({**data, "version": "test-1"})
+    order = Order(protocol="depression-iv", route="iv", doses=("iv-infusion 35 mg over 40 min",))
+    report = check_order(
+        order, patient(), get_protocol("depression-iv").profile(), as_of=AS_OF, library=strict
+    )
+    assert report.drug_library_version == "test-1"
+    assert "session_total_mg_per_kg.hard" in codes(report, Severity.HARD_STOP)

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ketaclinic.errors import KetaclinicError
-from ketaclinic.pharmacology import ChildPugh, Dose, Patient, SimulationResult, simulate
+from ketaclinic.pharmacology import (
+    HEPATIC_SCALING,
+    ChildPugh,
+    Dose,
+    Patient,
+    SimulationResult,
+    simulate,
+)
 
 __all__ = ["HepaticExposure", "compare_hepatic", "peak_ng_per_ml", "predict"]
 
@@ -70,7 +77,8 @@ class HepaticExposure:
 
     @property
     def basis(self) -> str:
-        return self.impaired.warnings[-1] if self.impaired.warnings else ""
+        """The declared clearance-scaling assumption behind the impaired prediction."""
+        return HEPATIC_SCALING[ChildPugh(self.child_pugh)].basis
 
 
 def compare_hepatic(
