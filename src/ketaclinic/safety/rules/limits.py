@@ -23,7 +23,8 @@ def dose_form(ctx: CheckContext) -> list[Finding]:
                     Severity.OVERRIDABLE,
                     "dose.form_not_in_protocol",
                     f"{dose}: a {ctx.entry.route} {form} is not part of protocol "
-                    f"{ctx.protocol_id} (it uses: {', '.join(ctx.entry.forms)})",
+                    f"{ctx.protocol_id} (it uses: {', '.join(ctx.entry.forms)}; source: drug "
+                    f"library entry {ctx.protocol_id}/{ctx.entry.route})",
                     f"ketaclinic drug library, entry {ctx.protocol_id}/{ctx.entry.route}",
                 )
             )

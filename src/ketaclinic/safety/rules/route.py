@@ -74,7 +74,7 @@ def oral_route(ctx: CheckContext) -> list[Finding]:
             "route.oral",
             "oral ketamine: low and variable bioavailability (about 20 % racemic, 8 % "
             "S-ketamine), more adverse effects and much more norketamine than parenteral "
-            "dosing; titrate slowly",
+            f"dosing; titrate slowly (source: {ORAL_SOURCE})",
             ORAL_SOURCE,
         )
     ]

@@ -51,7 +51,7 @@ def _above(ctx: CheckContext, dose: Dose) -> Severity:
 
 def _finding(ctx: CheckContext, dose: Dose, code: str, text: str, low: bool = False) -> Finding:
     severity = Severity.OVERRIDABLE if low else _above(ctx, dose)
-    return Finding(severity, code, f"{dose}: {text}", SOURCE)
+    return Finding(severity, code, f"{dose}: {text} (source: {SOURCE})", SOURCE)
 
 
 def unit_mistakes(ctx: CheckContext) -> list[Finding]:
