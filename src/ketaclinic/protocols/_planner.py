@@ -326,7 +326,20 @@ def _calendar(
 
 
 def check(order: Order, patient: PatientContext, *, as_of: datetime) -> SafetyReport:
-    """Check an order against its protocol (looked up by ``order.protocol``)."""
+    """Check an order against its protocol (looked up by ``order.protocol``).
+
+    >>> from datetime import UTC, datetime
+    >>> from ketaclinic.safety import Order, PatientContext
+    >>> who = PatientContext(weight_kg=70, weight_measured_on="2026-11-20", age_years=40,
+    ...                      sex="female")
+    >>> order = Order(protocol="depression-iv", route="iv",
+    ...               doses=["iv-infusion 3.5 mg/kg over 40 min"])
+    >>> report = check(order, who, as_of=datetime(2026, 12, 1, 9, tzinfo=UTC))
+    >>> report.allowed
+    False
+    >>> sorted(f.code for f in report.findings if f.severity == "HARD_STOP")[:2]
+    ['concentration.hard', 'infusion_rate_mg_per_kg_per_h.hard']
+    """
     protocol = get_protocol(order.protocol)
     return check_order(order, patient, protocol.profile(), as_of=as_of)
 
@@ -336,6 +349,15 @@ def plan(protocol: str | Protocol, patient: PatientContext, start: date) -> Plan
 
     The safety check covers the first session, ordered for the start date; the prediction
     covers the first session too.
+
+    >>> from ketaclinic.safety import PatientContext
+    >>> who = PatientContext(weight_kg=70, weight_measured_on="2026-11-20", age_years=40,
+    ...                      sex="female")
+    >>> p = plan("depression-iv", who, date(2026, 12, 1))
+    >>> [d.text for d in p.doses], p.allowed
+    (['iv-infusion 35 mg over 40 min at 0 min'], True)
+    >>> [s.day.isoformat() for s in p.sessions][:3]
+    ['2026-12-01', '2026-12-03', '2026-12-05']
     """
     spec = get_protocol(protocol) if isinstance(protocol, str) else protocol
     standard_first = _session_doses(spec, patient, True, 1.0)
