@@ -290,3 +290,20 @@ def test_schema_of_an_unknown_kind_exits_2(cli: Cli) -> None:
     run = cli("schema", "protocol")
     assert run.code == EXIT_USER_ERROR
     assert "accepted: patient, order" in run.err
+
+
+def test_the_installed_script_exits_3_for_a_blocked_order(tmp_path: Path) -> None:
+    import subprocess
+
+    script = Path(sys.executable).parent / "ketaclinic"
+    patient, _ = _files("depression-iv")
+    order = _write(tmp_path, "order.yaml", _order(doses=["iv-infusion 350 mg over 40 min"]))
+    done = subprocess.run(
+        [str(script), "check", "--patient", patient, "--order", order, *AS_OF, "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == EXIT_BLOCKED, done.stderr
+    assert json.loads(done.stdout)["allowed"] is False
