@@ -104,6 +104,18 @@ def test_a_patient_inside_every_range_gets_no_covariate_warning() -> None:
     assert result.warnings == ()
 
 
+@pytest.mark.parametrize("model", ["kamp", "domino", "fanta", "perez-ruixo", "simons"])
+def test_child_pugh_b_scales_systemic_clearance_the_same_for_every_model(model: str) -> None:
+    """IV AUC to (nearly) infinity is dose / CL, so Child-Pugh B multiplies it by 2.03 whether
+    the model eliminates from the central compartment or through a flow-limited liver."""
+    dose = ["iv-infusion 20 mg over 40 min"]
+    grid = range(0, 30001, 5)
+    normal = simulate(model, Patient(weight_kg=70), dose, grid)
+    impaired = simulate(model, Patient(weight_kg=70, child_pugh="B"), dose, grid)
+    ratio = impaired.summary.ketamine.auc_ng_h_per_ml / normal.summary.ketamine.auc_ng_h_per_ml
+    assert ratio == pytest.approx(2.03, rel=1e-4)
+
+
 def test_child_pugh_b_halves_clearance_and_says_it_is_an_assumption() -> None:
     """Kamp is linear, IV, eliminated centrally: AUC to infinity = dose / CL, so the AUC ratio
     is exactly the clearance factor of the named assumption (AUC about +103 %)."""
@@ -121,7 +133,8 @@ def test_child_pugh_b_halves_clearance_and_says_it_is_an_assumption() -> None:
 
 
 def test_hepatic_impairment_slows_esketamine_elimination_through_the_liver() -> None:
-    """Perez-Ruixo: impairment scales the liver's intrinsic rate constants, not plasma CL."""
+    """Perez-Ruixo: impairment acts on the liver's intrinsic rate constants (scaled so that
+    systemic clearance falls by the class factor), so first pass falls too."""
     dose = ["intranasal 56 mg"]
     aucs = [
         simulate(

@@ -171,6 +171,8 @@ class PKModel:
         factor = np.ones(cov.n)
         for cls, scaling in HEPATIC_SCALING.items():
             factor[cov.child_pugh == cls.value] = scaling.clearance_factor
+        if "QH" in params:
+            factor = _intrinsic_factor(params, factor)
         for key in self.hepatic_keys:
             params[key] = params[key] * factor
         for route in routes:
@@ -186,6 +188,21 @@ class PKModel:
                 if path.into_liver:
                     params[f"TO_{key}"] = np.ones(cov.n)
         return params
+
+
+def _intrinsic_factor(params: dict[str, FloatArray], factor: FloatArray) -> FloatArray:
+    """Scale of intrinsic hepatic clearance that scales *systemic* clearance by ``factor``.
+
+    With a well-stirred liver compartment (Perez-Ruixo 2021) systemic clearance is
+    ``CL = QH CLint / (QH + CLint)`` with ``CLint = VH (KEL_H + KMET_H)``: flow limits it, so
+    scaling CLint by ``factor`` would lower CL far less (about 1.4-fold instead of 2.03-fold
+    for Child-Pugh B). Solving for the CLint that gives ``factor * CL`` keeps the assumption
+    the same for every model: systemic clearance / 2.03.
+    """
+    qh = params["QH"]
+    cl_int = params["VH"] * (params["KEL_H"] + params["KMET_H"])
+    cl_target = factor * qh * cl_int / (qh + cl_int)
+    return np.asarray(qh * cl_target / (qh - cl_target) / cl_int, dtype=float)
 
 
 _PROBE = Covariates(
