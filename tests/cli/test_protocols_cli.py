@@ -6,43 +6,20 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from ketaclinic.cli import app
-from ketaclinic.cli._app import EXIT_BLOCKED, EXIT_USER_ERROR, run_app
+from ketaclinic.cli._app import EXIT_BLOCKED, EXIT_USER_ERROR
 from ketaclinic.protocols import protocols
+
+# the `cli` fixture (tests/cli/conftest.py) returns a Run: code, out, err, json()
+Cli = Callable[..., Any]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 AS_OF = ["--as-of", "2026-12-01T09:00:00Z"]
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Run]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["ketaclinic", *args])
-        code = run_app(app)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 def _files(protocol: str) -> tuple[str, str]:

@@ -12,16 +12,17 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from ketaclinic.cli import app
-from ketaclinic.cli._app import EXIT_USER_ERROR, run_app
+from ketaclinic.cli._app import EXIT_USER_ERROR
 from ketaclinic.pharmacology import MODELS, Patient, simulate
+
+# the `cli` fixture (tests/cli/conftest.py) returns a Run: code, out, err, json()
+Cli = Callable[..., Any]
 
 SCRIPT = Path(sys.executable).parent / "ketaclinic"
 DOMINO = [
@@ -39,29 +40,6 @@ DOMINO = [
     "--dose",
     "iv-infusion 0.5 mg/kg over 40 min at 0 min",
 ]
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Run]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    def run(*args: str) -> Run:
-        code = run_app(app, list(args))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 # --- the JSON contract ------------------------------------------------------------------------
