@@ -11,12 +11,13 @@ import sys
 
 import typer
 
-from ketaclinic.cli import _pharmacology, _protocols
+from ketaclinic.cli import _pharmacology, _protocols, _virtual_population
 from ketaclinic.cli._app import app, run_app
 
 __all__ = ["app", "main"]
 
 _pharmacology.register(app)
+_virtual_population.register(app)
 _protocols.register(app)
 
 

@@ -1,0 +1,190 @@
+"""``ketaclinic population``: the risk of a regimen across virtual patients."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ketaclinic.cli._pharmacology import parse_number_list
+from ketaclinic.errors import UserInputError
+from ketaclinic.pharmacology import (
+    DOSE_GRAMMAR_HELP,
+    MODELS,
+    NAMED_POPULATIONS,
+    PopulationResult,
+    parse_duration_min,
+    simulate_population,
+)
+
+__all__ = ["load_yaml_mapping", "register"]
+
+
+def load_yaml_mapping(path: str, what: str) -> dict[str, Any]:
+    """Read a YAML or JSON file holding a mapping; a clear error if it is not one."""
+    import yaml
+
+    file = Path(path)
+    if not file.is_file():
+        raise UserInputError(f"{what} file {path!r} does not exist")
+    try:
+        data = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as exc:
+        raise UserInputError(f"{what} file {path!r} is not valid YAML/JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserInputError(f"{what} file {path!r} must hold a mapping of names to values")
+    return data
+
+
+def _render(result: PopulationResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"[bold]{result.model.name}[/bold] ({result.model.drug}): {result.n} virtual patients, "
+        f"seed {result.seed}"
+    )
+    for dose in result.doses:
+        console.print(f"  dose: {dose}")
+    console.print(f"  population: {result.population_source}")
+    console.print(f"  variability: {result.variability.basis}")
+    table = Table(title="Probability that Cmax exceeds a threshold (95 % Wilson interval)")
+    table.add_column("threshold (ng/mL)", justify="right")
+    table.add_column("ketamine", justify="right")
+    if result.norketamine is not None:
+        table.add_column("norketamine", justify="right")
+    nk = result.norketamine.probability_above() if result.norketamine else {}
+    for t, e in result.probability_above_ng_per_ml.items():
+        row = [f"{t:g}", f"{e.probability:.1%} ({e.low:.1%}-{e.high:.1%})"]
+        if result.norketamine is not None:
+            ne = nk[t]
+            row.append(f"{ne.probability:.1%} ({ne.low:.1%}-{ne.high:.1%})")
+        table.add_row(*row)
+    console.print(table)
+    pct = result.ketamine.percentiles()
+    metrics = Table(title="Ketamine metric percentiles")
+    metrics.add_column("metric")
+    for q in ("p5", "p25", "p50", "p75", "p95"):
+        metrics.add_column(q, justify="right")
+    for name, values in pct.items():
+        metrics.add_row(name, *[f"{values[q]:.1f}" for q in ("p5", "p25", "p50", "p75", "p95")])
+    console.print(metrics)
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+    console.print("[bold]sources[/bold]")
+    for s in result.sources:
+        console.print(f"  - {s}")
+
+
+def _plot(result: PopulationResult, path: str, thresholds: list[float]) -> Path:
+    from ketaclinic.cli._plots import Curve, write_concentration_plot
+
+    bands = result.bands_ng_per_ml
+    times = result.band_times_min
+    return write_concentration_plot(
+        path,
+        [Curve("median (p50)", times, bands[50.0])],
+        f"{result.model.name}: "
+        + "; ".join(str(d) for d in result.doses)
+        + f" - {result.n} virtual patients",
+        thresholds,
+        bands=[
+            (bands[5.0], bands[95.0], "5-95 %"),
+            (bands[25.0], bands[75.0], "25-75 %"),
+        ],
+    )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(
+        "population",
+        help="Simulate virtual patients: how many exceed a concentration on this regimen?\n\n"
+        + DOSE_GRAMMAR_HELP.replace("[", "\\[").replace("\n", "\n\n"),
+    )
+    def population_cmd(
+        model: str = typer.Option(..., "--model", help=f"Model id: {', '.join(MODELS)}."),
+        dose: list[str] = typer.Option(
+            ..., "--dose", help="A dose in the dose grammar; repeat for several doses."
+        ),
+        n: int = typer.Option(10000, "--n", help="Number of virtual patients (1-100000000)."),
+        seed: int = typer.Option(1, "--seed", help="Random seed: same seed, same numbers."),
+        population: str = typer.Option(
+            "adults",
+            "--population",
+            help=f"Covariates: {', '.join(NAMED_POPULATIONS)} or a YAML file.",
+        ),
+        child_pugh_mix: str | None = typer.Option(
+            None, "--child-pugh-mix", help="YAML file mapping none/A/B/C to fractions."
+        ),
+        variability: str = typer.Option(
+            "default",
+            "--variability",
+            help="default (published IIV), none, or CVs such as CL=0.3,V1=0.3.",
+        ),
+        threshold: str = typer.Option(
+            "100,250,750", "--threshold", help="Comma-separated thresholds in ng/mL."
+        ),
+        until: str = typer.Option("24h", "--until", help="Simulated horizon, e.g. 24h."),
+        step: str = typer.Option("1min", "--step", help="Grid step, e.g. 1min."),
+        chunk_size: int = typer.Option(16384, "--chunk-size", help="Patients per chunk."),
+        effect_site: bool = typer.Option(
+            False, "--effect-site", help="Also report effect-site metrics (ke0 assumed)."
+        ),
+        scheduler: str | None = typer.Option(
+            None, "--scheduler", help="Run on an existing Dask cluster: tcp://HOST:PORT."
+        ),
+        local_workers: int | None = typer.Option(
+            None, "--local-workers", help="Run on a local Dask cluster of N workers."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        plot: str | None = typer.Option(
+            None, "--plot", help="Write the percentile bands to FILE (.png or .html)."
+        ),
+    ) -> None:
+        thresholds = parse_number_list(threshold, "--threshold", "ng/mL")
+        covariates: str | dict[str, Any] = population
+        if population.lower() not in NAMED_POPULATIONS:
+            covariates = load_yaml_mapping(population, "--population")
+        mix = load_yaml_mapping(child_pugh_mix, "--child-pugh-mix") if child_pugh_mix else None
+        backend = "dask" if (scheduler or local_workers) else "numpy"
+        kwargs: dict[str, Any] = {
+            "covariates": covariates,
+            "child_pugh_mix": mix,
+            "variability": variability,
+            "horizon_min": parse_duration_min(until, "--until"),
+            "step_min": parse_duration_min(step, "--step"),
+            "thresholds_ng_per_ml": thresholds,
+            "chunk_size": chunk_size,
+            "backend": backend,
+            "scheduler": scheduler,
+            "local_workers": local_workers,
+            "effect_site": effect_site,
+        }
+        if as_json or n < 50_000:
+            result = simulate_population(model, dose, n, seed, **kwargs)
+        else:
+            from rich.progress import Progress
+
+            with Progress(transient=True) as bar:
+                task = bar.add_task("virtual patients", total=n)
+                result = simulate_population(
+                    model,
+                    dose,
+                    n,
+                    seed,
+                    progress=lambda done, total: bar.update(task, completed=done),
+                    **kwargs,
+                )
+        plot_path = _plot(result, plot, thresholds) if plot else None
+        if as_json:
+            data = result.to_dict()
+            if plot_path:
+                data["plot"] = str(plot_path)
+            typer.echo(json.dumps(data))
+        else:
+            _render(result)
+            if plot_path:
+                typer.echo(f"plot written to {plot_path}")

@@ -1,0 +1,615 @@
+"""``simulate_population``: exposure metrics of many virtual patients, streamed in chunks.
+
+Each chunk is whole blocks of patients (see ``_vpop_sampling``): it samples covariates and
+random effects from the blocks' own streams, builds and eigen-decomposes every patient's
+system, turns the regimen into modal coefficients per input segment and streams the grid
+metrics through the kernel. Only per-patient metrics and the values at the band times are
+kept, so memory is bounded by ``n x (metrics + band points)``, never ``n x grid``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ketaclinic.errors import UserInputError
+from ketaclinic.pharmacology._doses import Dose, parse_doses
+from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML
+from ketaclinic.pharmacology._models import Covariates, PKModel
+from ketaclinic.pharmacology._simulate import (
+    check_routes,
+    get_model,
+    regimen_inputs,
+    regimen_system,
+)
+from ketaclinic.pharmacology._solver import (
+    Input,
+    _integral_of_exponentials,
+    _segments,
+    decompose,
+    solve,
+)
+from ketaclinic.pharmacology._vpop_analytic import mammillary_modes
+from ketaclinic.pharmacology._vpop_sampling import (
+    BLOCK_SIZE,
+    Variability,
+    block_rng,
+    parse_variability,
+    population_spec,
+    sample_covariates,
+)
+
+__all__ = [
+    "PERCENTILES",
+    "Exceedance",
+    "PopulationMetrics",
+    "PopulationResult",
+    "simulate_population",
+]
+
+FloatArray = NDArray[np.float64]
+PERCENTILES = (5.0, 25.0, 50.0, 75.0, 95.0)
+MAX_N = 100_000_000
+BAND_MEMORY_BYTES = 256 * 2**20  # the band values of all patients stay below this
+NUMBA_MIN_PATIENT_STEPS = 2_000_000  # below this NumPy is faster than compiling/loading
+_OUTPUTS = (("ketamine", "central"), ("norketamine", "nk_central"), ("effect_site", "effect"))
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything a chunk needs; small and picklable (Dask ships it to workers)."""
+
+    model_id: str
+    doses: tuple[Dose, ...]
+    seed: int
+    population: Mapping[str, Any]
+    variability: Variability
+    times_min: FloatArray
+    step_min: float
+    thresholds: FloatArray
+    band_idx: NDArray[np.int64]
+    use_numba: bool
+    effect_site: bool
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    start: int
+    cmax: FloatArray  # (n, k) ng/mL
+    imax: NDArray[np.int64]  # (n, k)
+    auc: FloatArray  # (n, k) ng*min/mL
+    above: FloatArray  # (n, k, m) min
+    bands: FloatArray  # (n, b) ng/mL
+    weight_kg: FloatArray
+    age_years: FloatArray
+    female: NDArray[np.bool_]
+    child_pugh: NDArray[np.str_]
+
+
+def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk:
+    """Patients of blocks ``[first_block, first_block + blocks)`` (the last may be short)."""
+    model = get_model(job.model_id)
+    covs: list[Covariates] = []
+    params_list: list[dict[str, FloatArray]] = []
+    routes = check_routes(model, job.doses)
+    for b in range(first_block, first_block + blocks):
+        size = min(BLOCK_SIZE, n_total - b * BLOCK_SIZE)
+        rng = block_rng(job.seed, b)
+        cov = sample_covariates(job.population, rng, size)
+        params = model.parameters(cov, routes)
+        job.variability.apply(params, rng)
+        covs.append(cov)
+        params_list.append(params)
+    cov = Covariates(
+        *(
+            np.concatenate([getattr(c, f) for c in covs])
+            for f in ("weight_kg", "age_years", "female", "height_cm", "child_pugh")
+        )
+    )
+    params = {k: np.concatenate([p[k] for p in params_list]) for k in params_list[0]}
+    system, _ = regimen_system(model, cov, job.doses, params)
+    inputs = regimen_inputs(model, system, job.doses, cov.weight_kg, params)
+    wanted = [(o, st) for o, st in _OUTPUTS if o != "effect_site" or job.effect_site]
+    names = [(o, st) for o, st in wanted if system.has(st)]
+    rows = np.stack([system.concentration_row(st) for _, st in names], axis=1)
+    rows *= MG_PER_L_TO_NG_PER_ML
+    n = cov.n
+    k_count, m_count, b_count = len(names), job.thresholds.size, job.band_idx.size
+    cmax = np.empty((n, 3))
+    cmax[:] = np.nan
+    imax = np.zeros((n, 3), dtype=np.int64)
+    auc = np.full((n, 3), np.nan)
+    above = np.full((n, 3, m_count), np.nan)
+    bands = np.empty((n, b_count))
+    slots = [i for i, (o, st) in enumerate(_OUTPUTS) if (o, st) in names]
+    lam, weights, inv, good = _modes(model, job, system, params, rows)
+    if np.any(good):
+        sel = np.flatnonzero(good)
+        c_max, i_max, area, abv, bnd = _modal_metrics(
+            job, lam[sel], weights[sel], inv[sel], inputs, sel, k_count
+        )
+        for j, slot in enumerate(slots):
+            cmax[sel, slot], imax[sel, slot], auc[sel, slot] = c_max[:, j], i_max[:, j], area[:, j]
+            above[sel, slot] = abv[:, j]
+        bands[sel] = bnd
+    for p in np.flatnonzero(~good):  # ill-conditioned eigenbasis: exact expm path, per patient
+        one = [Input(i.state, i.start_min, i.duration_min, i.amount_mg[p : p + 1]) for i in inputs]
+        sub = _subsystem(system, int(p))
+        sol = solve(sub, one, job.times_min, rows[p : p + 1])
+        values = sol.values[0]
+        for j, slot in enumerate(slots):
+            y = values[j]
+            cmax[p, slot] = float(np.max(y))
+            imax[p, slot] = int(np.argmax(y))
+            auc[p, slot] = float(sol.integral[0, j])
+            for m, thr in enumerate(job.thresholds):
+                from ketaclinic.pharmacology._metrics import minutes_above
+
+                above[p, slot, m] = float(minutes_above(job.times_min, y[None, :], thr)[0])
+        bands[p] = values[0][job.band_idx]
+    del k_count, b_count
+    return _Chunk(
+        first_block * BLOCK_SIZE,
+        cmax,
+        imax,
+        auc,
+        above,
+        bands,
+        cov.weight_kg,
+        cov.age_years,
+        cov.female,
+        cov.child_pugh,
+    )
+
+
+def _subsystem(system: Any, p: int) -> Any:
+    from dataclasses import replace
+
+    return replace(
+        system,
+        a_per_min=system.a_per_min[p : p + 1],
+        volume_l={k: v[p : p + 1] for k, v in system.volume_l.items()},
+        loss_per_min=system.loss_per_min[p : p + 1],
+    )
+
+
+def _modes(
+    model: PKModel, job: _Job, system: Any, params: dict[str, FloatArray], rows: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
+    """``(lam, weights, input map, good)`` per patient: closed form for IV mammillary models,
+    otherwise the eigen-decomposition (patients with an ill-conditioned basis not good)."""
+    iv_only = all(model.routes[d.route].depot is None for d in job.doses)
+    plain = set(system.states) <= {"central", "periph2", "periph3", "effect"}
+    if iv_only and plain:
+        lam, weights = mammillary_modes(params, job.effect_site)
+        weights = weights * MG_PER_L_TO_NG_PER_ML
+        scale = np.max(np.abs(lam), axis=1, keepdims=True)
+        gaps = np.abs(lam[:, :, None] - lam[:, None, :]) / scale[:, :, None]
+        gaps[:, np.arange(lam.shape[1]), np.arange(lam.shape[1])] = np.inf
+        good = np.min(gaps, axis=(1, 2)) > 1e-7
+        inv = np.zeros((lam.shape[0], lam.shape[1], len(system.states)))
+        inv[:, :, system.index("central")] = 1.0
+        return lam, weights, inv, good
+    modes = decompose(system.a_per_min)
+    return modes.lam, np.matmul(rows, modes.vec), modes.inv, modes.good
+
+
+def _modal_metrics(
+    job: _Job,
+    lam: FloatArray,
+    weights: FloatArray,
+    inv: FloatArray,
+    inputs: list[Input],
+    sel: NDArray[np.intp],
+    k_count: int,
+) -> tuple[FloatArray, NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
+    n, s = lam.shape
+    times = job.times_min
+    t_last = float(times[-1])
+    sub = [Input(i.state, i.start_min, i.duration_min, i.amount_mg[sel]) for i in inputs]
+    segs = _segments(sub, n, inv.shape[2], t_last)
+    g_count = len(segs)
+    const = np.empty((n, g_count, k_count))
+    coef = np.empty((n, g_count, k_count, s))
+    seg_lo = np.empty(g_count, dtype=np.int64)
+    seg_hi = np.empty(g_count, dtype=np.int64)
+    seg_t0 = np.empty(g_count)
+    area = np.zeros((n, k_count))
+    z = np.zeros((n, s))
+    for g, (t0, bolus, rate) in enumerate(segs):
+        t1 = segs[g + 1][0] if g + 1 < g_count else np.inf
+        z = z + np.einsum("nij,nj->ni", inv, bolus)
+        zss = -np.einsum("nij,nj->ni", inv, rate) / lam
+        c = z - zss
+        const[:, g] = np.einsum("nks,ns->nk", weights, zss)
+        coef[:, g] = weights * c[:, None, :]
+        seg_lo[g] = np.searchsorted(times, t0, side="left")
+        seg_hi[g] = np.searchsorted(times, t1, side="left") if np.isfinite(t1) else times.size
+        seg_t0[g] = t0
+        u1 = min(t1, t_last) - t0
+        if u1 > 0:
+            area += const[:, g] * u1 + _integral_of_exponentials(lam, coef[:, g], 0.0, u1)
+        if np.isfinite(t1):
+            z = zss + c * np.exp(lam * (t1 - t0))
+    cmax = np.empty((n, k_count))
+    imax = np.empty((n, k_count), dtype=np.int64)
+    above = np.empty((n, k_count, job.thresholds.size))
+    bands = np.empty((n, job.band_idx.size))
+    from ketaclinic.pharmacology._vpop_kernel import numba_kernel, numpy_kernel
+
+    compiled = numba_kernel() if job.use_numba else None
+    kernel: Callable[..., None] = compiled if compiled is not None else numpy_kernel
+    kernel(
+        np.ascontiguousarray(lam),
+        const,
+        coef,
+        seg_lo,
+        seg_hi,
+        seg_t0,
+        job.step_min,
+        job.thresholds,
+        job.band_idx,
+        cmax,
+        imax,
+        above,
+        bands,
+    )
+    return cmax, imax, area, above, bands
+
+
+@dataclass(frozen=True)
+class Exceedance:
+    """Fraction of patients whose Cmax exceeds a threshold, with a Wilson 95 % interval."""
+
+    probability: float
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"probability": self.probability, "ci95_low": self.low, "ci95_high": self.high}
+
+
+def _wilson(k: int, n: int, z: float = 1.959963984540054) -> Exceedance:
+    """Wilson score interval (95 %): well behaved at 0 and n exceedances, unlike Wald."""
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return Exceedance(p, low, high)
+
+
+@dataclass(frozen=True)
+class PopulationMetrics:
+    """Per-patient metrics of one concentration (ketamine, norketamine or effect site)."""
+
+    cmax_ng_per_ml: FloatArray
+    tmax_min: FloatArray
+    auc_ng_h_per_ml: FloatArray
+    minutes_above_ng_per_ml: Mapping[float, FloatArray]
+
+    def probability_above(self) -> dict[float, Exceedance]:
+        n = self.cmax_ng_per_ml.size
+        return {
+            t: _wilson(int(np.count_nonzero(self.cmax_ng_per_ml > t)), n)
+            for t in self.minutes_above_ng_per_ml
+        }
+
+    def percentiles(self) -> dict[str, dict[str, float]]:
+        def pct(a: FloatArray) -> dict[str, float]:
+            return {
+                f"p{q:g}": float(v)
+                for q, v in zip(PERCENTILES, np.percentile(a, PERCENTILES), strict=True)
+            }
+
+        out = {
+            "cmax_ng_per_ml": pct(self.cmax_ng_per_ml),
+            "tmax_min": pct(self.tmax_min),
+            "auc_ng_h_per_ml": pct(self.auc_ng_h_per_ml),
+        }
+        for t, v in self.minutes_above_ng_per_ml.items():
+            out[f"minutes_above_{t:g}_ng_per_ml"] = pct(v)
+        return out
+
+
+@dataclass(frozen=True)
+class PopulationResult:
+    """Metrics of ``n`` virtual patients with exceedance probabilities and curve bands."""
+
+    model: PKModel
+    doses: tuple[Dose, ...]
+    n: int
+    seed: int
+    ketamine: PopulationMetrics
+    norketamine: PopulationMetrics | None
+    effect_site: PopulationMetrics | None
+    band_times_min: FloatArray
+    bands_ng_per_ml: Mapping[float, FloatArray]  # percentile -> values at band_times_min
+    covariates: Covariates
+    variability: Variability
+    population_source: str
+    warnings: tuple[str, ...] = ()
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+    # the issue's names, at top level for ketamine
+    @property
+    def cmax_ng_per_ml(self) -> FloatArray:
+        return self.ketamine.cmax_ng_per_ml
+
+    @property
+    def tmax_min(self) -> FloatArray:
+        return self.ketamine.tmax_min
+
+    @property
+    def auc_ng_h_per_ml(self) -> FloatArray:
+        return self.ketamine.auc_ng_h_per_ml
+
+    @property
+    def minutes_above_ng_per_ml(self) -> Mapping[float, FloatArray]:
+        return self.ketamine.minutes_above_ng_per_ml
+
+    @property
+    def probability_above_ng_per_ml(self) -> dict[float, Exceedance]:
+        return self.ketamine.probability_above()
+
+    def to_dict(self) -> dict[str, Any]:
+        def block(m: PopulationMetrics | None) -> dict[str, Any] | None:
+            if m is None:
+                return None
+            return {
+                "probability_above_ng_per_ml": {
+                    f"{t:g}": e.to_dict() for t, e in m.probability_above().items()
+                },
+                "percentiles": m.percentiles(),
+            }
+
+        return {
+            "model": self.model.id,
+            "model_name": self.model.name,
+            "doses": [str(d) for d in self.doses],
+            "n": self.n,
+            "seed": self.seed,
+            "variability": {"cv": dict(self.variability.cv), "basis": self.variability.basis},
+            "population": self.population_source,
+            **(block(self.ketamine) or {}),
+            "norketamine": block(self.norketamine),
+            "effect_site": block(self.effect_site),
+            "bands": {
+                "times_min": [float(t) for t in self.band_times_min],
+                **{f"p{q:g}": [float(v) for v in vals] for q, vals in self.bands_ng_per_ml.items()},
+            },
+            "warnings": list(self.warnings),
+            "sources": list(self.sources),
+        }
+
+
+def _band_indices(
+    t_count: int, n: int, band_points: int, step_min: float, doses: Sequence[Dose]
+) -> NDArray[np.int64]:
+    """Evenly spaced band times plus the grid points at each dose's start and end (where
+    peaks sit), within the memory budget."""
+    budget = max(8, BAND_MEMORY_BYTES // (8 * max(n, 1)))
+    events = {round(t / step_min) for d in doses for t in (d.start_min, d.end_min)}
+    events = {i for i in events if 0 <= i < t_count}
+    points = max(2, int(min(band_points, budget, t_count)) - len(events))
+    even = np.rint(np.linspace(0, t_count - 1, points)).astype(np.int64)
+    return np.unique(np.concatenate([even, np.fromiter(events, dtype=np.int64)]))
+
+
+def simulate_population(
+    model: str | PKModel,
+    doses: Sequence[str | Dose] | str,
+    n: int,
+    seed: int,
+    *,
+    covariates: str | Mapping[str, Any] = "adults",
+    child_pugh_mix: Mapping[str, float] | None = None,
+    variability: str | Mapping[str, float] | None = "default",
+    horizon_min: float = 1440.0,
+    step_min: float = 1.0,
+    thresholds_ng_per_ml: Sequence[float] = (100.0, 250.0, 750.0),
+    chunk_size: int = 16 * BLOCK_SIZE,
+    backend: str = "numpy",
+    scheduler: str | None = None,
+    local_workers: int | None = None,
+    band_points: int = 97,
+    effect_site: bool = False,
+    progress: Progress | None = None,
+) -> PopulationResult:
+    """Simulate ``n`` virtual patients and summarise their exposure.
+
+    Reproducible: the same ``seed`` gives the same numbers for any ``chunk_size`` and
+    ``backend``. ``backend="dask"`` runs the same chunk function on a Dask cluster
+    (``scheduler="tcp://host:port"``) or a ``LocalCluster`` of ``local_workers`` workers.
+    Metrics cover plasma ketamine and, where modelled, norketamine; ``effect_site=True``
+    adds the effect site. ``band_points`` evenly spaced grid times carry the percentile
+    bands (fewer when ``n`` is so large that their values would exceed 256 MiB).
+
+    >>> r = simulate_population("domino", ["iv-infusion 0.5 mg/kg over 40 min"], n=2000,
+    ...                         seed=1, variability="CL=0.3,V1=0.3", thresholds_ng_per_ml=[300])
+    >>> 0.0 < r.probability_above_ng_per_ml[300.0].probability < 0.5
+    True
+    """
+    spec = get_model(model)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= int(n) <= MAX_N:
+        raise UserInputError(f"n must be a whole number from 1 to {MAX_N}, got {n!r}")
+    n = int(n)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or int(seed) < 0:
+        raise UserInputError(f"seed must be a whole number >= 0, got {seed!r}")
+    dose_list = tuple(parse_doses(doses))
+    check_routes(spec, dose_list)
+    if not (math.isfinite(step_min) and step_min > 0):
+        raise UserInputError(f"step must be above 0 min, got {step_min!r}")
+    if not (math.isfinite(horizon_min) and 0 < horizon_min <= 366 * 1440):
+        raise UserInputError(f"horizon must be above 0 and at most 366 d, got {horizon_min!r} min")
+    t_count = math.floor(horizon_min / step_min + 1e-9) + 1
+    if t_count > 10_000_000:
+        raise UserInputError(f"{t_count} grid points per patient; use a coarser step")
+    thresholds = np.array(sorted({float(t) for t in thresholds_ng_per_ml}), dtype=float)
+    if np.any(~np.isfinite(thresholds)) or np.any(thresholds <= 0):
+        raise UserInputError("thresholds must be concentrations above 0 ng/mL")
+    if chunk_size < 1:
+        raise UserInputError(f"chunk size must be at least 1 patient, got {chunk_size}")
+    pop = population_spec(covariates, child_pugh_mix)
+    var = parse_variability(variability, spec)
+    probe = spec.parameters(
+        sample_covariates(pop, block_rng(seed, 0), 1), check_routes(spec, dose_list)
+    )
+    for name in var.cv:
+        if name not in ("ka", "F") and name not in probe:
+            raise UserInputError(
+                f"variability names unknown parameter {name!r} for {spec.name}; accepted: "
+                + ", ".join(k for k in probe if not k.startswith(("FR_", "TO_", "FM_")))
+            )
+    times = np.arange(t_count, dtype=np.float64) * float(step_min)
+    job = _Job(
+        spec.id,
+        dose_list,
+        int(seed),
+        pop,
+        var,
+        times,
+        float(step_min),
+        thresholds,
+        _band_indices(t_count, n, band_points, float(step_min), dose_list),
+        n * t_count >= NUMBA_MIN_PATIENT_STEPS,
+        bool(effect_site),
+    )
+    blocks_total = -(-n // BLOCK_SIZE)
+    per_chunk = max(1, int(chunk_size) // BLOCK_SIZE)
+    ranges = [(b, min(per_chunk, blocks_total - b)) for b in range(0, blocks_total, per_chunk)]
+    if backend == "numpy":
+        chunks = []
+        for first, count in ranges:
+            chunks.append(_run_chunk(job, first, count, n))
+            if progress:
+                progress(min(n, (first + count) * BLOCK_SIZE), n)
+    elif backend == "dask":
+        chunks = _run_dask(job, ranges, n, scheduler, local_workers, progress)
+    else:
+        raise UserInputError(f"backend {backend!r} is not accepted; accepted: numpy, dask")
+    return _assemble(spec, job, chunks, n, pop, var)
+
+
+def _run_dask(
+    job: _Job,
+    ranges: list[tuple[int, int]],
+    n: int,
+    scheduler: str | None,
+    local_workers: int | None,
+    progress: Progress | None,
+) -> list[_Chunk]:
+    # Dask is optional and untyped: imported here, typed as Any
+    try:
+        from dask import distributed
+    except ImportError:
+        raise UserInputError(
+            "the dask backend needs Dask: pip install 'ketaclinic[dask]'"
+        ) from None
+
+    Client: Any = distributed.Client
+    LocalCluster: Any = distributed.LocalCluster
+    as_completed: Any = distributed.as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=local_workers or 2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+    try:
+        futures = [
+            client.submit(_run_chunk, job, first, count, n, pure=False) for first, count in ranges
+        ]
+        for done, _ in enumerate(as_completed(futures), start=1):
+            if progress:
+                progress(min(n, done * ranges[0][1] * BLOCK_SIZE), n)
+        return list(client.gather(futures))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _assemble(
+    spec: PKModel,
+    job: _Job,
+    chunks: list[_Chunk],
+    n: int,
+    pop: Mapping[str, Any],
+    var: Variability,
+) -> PopulationResult:
+    chunks = sorted(chunks, key=lambda c: c.start)
+    cat = {
+        f: np.concatenate([getattr(c, f) for c in chunks])
+        for f in (
+            "cmax",
+            "imax",
+            "auc",
+            "above",
+            "bands",
+            "weight_kg",
+            "age_years",
+            "female",
+            "child_pugh",
+        )
+    }
+    metrics: list[PopulationMetrics | None] = []
+    for slot in range(3):
+        if np.all(np.isnan(cat["cmax"][:, slot])):
+            metrics.append(None)
+            continue
+        metrics.append(
+            PopulationMetrics(
+                cmax_ng_per_ml=cat["cmax"][:, slot],
+                tmax_min=job.times_min[cat["imax"][:, slot]],
+                auc_ng_h_per_ml=cat["auc"][:, slot] / 60.0,
+                minutes_above_ng_per_ml={
+                    float(t): cat["above"][:, slot, m] for m, t in enumerate(job.thresholds)
+                },
+            )
+        )
+    # percentiles along contiguous rows: one row per band time
+    band_values = np.percentile(np.ascontiguousarray(cat["bands"].T), PERCENTILES, axis=1)
+    ket = metrics[0]
+    assert ket is not None
+    warnings = []
+    if var.assumed:
+        warnings.append(var.basis)
+    if any(not s.native for r, s in spec.routes.items() if r in {d.route for d in job.doses}):
+        warnings.append("a route extension is used: see sources")
+    sources = [
+        f"model: {spec.source}",
+        f"variability: {var.basis}",
+        f"population: {pop.get('source', 'user description')}",
+    ]
+    return PopulationResult(
+        model=spec,
+        doses=job.doses,
+        n=n,
+        seed=job.seed,
+        ketamine=ket,
+        norketamine=metrics[1],
+        effect_site=metrics[2],
+        band_times_min=job.times_min[job.band_idx],
+        bands_ng_per_ml={q: band_values[i] for i, q in enumerate(PERCENTILES)},
+        covariates=Covariates(
+            cat["weight_kg"], cat["age_years"], cat["female"], np.zeros(n), cat["child_pugh"]
+        ),
+        variability=var,
+        population_source=str(pop.get("source", "user description")),
+        warnings=tuple(warnings),
+        sources=tuple(sources),
+    )

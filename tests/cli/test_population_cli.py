@@ -1,0 +1,78 @@
+"""``ketaclinic population``: JSON contract, plot, YAML populations and bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# the `cli` fixture (tests/cli/conftest.py) returns a Run: code, out, err, json()
+Cli = Callable[..., Any]
+BASE = ["population", "--model", "kamp", "--dose", "iv-infusion 0.5 mg/kg over 40 min at 0 min"]
+
+
+def test_json_has_probabilities_with_intervals_percentiles_and_bands(cli: Cli) -> None:
+    run = cli(*BASE, "--n", "2000", "--seed", "1", "--threshold", "250,750", "--json")
+    assert run.code == 0, run.err
+    data = run.json()
+    assert data["n"] == 2000
+    assert set(data["probability_above_ng_per_ml"]) == {"250", "750"}
+    e = data["probability_above_ng_per_ml"]["250"]
+    assert e["ci95_low"] <= e["probability"] <= e["ci95_high"]
+    assert set(data["percentiles"]["cmax_ng_per_ml"]) == {"p5", "p25", "p50", "p75", "p95"}
+    bands = data["bands"]
+    assert len(bands["times_min"]) == len(bands["p50"]) == len(bands["p5"])
+    assert "ASSUMPTION" in data["variability"]["basis"]
+    assert data["norketamine"] is None
+
+
+def test_norketamine_is_reported_where_modelled(cli: Cli) -> None:
+    run = cli("population", "--model", "fanta", "--dose", "oral 50 mg", "--n", "500", "--json")
+    assert run.code == 0, run.err
+    assert run.json()["norketamine"]["percentiles"]["cmax_ng_per_ml"]["p50"] > 0
+
+
+def test_the_same_seed_prints_the_same_json(cli: Cli) -> None:
+    args = [*BASE, "--n", "1500", "--seed", "9", "--json"]
+    assert cli(*args).out == cli(*args, "--chunk-size", "1024").out
+
+
+def test_a_yaml_population_and_child_pugh_mix_are_read(cli: Cli, tmp_path: Path) -> None:
+    pop = tmp_path / "pop.yaml"
+    pop.write_text(
+        "female_fraction: 1.0\nweight_kg: {distribution: normal, mean: 60, sd: 5}\n"
+        "age_years: {distribution: uniform, low: 30, high: 50}\nheight_cm: 165\n"
+    )
+    mix = tmp_path / "mix.yaml"
+    mix.write_text("none: 0.5\nB: 0.5\n")
+    run = cli(*BASE, "--n", "800", "--population", str(pop), "--child-pugh-mix", str(mix), "--json")
+    assert run.code == 0, run.err
+    assert run.json()["population"] == "user description"
+
+
+def test_the_readable_report_and_plot(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "bands.png"
+    run = cli(*BASE, "--n", "800", "--plot", str(out))
+    assert run.code == 0, run.err
+    assert "Probability that Cmax exceeds" in run.out
+    assert out.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--n", "0"], "n must be"),
+        (["--variability", "CL=x"], "CV must be a number"),
+        (["--population", "nowhere.yaml"], "does not exist"),
+        (["--threshold", "abc"], "not a number"),
+        (["--until", "0h"], "horizon must be above 0"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(cli: Cli, args: list[str], message: str) -> None:
+    run = cli(*BASE, *args)
+    assert run.code == 2
+    assert message in run.err
+    assert "Traceback" not in run.err
+    assert len(run.err.strip().splitlines()) == 1

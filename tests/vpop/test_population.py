@@ -1,0 +1,263 @@
+"""Virtual populations: agreement with single-patient simulation and brute force,
+reproducibility across chunk sizes and backends, and clear errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ketaclinic.errors import UserInputError
+from ketaclinic.pharmacology import (
+    PERCENTILES,
+    Patient,
+    _vpop,
+    get_model,
+    parse_doses,
+    parse_variability,
+    population_spec,
+    regimen_inputs,
+    regimen_system,
+    simulate,
+    simulate_population,
+    solve,
+)
+
+INFUSION = ["iv-infusion 0.5 mg/kg over 40 min at 0 min"]
+FIXED_70KG = {"weight_kg": 70.0, "age_years": 40.0, "height_cm": 170.0, "female_fraction": 0.0}
+GRID = np.arange(0.0, 1441.0)
+
+
+@pytest.fixture(params=[False, True], ids=["numpy-kernel", "numba-kernel"])
+def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    monkeypatch.setattr(_vpop, "NUMBA_MIN_PATIENT_STEPS", 0 if request.param else 10**18)
+    return bool(request.param)
+
+
+@pytest.mark.parametrize(
+    ("model", "doses"),
+    [
+        ("domino", INFUSION),
+        ("kamp", ["iv-bolus 20 mg at 0 min", "iv-infusion 0.25 mg/kg/h for 2 h at 30 min"]),
+        ("fanta", ["oral 50 mg at 0 min", "iv-bolus 10 mg at 120 min"]),
+        ("perez-ruixo", ["intranasal 56 mg at 0 min"]),
+    ],
+)
+def test_identical_patients_equal_the_single_patient_simulation(
+    model: str, doses: list[str], kernel: bool
+) -> None:
+    pop = simulate_population(
+        model,
+        doses,
+        n=20,
+        seed=5,
+        covariates=FIXED_70KG,
+        variability="none",
+        thresholds_ng_per_ml=[50.0, 200.0],
+        effect_site=True,
+    )
+    one = simulate(
+        model, Patient(70, 40, "male", 170), doses, GRID, thresholds_ng_per_ml=[50.0, 200.0]
+    )
+    for name in ("ketamine", "norketamine", "effect_site"):
+        single = getattr(one.summary, name)
+        many = getattr(pop, name)
+        if single is None:
+            assert many is None
+            continue
+        assert many is not None
+        np.testing.assert_allclose(many.cmax_ng_per_ml, single.cmax_ng_per_ml, rtol=1e-9)
+        np.testing.assert_allclose(many.tmax_min, single.tmax_min, rtol=0)
+        np.testing.assert_allclose(many.auc_ng_h_per_ml, single.auc_ng_h_per_ml, rtol=1e-9)
+        for t in (50.0, 200.0):
+            np.testing.assert_allclose(
+                many.minutes_above_ng_per_ml[t],
+                single.minutes_above_ng_per_ml[t],
+                rtol=1e-9,
+                atol=1e-9,
+            )
+
+
+def _brute_force(model: str, doses: list[str], n: int, seed: int, variability: str) -> np.ndarray:
+    """Plasma ketamine on the grid for each virtual patient, solved one by one."""
+    from ketaclinic.pharmacology._vpop_sampling import block_rng, sample_covariates
+
+    spec = get_model(model)
+    dose_list = parse_doses(doses)
+    rng = block_rng(seed, 0)
+    cov = sample_covariates(population_spec("adults"), rng, n)
+    routes = tuple(dict.fromkeys(d.route for d in dose_list))
+    params = spec.parameters(cov, routes)
+    parse_variability(variability, spec).apply(params, rng)
+    curves = np.empty((n, GRID.size))
+    for p in range(n):
+        one = {k: v[p : p + 1] for k, v in params.items()}
+        from ketaclinic.pharmacology import Covariates
+
+        c1 = Covariates(
+            *(
+                getattr(cov, f)[p : p + 1]
+                for f in ("weight_kg", "age_years", "female", "height_cm", "child_pugh")
+            )
+        )
+        system, _ = regimen_system(spec, c1, dose_list, one)
+        inputs = regimen_inputs(spec, system, dose_list, c1.weight_kg, one)
+        rows = system.concentration_row("central")[:, None, :] * 1000.0
+        curves[p] = solve(system, inputs, GRID, rows).values[0, 0]
+    return curves
+
+
+@pytest.mark.parametrize(
+    ("model", "doses", "variability"),
+    [
+        ("domino", INFUSION, "CL=0.3,V1=0.3,V2=0.3,V3=0.3"),
+        ("fanta", ["oral 50 mg at 0 min"], "default"),
+    ],
+)
+def test_percentiles_and_exceedance_agree_with_brute_force(
+    model: str, doses: list[str], variability: str, kernel: bool
+) -> None:
+    n = 300
+    pop = simulate_population(
+        model, doses, n=n, seed=11, variability=variability, thresholds_ng_per_ml=[5.0, 250.0]
+    )
+    curves = _brute_force(model, doses, n, 11, variability)
+    cmax = curves.max(axis=1)
+    np.testing.assert_allclose(pop.cmax_ng_per_ml, cmax, rtol=1e-9)
+    np.testing.assert_allclose(
+        pop.ketamine.percentiles()["cmax_ng_per_ml"]["p95"], np.percentile(cmax, 95), rtol=1e-9
+    )
+    for t in (5.0, 250.0):
+        assert pop.probability_above_ng_per_ml[t].probability == np.mean(cmax > t)
+    band_rows = curves[:, (pop.band_times_min).astype(int)]
+    for q in PERCENTILES:
+        np.testing.assert_allclose(
+            pop.bands_ng_per_ml[q], np.percentile(band_rows, q, axis=0), rtol=1e-9, atol=1e-9
+        )
+
+
+def test_same_seed_gives_identical_results_for_any_chunk_size(kernel: bool) -> None:
+    runs = [
+        simulate_population(
+            "domino",
+            INFUSION,
+            n=2500,
+            seed=3,
+            chunk_size=c,
+            variability="CL=0.3,V1=0.3",
+            thresholds_ng_per_ml=[250.0],
+        )
+        for c in (1, 1024, 4096, 100000)
+    ]
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other.cmax_ng_per_ml, runs[0].cmax_ng_per_ml)
+        np.testing.assert_array_equal(other.auc_ng_h_per_ml, runs[0].auc_ng_h_per_ml)
+        np.testing.assert_array_equal(
+            other.minutes_above_ng_per_ml[250.0], runs[0].minutes_above_ng_per_ml[250.0]
+        )
+        np.testing.assert_array_equal(other.covariates.weight_kg, runs[0].covariates.weight_kg)
+
+
+def test_the_dask_backend_gives_the_same_numbers_on_a_local_cluster() -> None:
+    kwargs: dict[str, Any] = {
+        "n": 3000,
+        "seed": 4,
+        "variability": "CL=0.3,V1=0.3",
+        "thresholds_ng_per_ml": [250.0],
+        "chunk_size": 1024,
+    }
+    local = simulate_population("kamp", INFUSION, **kwargs)
+    dask = simulate_population("kamp", INFUSION, backend="dask", local_workers=2, **kwargs)
+    np.testing.assert_array_equal(dask.cmax_ng_per_ml, local.cmax_ng_per_ml)
+    np.testing.assert_array_equal(dask.auc_ng_h_per_ml, local.auc_ng_h_per_ml)
+    for q in PERCENTILES:
+        np.testing.assert_array_equal(dask.bands_ng_per_ml[q], local.bands_ng_per_ml[q])
+
+
+def test_numba_and_numpy_kernels_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    kwargs: dict[str, Any] = {
+        "n": 500,
+        "seed": 8,
+        "thresholds_ng_per_ml": [100.0],
+        "effect_site": True,
+    }
+    monkeypatch.setattr(_vpop, "NUMBA_MIN_PATIENT_STEPS", 0)
+    fast = simulate_population("herd", INFUSION, covariates="children", **kwargs)
+    monkeypatch.setattr(_vpop, "NUMBA_MIN_PATIENT_STEPS", 10**18)
+    slow = simulate_population("herd", INFUSION, covariates="children", **kwargs)
+    np.testing.assert_allclose(fast.cmax_ng_per_ml, slow.cmax_ng_per_ml, rtol=1e-12)
+    np.testing.assert_array_equal(fast.tmax_min, slow.tmax_min)
+    np.testing.assert_allclose(
+        fast.minutes_above_ng_per_ml[100.0], slow.minutes_above_ng_per_ml[100.0], atol=1e-9
+    )
+
+
+def test_different_seeds_give_different_patients() -> None:
+    a = simulate_population("kamp", INFUSION, n=100, seed=1)
+    b = simulate_population("kamp", INFUSION, n=100, seed=2)
+    assert not np.array_equal(a.cmax_ng_per_ml, b.cmax_ng_per_ml)
+
+
+def test_exceedance_has_a_wilson_interval_around_the_fraction() -> None:
+    r = simulate_population(
+        "domino",
+        INFUSION,
+        n=4000,
+        seed=1,
+        variability="CL=0.3,V1=0.3",
+        thresholds_ng_per_ml=[250.0, 5000.0],
+    )
+    e = r.probability_above_ng_per_ml[250.0]
+    assert e.low < e.probability < e.high
+    none = r.probability_above_ng_per_ml[5000.0]
+    assert (none.probability, none.low) == (0.0, 0.0)
+    assert 0.0 < none.high < 0.002
+
+
+def test_a_model_without_published_iiv_uses_a_named_assumption() -> None:
+    r = simulate_population("kamp", INFUSION, n=50, seed=1)
+    assert r.variability.assumed
+    assert any("ASSUMPTION" in w and "30%" in w for w in r.warnings)
+    herd = simulate_population("herd", INFUSION, n=50, seed=1, covariates="children")
+    assert not herd.variability.assumed
+    assert "Herd 2007" in herd.variability.basis
+
+
+def test_hepatic_mix_raises_exposure() -> None:
+    base = simulate_population("kamp", INFUSION, n=3000, seed=2, variability="none")
+    mixed = simulate_population(
+        "kamp", INFUSION, n=3000, seed=2, variability="none", covariates="hepatic-mix"
+    )
+    assert set(np.unique(mixed.covariates.child_pugh)) == {"none", "A", "B", "C"}
+    assert np.mean(mixed.auc_ng_h_per_ml) > 1.05 * np.mean(base.auc_ng_h_per_ml)
+
+
+def test_band_memory_stays_bounded_for_a_million_patients() -> None:
+    idx = _vpop._band_indices(1441, 1_000_000, 97, 1.0, parse_doses(INFUSION))
+    assert idx.size * 8 * 1_000_000 <= _vpop.BAND_MEMORY_BYTES + 8 * 1_000_000 * 2
+    assert {0, 40} <= set(idx.tolist())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 0}, "n must be"),
+        ({"seed": -1}, "seed must be"),
+        ({"variability": "CL=abc"}, "CV must be a number"),
+        ({"variability": "CL=9"}, "fraction from 0 to 3"),
+        ({"variability": "XX=0.3"}, "unknown parameter 'XX'"),
+        ({"variability": "CL"}, "NAME=CV"),
+        ({"covariates": "martians"}, "unknown population"),
+        ({"child_pugh_mix": {"none": 0.5, "B": 0.2}}, "add up to 1"),
+        ({"child_pugh_mix": {"D": 1.0}}, "not accepted"),
+        ({"thresholds_ng_per_ml": [-1.0]}, "above 0 ng/mL"),
+        ({"backend": "spark"}, "backend"),
+        ({"step_min": 0.0}, "step must be above 0"),
+        ({"covariates": {"weight_kg": {"distribution": "gamma"}}}, "not accepted"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(kwargs: dict, message: str) -> None:
+    args = {"n": 10, "seed": 1, **kwargs}
+    with pytest.raises(UserInputError, match=message):
+        simulate_population("kamp", INFUSION, **args)
