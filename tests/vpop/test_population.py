@@ -261,3 +261,12 @@ def test_bad_input_is_refused_with_a_clear_message(kwargs: dict, message: str) -
     args = {"n": 10, "seed": 1, **kwargs}
     with pytest.raises(UserInputError, match=message):
         simulate_population("kamp", INFUSION, **args)
+
+
+def test_bands_use_a_bounded_seeded_sample_of_patients(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_vpop, "BAND_PATIENTS", 1500)
+    big = simulate_population("domino", INFUSION, n=5000, seed=2, variability="CL=0.3")
+    small = simulate_population("domino", INFUSION, n=1500, seed=2, variability="CL=0.3")
+    assert big.band_patients == 1500
+    for q in PERCENTILES:  # the first 1500 patients are the same in both runs
+        np.testing.assert_array_equal(big.bands_ng_per_ml[q], small.bands_ng_per_ml[q])

@@ -55,7 +55,8 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 PERCENTILES = (5.0, 25.0, 50.0, 75.0, 95.0)
 MAX_N = 100_000_000
-BAND_MEMORY_BYTES = 256 * 2**20  # the band values of all patients stay below this
+BAND_MEMORY_BYTES = 128 * 2**20  # the band values kept stay below this
+BAND_PATIENTS = 20_000  # bands use the first patients: a seeded i.i.d. sample
 NUMBA_MIN_PATIENT_STEPS = 2_000_000  # below this NumPy is faster than compiling/loading
 _OUTPUTS = (("ketamine", "central"), ("norketamine", "nk_central"), ("effect_site", "effect"))
 Progress = Callable[[int, int], None]
@@ -76,6 +77,7 @@ class _Job:
     band_idx: NDArray[np.int64]
     use_numba: bool
     effect_site: bool
+    band_patients: int
 
 
 @dataclass(frozen=True)
@@ -154,13 +156,15 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
                 above[p, slot, m] = float(minutes_above(job.times_min, y[None, :], thr)[0])
         bands[p] = values[0][job.band_idx]
     del k_count, b_count
+    start = first_block * BLOCK_SIZE
+    keep = max(0, min(n, job.band_patients - start))
     return _Chunk(
-        first_block * BLOCK_SIZE,
+        start,
         cmax,
         imax,
         auc,
         above,
-        bands,
+        bands[:keep],
         cov.weight_kg,
         cov.age_years,
         cov.female,
@@ -332,6 +336,7 @@ class PopulationResult:
     effect_site: PopulationMetrics | None
     band_times_min: FloatArray
     bands_ng_per_ml: Mapping[float, FloatArray]  # percentile -> values at band_times_min
+    band_patients: int
     covariates: Covariates
     variability: Variability
     population_source: str
@@ -382,6 +387,7 @@ class PopulationResult:
             "norketamine": block(self.norketamine),
             "effect_site": block(self.effect_site),
             "bands": {
+                "patients": self.band_patients,
                 "times_min": [float(t) for t in self.band_times_min],
                 **{f"p{q:g}": [float(v) for v in vals] for q, vals in self.bands_ng_per_ml.items()},
             },
@@ -394,7 +400,7 @@ def _band_indices(
     t_count: int, n: int, band_points: int, step_min: float, doses: Sequence[Dose]
 ) -> NDArray[np.int64]:
     """Evenly spaced band times plus the grid points at each dose's start and end (where
-    peaks sit), within the memory budget."""
+    peaks sit), within the memory budget for ``n`` band patients."""
     budget = max(8, BAND_MEMORY_BYTES // (8 * max(n, 1)))
     events = {round(t / step_min) for d in doses for t in (d.start_min, d.end_min)}
     events = {i for i in events if 0 <= i < t_count}
@@ -429,8 +435,10 @@ def simulate_population(
     ``backend``. ``backend="dask"`` runs the same chunk function on a Dask cluster
     (``scheduler="tcp://host:port"``) or a ``LocalCluster`` of ``local_workers`` workers.
     Metrics cover plasma ketamine and, where modelled, norketamine; ``effect_site=True``
-    adds the effect site. ``band_points`` evenly spaced grid times carry the percentile
-    bands (fewer when ``n`` is so large that their values would exceed 256 MiB).
+    adds the effect site. Percentile bands use ``band_points`` grid times (evenly spaced,
+    plus each dose's start and end) and the first ``min(n, BAND_PATIENTS)`` patients, an
+    i.i.d. sample fixed by the seed, so their memory is bounded whatever ``n``; metrics and
+    probabilities always use every patient.
 
     >>> r = simulate_population("domino", ["iv-infusion 0.5 mg/kg over 40 min"], n=2000,
     ...                         seed=1, variability="CL=0.3,V1=0.3", thresholds_ng_per_ml=[300])
@@ -478,9 +486,10 @@ def simulate_population(
         times,
         float(step_min),
         thresholds,
-        _band_indices(t_count, n, band_points, float(step_min), dose_list),
+        _band_indices(t_count, min(n, BAND_PATIENTS), band_points, float(step_min), dose_list),
         n * t_count >= NUMBA_MIN_PATIENT_STEPS,
         bool(effect_site),
+        min(n, BAND_PATIENTS),
     )
     blocks_total = -(-n // BLOCK_SIZE)
     per_chunk = max(1, int(chunk_size) // BLOCK_SIZE)
@@ -604,6 +613,7 @@ def _assemble(
         norketamine=metrics[1],
         effect_site=metrics[2],
         band_times_min=job.times_min[job.band_idx],
+        band_patients=job.band_patients,
         bands_ng_per_ml={q: band_values[i] for i, q in enumerate(PERCENTILES)},
         covariates=Covariates(
             cat["weight_kg"], cat["age_years"], cat["female"], np.zeros(n), cat["child_pugh"]

@@ -30,12 +30,13 @@ except ImportError:  # pragma: no cover - Numba is a dependency
 
 __all__ = ["REANCHOR", "numba_kernel", "numpy_kernel"]
 
-REANCHOR = 64
+REANCHOR = 1024
+TINY = 1e-280  # terms below this are flushed to zero (changes results by < 1e-240)
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-LANES = 8  # patients advanced together, so the compiler can use SIMD across patients
+TILE = 64  # patients advanced together: branch-free loops over a tile become SIMD code
 
 
 def _stream(
@@ -56,78 +57,92 @@ def _stream(
     n, g_count, k_count, s_count = coef.shape
     m_count = thresholds.shape[0]
     b_count = band_idx.shape[0]
-    groups = (n + LANES - 1) // LANES
-    for grp in prange(groups):
-        p0 = grp * LANES
-        width = min(LANES, n - p0)
-        rate = np.ones((s_count, LANES))
-        term = np.zeros((s_count, LANES))
-        y = np.zeros(LANES)
-        prev = np.zeros(LANES)
-        best = np.empty(LANES)
-        ibest = np.zeros(LANES, dtype=np.int64)
-        acc = np.zeros((m_count, LANES))
-        cst = np.zeros(LANES)
+    for tile in prange((n + TILE - 1) // TILE):
+        p0 = tile * TILE
+        w = min(TILE, n - p0)
+        e = np.zeros((s_count, TILE))
+        r = np.zeros((s_count, TILE))
+        c = np.zeros((s_count, TILE))
+        cst = np.zeros(TILE)
+        y = np.zeros(TILE)
+        prev = np.zeros(TILE)
+        best = np.zeros(TILE)
+        where = np.zeros(TILE, dtype=np.int64)
+        full = np.zeros((m_count, TILE))
+        part = np.zeros((m_count, TILE))
+        cross = np.zeros(TILE, dtype=np.bool_)
         for k in range(k_count):
-            best[:] = -np.inf
-            ibest[:] = 0
-            acc[:, :] = 0.0
-            prev[:] = 0.0
+            for q in range(w):
+                best[q] = -np.inf
+                where[q] = 0
+                prev[q] = 0.0
+            for m in range(m_count):
+                for q in range(w):
+                    full[m, q] = 0.0
+                    part[m, q] = 0.0
             bi = 0
             for g in range(g_count):
                 lo = seg_lo[g]
                 hi = seg_hi[g]
                 if hi <= lo:
                     continue
-                for q in range(width):
-                    cst[q] = const[p0 + q, g, k]
-                    for i in range(s_count):
-                        rate[i, q] = np.exp(lam[p0 + q, i] * h)
                 j = lo
                 while j < hi:
+                    # exponentials afresh every REANCHOR steps: rounding cannot build up
                     tau = j * h - seg_t0[g]
-                    for q in range(width):
-                        for i in range(s_count):
-                            term[i, q] = coef[p0 + q, g, k, i] * np.exp(lam[p0 + q, i] * tau)
+                    for i in range(s_count):
+                        for q in range(w):
+                            li = lam[p0 + q, i]
+                            v = np.exp(li * tau)
+                            e[i, q] = v if v > TINY else 0.0
+                            r[i, q] = np.exp(li * h)
+                            c[i, q] = coef[p0 + q, g, k, i]
+                    for q in range(w):
+                        cst[q] = const[p0 + q, g, k]
                     stop = min(j + REANCHOR, hi)
                     while j < stop:
-                        for q in range(LANES):
+                        for q in range(w):
                             y[q] = cst[q]
                         for i in range(s_count):
-                            for q in range(LANES):
-                                y[q] += term[i, q]
-                                term[i, q] *= rate[i, q]
-                        for q in range(LANES):
-                            if y[q] > best[q]:
-                                best[q] = y[q]
-                                ibest[q] = j
+                            for q in range(w):
+                                y[q] += c[i, q] * e[i, q]
+                                v = e[i, q] * r[i, q]
+                                # flush to zero: subnormals cost ~100x per operation
+                                e[i, q] = v if v > TINY else 0.0
+                        for q in range(w):
+                            better = y[q] > best[q]
+                            best[q] = y[q] if better else best[q]
+                            where[q] = j if better else where[q]
                         if j > 0:
                             for m in range(m_count):
                                 thr = thresholds[m]
-                                for q in range(LANES):
+                                any_cross = False
+                                for q in range(w):
                                     top = max(prev[q], y[q])
                                     bottom = min(prev[q], y[q])
-                                    span = top - bottom
-                                    frac = (top - thr) / (span if span > 0.0 else 1.0)
-                                    frac = min(max(frac, 0.0), 1.0)
-                                    if bottom > thr:
-                                        frac = 1.0
-                                    elif top <= thr:
-                                        frac = 0.0
-                                    acc[m, q] += frac * h
+                                    full[m, q] += 1.0 if bottom > thr else 0.0
+                                    cx = (top > thr) and (bottom <= thr)
+                                    cross[q] = cx
+                                    any_cross |= cx
+                                if any_cross:  # rare: divide only where a crossing is
+                                    for q in range(w):
+                                        if cross[q]:
+                                            top = max(prev[q], y[q])
+                                            bottom = min(prev[q], y[q])
+                                            part[m, q] += (top - thr) / (top - bottom)
                         if k == 0:
                             while bi < b_count and band_idx[bi] == j:
-                                for q in range(width):
+                                for q in range(w):
                                     bands[p0 + q, bi] = y[q]
                                 bi += 1
-                        for q in range(LANES):
+                        for q in range(w):
                             prev[q] = y[q]
                         j += 1
-            for q in range(width):
+            for q in range(w):
                 cmax[p0 + q, k] = best[q]
-                imax[p0 + q, k] = ibest[q]
+                imax[p0 + q, k] = where[q]
                 for m in range(m_count):
-                    above[p0 + q, k, m] = acc[m, q]
+                    above[p0 + q, k, m] = (full[m, q] + part[m, q]) * h
 
 
 _COMPILED: Callable[..., None] | None = None
@@ -172,12 +187,14 @@ def numpy_kernel(
             j = lo
             while j < hi:
                 term = coef[:, g, k, :] * np.exp(lam * (j * h - seg_t0[g]))
+                term[np.abs(term) <= TINY] = 0.0
                 stop = min(j + REANCHOR, hi)
                 while j < stop:
                     y = const[:, g, k].copy()
                     for i in range(s_count):
                         y += term[:, i]
                     term *= rate
+                    term[np.abs(term) <= TINY] = 0.0
                     better = y > best
                     best = np.where(better, y, best)
                     ibest = np.where(better, j, ibest)
