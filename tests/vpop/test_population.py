@@ -81,12 +81,12 @@ def test_identical_patients_equal_the_single_patient_simulation(
 
 def _brute_force(model: str, doses: list[str], n: int, seed: int, variability: str) -> np.ndarray:
     """Plasma ketamine on the grid for each virtual patient, solved one by one."""
-    from ketaclinic.pharmacology._vpop_sampling import block_rng, sample_covariates
+    from ketaclinic.pharmacology._vpop_sampling import BLOCK_SIZE, block_rng, sample_covariates
 
     spec = get_model(model)
     dose_list = parse_doses(doses)
     rng = block_rng(seed, 0)
-    cov = sample_covariates(population_spec("adults"), rng, n)
+    cov = sample_covariates(population_spec("adults"), rng, BLOCK_SIZE)  # a whole block
     routes = tuple(dict.fromkeys(d.route for d in dose_list))
     params = spec.parameters(cov, routes)
     parse_variability(variability, spec).apply(params, rng)

@@ -101,11 +101,21 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
     params_list: list[dict[str, FloatArray]] = []
     routes = check_routes(model, job.doses)
     for b in range(first_block, first_block + blocks):
+        # always draw a whole block, then keep what is needed: patient i is the same
+        # virtual patient for every n, chunk size and backend
         size = min(BLOCK_SIZE, n_total - b * BLOCK_SIZE)
         rng = block_rng(job.seed, b)
-        cov = sample_covariates(job.population, rng, size)
+        cov = sample_covariates(job.population, rng, BLOCK_SIZE)
         params = model.parameters(cov, routes)
         job.variability.apply(params, rng)
+        if size < BLOCK_SIZE:
+            cov = Covariates(
+                *(
+                    getattr(cov, f)[:size]
+                    for f in ("weight_kg", "age_years", "female", "height_cm", "child_pugh")
+                )
+            )
+            params = {k: v[:size] for k, v in params.items()}
         covs.append(cov)
         params_list.append(params)
     cov = Covariates(
