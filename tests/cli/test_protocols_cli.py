@@ -221,7 +221,9 @@ def test_plan_json_has_doses_calendar_prediction_and_findings(cli: Cli) -> None:
     assert data["sessions"][0]["date"] == "2026-12-01"
     assert data["prediction"]["summary"]["cmax_ng_per_ml"] > 0
     assert data["allowed"] is True
-    assert data["population_risk"] is None
+    risk = data["population_risk"]
+    assert risk["n"] == 10_000
+    assert all("of similar patients exceed" in s for s in risk["sentences"])
 
 
 def test_plan_prints_the_plan_and_writes_a_plot(cli: Cli, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import yaml
 from safety_helpers import patient
 
 from ketaclinic.protocols import check, get_protocol, plan, protocols
+from ketaclinic.protocols._risk import PopulationRisk
 from ketaclinic.safety import Diagnosis, Drug, Order, PatientContext, Severity
 from ketaclinic.safety.rules.contraindications import CONTRAINDICATIONS
 
@@ -27,7 +28,13 @@ def test_every_protocol_plans_without_hard_stops_for_a_typical_eligible_patient(
     assert not p.report.codes(Severity.HARD_STOP)
     assert p.allowed, [f.code for f in p.report.blocking]
     assert p.prediction is not None
-    assert p.population_risk is None  # reserved for the virtual-population issue
+    risk = p.population_risk
+    assert isinstance(risk, PopulationRisk), risk
+    assert {c.threshold_ng_per_ml for c in risk.ceilings} == {
+        c.conc_ng_per_ml for c in p.protocol.ceilings
+    }
+    for c in risk.ceilings:
+        assert 0.0 <= c.ci95_low <= c.probability <= c.ci95_high <= 1.0
 
 
 @pytest.mark.parametrize("protocol_id", IDS)
@@ -136,3 +143,25 @@ def test_each_protocol_has_a_patient_and_an_order_example_that_passes(protocol_i
     report = check(order, who, as_of=datetime(2026, 12, 1, 9, tzinfo=UTC))
     assert report.allowed, [f.code for f in report.blocking]
     assert list(order.doses) == [d.text for d in plan(protocol_id, who, START).doses]
+
+
+def test_population_risk_rises_with_the_dose_and_names_its_variability() -> None:
+    """Doubling the depression dose makes exceeding the soft ceiling far more likely."""
+    from ketaclinic.pharmacology import Patient, parse_doses
+    from ketaclinic.protocols._risk import population_risk
+
+    who = Patient(weight_kg=70, age_years=40, sex="female", height_cm=165)
+    ceilings = [(250.0, "soft"), (1200.0, "hard")]
+    low = population_risk(
+        "kamp", who, parse_doses(["iv-infusion 35 mg over 40 min"]), ceilings, n=4000
+    )
+    high = population_risk(
+        "kamp", who, parse_doses(["iv-infusion 70 mg over 40 min"]), ceilings, n=4000
+    )
+    assert isinstance(low, PopulationRisk)
+    assert isinstance(high, PopulationRisk)
+    assert high.ceilings[0].probability > low.ceilings[0].probability + 0.2
+    assert "ASSUMPTION" in low.variability
+    assert low.sentences()[0].endswith(
+        "of similar patients exceed 250 ng/mL (effect site, soft ceiling)"
+    )

@@ -152,6 +152,17 @@ def _print_plan(result: Plan) -> None:
             + (f"; effect-site Cmax {e.cmax_ng_per_ml:.0f} ng/mL" if e else ""),
             highlight=False,
         )
+    risk = result.population_risk
+    if isinstance(risk, str):
+        console.print(f"population risk: not estimated ({risk})", highlight=False)
+    elif risk is not None:
+        console.print(
+            f"population risk ({risk.n} similar virtual patients, seed {risk.seed}; "
+            f"{risk.variability}):",
+            highlight=False,
+        )
+        for sentence in risk.sentences():
+            console.print(f"  {sentence}", highlight=False)
     console.print(
         f"monitoring: {p.monitoring.vitals}; observe at least "
         f"{p.monitoring.min_observation_min} min",

@@ -480,6 +480,13 @@ def simulate_population(
     probe = spec.parameters(
         sample_covariates(pop, block_rng(seed, 0), 1), check_routes(spec, dose_list)
     )
+    if variability is None or variability == "default":
+        # published IIV of routes this regimen does not use is simply not drawn
+        var = Variability(
+            {k: v for k, v in var.cv.items() if k in probe or k in ("ka", "F")},
+            var.basis,
+            var.assumed,
+        )
     for name in var.cv:
         if name not in ("ka", "F") and name not in probe:
             raise UserInputError(

@@ -16,6 +16,7 @@ from typing import Any
 
 from ketaclinic.pharmacology import Dose, SimulationResult, parse_doses
 from ketaclinic.protocols._loader import get_protocol
+from ketaclinic.protocols._risk import RISK_PATIENTS, PopulationRisk, population_risk
 from ketaclinic.protocols._schema import DoseItem, Protocol
 from ketaclinic.safety import (
     HepaticExposure,
@@ -209,8 +210,9 @@ class HepaticAdjustment:
 
 @dataclass(frozen=True)
 class Plan:
-    """A concrete plan for one patient. ``population_risk`` is reserved for the virtual-
-    population risk estimate of a later issue (None until then)."""
+    """A concrete plan for one patient. ``population_risk``: how many similar virtual
+    patients exceed each concentration ceiling on the first session (or why it could not be
+    estimated)."""
 
     protocol: Protocol
     patient: PatientContext
@@ -222,7 +224,7 @@ class Plan:
     hepatic: HepaticAdjustment | None
     report: SafetyReport
     rounding: str = field(default="")
-    population_risk: Any = None
+    population_risk: PopulationRisk | str | None = None
 
     @property
     def allowed(self) -> bool:
@@ -269,7 +271,11 @@ class Plan:
             "allowed": self.report.allowed,
             "findings": [f.to_dict() for f in self.report.findings],
             "drug_library_version": self.report.drug_library_version,
-            "population_risk": self.population_risk,
+            "population_risk": (
+                self.population_risk.to_dict()
+                if isinstance(self.population_risk, PopulationRisk)
+                else self.population_risk
+            ),
         }
 
 
@@ -344,7 +350,13 @@ def check(order: Order, patient: PatientContext, *, as_of: datetime) -> SafetyRe
     return check_order(order, patient, protocol.profile(), as_of=as_of)
 
 
-def plan(protocol: str | Protocol, patient: PatientContext, start: date) -> Plan:
+def plan(
+    protocol: str | Protocol,
+    patient: PatientContext,
+    start: date,
+    *,
+    risk_patients: int = RISK_PATIENTS,
+) -> Plan:
     """Plan ``protocol`` for ``patient`` from ``start`` (sessions at 09:00 UTC).
 
     The safety check covers the first session, ordered for the start date; the prediction
@@ -400,6 +412,17 @@ def plan(protocol: str | Protocol, patient: PatientContext, start: date) -> Plan
         protocol=spec.id, route=str(spec.route), doses=tuple(d.text for d in first), start=moment
     )
     report = check_order(order, patient, spec.profile(), as_of=moment)
+    risk = (
+        population_risk(
+            spec.model_id,
+            patient.pk_patient(),
+            doses,
+            [(c.conc_ng_per_ml, c.kind) for c in spec.ceilings],
+            n=risk_patients,
+        )
+        if risk_patients > 0
+        else None
+    )
     return Plan(
         protocol=spec,
         patient=patient,
@@ -411,4 +434,5 @@ def plan(protocol: str | Protocol, patient: PatientContext, start: date) -> Plan
         hepatic=hepatic,
         report=report,
         rounding=ROUNDING_RULES,
+        population_risk=risk,
     )
