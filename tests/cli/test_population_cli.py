@@ -65,7 +65,7 @@ def test_the_readable_report_and_plot(cli: Cli, tmp_path: Path) -> None:
     [
         (["--n", "0"], "n must be"),
         (["--variability", "CL=x"], "CV must be a number"),
-        (["--population", "nowhere.yaml"], "does not exist"),
+        (["--population", "nowhere.yaml"], "cannot be read"),
         (["--threshold", "abc"], "not a number"),
         (["--until", "0h"], "horizon must be above 0"),
     ],

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ketaclinic.cli._app import EXIT_BLOCKED
+from ketaclinic.cli._files import read_mapping
 from ketaclinic.errors import UserInputError
 from ketaclinic.protocols import Plan, check, get_protocol, plan, protocols
 from ketaclinic.safety import Order, PatientContext, SafetyReport, format_validation_error
@@ -29,24 +30,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {"patient": PatientContext, "order": Order
 
 def read_model(path: str, model: type[Model], what: str) -> Model:
     """Read a YAML or JSON file into ``model``; every problem is a one-line user error."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UserInputError(f"{what} file {path!r} cannot be read: {error.strerror}") from None
-    try:
-        data: Any = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UserInputError(
-            f"{what} file {path!r} is not valid {'JSON' if file.suffix == '.json' else 'YAML'}"
-            f": {first}"
-        ) from None
-    if not isinstance(data, dict):
-        raise UserInputError(
-            f"{what} file {path!r} must hold a mapping of fields (see `ketaclinic schema "
-            f"{what}`), got {type(data).__name__}"
-        )
+    data = read_mapping(path, what, f" (see `ketaclinic schema {what}`)")
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -8,8 +8,8 @@ from typing import Any
 
 import typer
 
+from ketaclinic.cli._files import read_mapping
 from ketaclinic.cli._pharmacology import parse_number_list
-from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import (
     DOSE_GRAMMAR_HELP,
     MODELS,
@@ -19,23 +19,7 @@ from ketaclinic.pharmacology import (
     simulate_population,
 )
 
-__all__ = ["load_yaml_mapping", "register"]
-
-
-def load_yaml_mapping(path: str, what: str) -> dict[str, Any]:
-    """Read a YAML or JSON file holding a mapping; a clear error if it is not one."""
-    import yaml
-
-    file = Path(path)
-    if not file.is_file():
-        raise UserInputError(f"{what} file {path!r} does not exist")
-    try:
-        data = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as exc:
-        raise UserInputError(f"{what} file {path!r} is not valid YAML/JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise UserInputError(f"{what} file {path!r} must hold a mapping of names to values")
-    return data
+__all__ = ["register"]
 
 
 def _render(result: PopulationResult) -> None:
@@ -147,8 +131,8 @@ def register(app: typer.Typer) -> None:
         thresholds = parse_number_list(threshold, "--threshold", "ng/mL")
         covariates: str | dict[str, Any] = population
         if population.lower() not in NAMED_POPULATIONS:
-            covariates = load_yaml_mapping(population, "--population")
-        mix = load_yaml_mapping(child_pugh_mix, "--child-pugh-mix") if child_pugh_mix else None
+            covariates = read_mapping(population, "--population")
+        mix = read_mapping(child_pugh_mix, "--child-pugh-mix") if child_pugh_mix else None
         backend = "dask" if (scheduler or local_workers) else "numpy"
         kwargs: dict[str, Any] = {
             "covariates": covariates,
