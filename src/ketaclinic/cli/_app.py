@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import typer
 
 from ketaclinic import __version__
 from ketaclinic.errors import KetaclinicError
 
-__all__ = ["EXIT_BLOCKED", "EXIT_USER_ERROR", "app", "fail", "run_app"]
+__all__ = ["EXIT_BLOCKED", "EXIT_USER_ERROR", "app", "emit", "fail", "run_app"]
 
 EXIT_USER_ERROR = 2
 EXIT_BLOCKED = 3
@@ -35,6 +40,24 @@ def _root(
     ),
 ) -> None:
     """ketaclinic: safe ketamine therapy (estimates for clinicians, not medical advice)."""
+
+
+def emit(
+    as_json: bool,
+    to_dict: Callable[[], dict[str, Any]],
+    render: Callable[[], None],
+    plot_path: Path | None,
+) -> None:
+    """Print a result as one JSON object (with ``plot`` when one was written) or render it."""
+    if as_json:
+        data = to_dict()
+        if plot_path:
+            data["plot"] = str(plot_path)
+        typer.echo(json.dumps(data))
+        return
+    render()
+    if plot_path:
+        typer.echo(f"plot written to {plot_path}")
 
 
 def fail(message: str) -> typer.Exit:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import typer
 
+from ketaclinic.cli._app import emit
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import (
     DOSE_GRAMMAR_HELP,
@@ -202,21 +203,18 @@ def register(app: typer.Typer) -> None:
             model, patient, doses, times, thresholds_ng_per_ml=thresholds, at_min=at_min
         )
         plot_path = plot_result(result, plot, thresholds) if plot else None
-        if as_json:
+
+        def to_dict() -> dict[str, Any]:
             data = result.to_dict()
-            if at_min:
+            if at_min:  # the arrays hold exactly the --at times
                 sub = simulate(model, patient, doses, sorted(at_min))
                 data["times_min"] = [float(t) for t in sub.times_min]
                 for key in ("ketamine_ng_per_ml", "norketamine_ng_per_ml", "effect_site_ng_per_ml"):
                     arr = getattr(sub, key)
                     data[key] = None if arr is None else [float(v) for v in arr]
-            if plot_path:
-                data["plot"] = str(plot_path)
-            typer.echo(json.dumps(data))
-        else:
-            render_result(result, sorted(at_min))
-            if plot_path:
-                typer.echo(f"plot written to {plot_path}")
+            return data
+
+        emit(as_json, to_dict, lambda: render_result(result, sorted(at_min)), plot_path)
 
     @app.command("models", help="List the PK models with drug, routes, ranges and sources.")
     def models_cmd(

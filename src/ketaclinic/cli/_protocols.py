@@ -16,7 +16,7 @@ import typer
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ketaclinic.cli._app import EXIT_BLOCKED
+from ketaclinic.cli._app import EXIT_BLOCKED, emit
 from ketaclinic.cli._files import read_mapping
 from ketaclinic.errors import UserInputError
 from ketaclinic.protocols import Plan, check, get_protocol, plan, protocols
@@ -242,15 +242,7 @@ def register(app: typer.Typer) -> None:
         first = _parse_date(start, "--start") if start is not None else datetime.now(UTC).date()
         result = plan(spec, context, first)
         plot_path = _plot(result, plot) if plot else None
-        if as_json:
-            data = result.to_dict()
-            if plot_path:
-                data["plot"] = str(plot_path)
-            typer.echo(json.dumps(data))
-        else:
-            _print_plan(result)
-            if plot_path:
-                typer.echo(f"plot written to {plot_path}")
+        emit(as_json, result.to_dict, lambda: _print_plan(result), plot_path)
 
     @app.command(
         "check",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from ketaclinic.cli._app import emit
 from ketaclinic.cli._files import read_mapping
 from ketaclinic.cli._pharmacology import parse_number_list
 from ketaclinic.pharmacology import (
@@ -163,12 +163,4 @@ def register(app: typer.Typer) -> None:
                     **kwargs,
                 )
         plot_path = _plot(result, plot, thresholds) if plot else None
-        if as_json:
-            data = result.to_dict()
-            if plot_path:
-                data["plot"] = str(plot_path)
-            typer.echo(json.dumps(data))
-        else:
-            _render(result)
-            if plot_path:
-                typer.echo(f"plot written to {plot_path}")
+        emit(as_json, result.to_dict, lambda: _render(result), plot_path)
