@@ -138,18 +138,21 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
     imax = np.zeros((n, 3), dtype=np.int64)
     auc = np.full((n, 3), np.nan)
     above = np.full((n, 3, m_count), np.nan)
-    bands = np.empty((n, b_count))
+    start = first_block * BLOCK_SIZE
+    keep = max(0, min(n, job.band_patients - start))  # only these patients carry bands
+    bands = np.empty((keep, b_count))
     slots = [i for i, (o, st) in enumerate(_OUTPUTS) if (o, st) in names]
     lam, weights, inv, good = _modes(model, job, system, params, rows)
     if np.any(good):
         sel = np.flatnonzero(good)
+        n_band = int(np.searchsorted(sel, keep))
         c_max, i_max, area, abv, bnd = _modal_metrics(
-            job, lam[sel], weights[sel], inv[sel], inputs, sel, k_count
+            job, lam[sel], weights[sel], inv[sel], inputs, sel, k_count, n_band
         )
         for j, slot in enumerate(slots):
             cmax[sel, slot], imax[sel, slot], auc[sel, slot] = c_max[:, j], i_max[:, j], area[:, j]
             above[sel, slot] = abv[:, j]
-        bands[sel] = bnd
+        bands[sel[:n_band]] = bnd
     for p in np.flatnonzero(~good):  # ill-conditioned eigenbasis: exact expm path, per patient
         one = [Input(i.state, i.start_min, i.duration_min, i.amount_mg[p : p + 1]) for i in inputs]
         sub = _subsystem(system, int(p))
@@ -164,17 +167,16 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
                 from ketaclinic.pharmacology._metrics import minutes_above
 
                 above[p, slot, m] = float(minutes_above(job.times_min, y[None, :], thr)[0])
-        bands[p] = values[0][job.band_idx]
+        if p < keep:
+            bands[p] = values[0][job.band_idx]
     del k_count, b_count
-    start = first_block * BLOCK_SIZE
-    keep = max(0, min(n, job.band_patients - start))
     return _Chunk(
         start,
         cmax,
         imax,
         auc,
         above,
-        bands[:keep],
+        bands,
         cov.weight_kg,
         cov.age_years,
         cov.female,
@@ -222,6 +224,7 @@ def _modal_metrics(
     inputs: list[Input],
     sel: NDArray[np.intp],
     k_count: int,
+    n_band: int,
 ) -> tuple[FloatArray, NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
     n, s = lam.shape
     times = job.times_min
@@ -254,7 +257,7 @@ def _modal_metrics(
     cmax = np.empty((n, k_count))
     imax = np.empty((n, k_count), dtype=np.int64)
     above = np.empty((n, k_count, job.thresholds.size))
-    bands = np.empty((n, job.band_idx.size))
+    bands = np.empty((n_band, job.band_idx.size))  # the first n_band patients only
     from ketaclinic.pharmacology._vpop_kernel import numba_kernel, numpy_kernel
 
     compiled = numba_kernel() if job.use_numba else None

@@ -132,7 +132,7 @@ def _stream(
                                             part[m, q] += (top - thr) / (top - bottom)
                         if k == 0:
                             while bi < b_count and band_idx[bi] == j:
-                                for q in range(w):
+                                for q in range(min(w, bands.shape[0] - p0)):
                                     bands[p0 + q, bi] = y[q]
                                 bi += 1
                         for q in range(w):
@@ -208,7 +208,7 @@ def numpy_kernel(
                                 )
                             above[:, k, m] += frac * h
                     if k == 0 and j in band_pos:
-                        bands[:, band_pos[j]] = y
+                        bands[:, band_pos[j]] = y[: bands.shape[0]]
                     prev = y
                     j += 1
         cmax[:, k] = best
