@@ -409,6 +409,22 @@ class PopulationResult:
         }
 
 
+def _row_percentiles(rows: FloatArray, percentiles: Sequence[float]) -> FloatArray:
+    """Percentiles of each row (numpy's default "linear" method), shape (len(q), rows).
+
+    Sorting rows is several times faster than ``np.percentile``'s partitioning here (NumPy's
+    vectorised sort); the interpolation is the same formula.
+    """
+    ordered = np.sort(rows, axis=1)
+    count = ordered.shape[1]
+    virtual = np.asarray(percentiles, dtype=float) / 100.0 * (count - 1)
+    low = np.floor(virtual).astype(np.int64)
+    high = np.minimum(low + 1, count - 1)
+    frac = virtual - low
+    below, above = ordered[:, low], ordered[:, high]
+    return np.asarray((below + (above - below) * frac).T, dtype=float)
+
+
 def _band_indices(
     t_count: int, n: int, band_points: int, step_min: float, doses: Sequence[Dose]
 ) -> NDArray[np.int64]:
@@ -610,8 +626,7 @@ def _assemble(
                 },
             )
         )
-    # percentiles along contiguous rows: one row per band time
-    band_values = np.percentile(np.ascontiguousarray(cat["bands"].T), PERCENTILES, axis=1)
+    band_values = _row_percentiles(np.ascontiguousarray(cat["bands"].T), PERCENTILES)
     ket = metrics[0]
     assert ket is not None
     warnings = []
