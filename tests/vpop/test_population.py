@@ -270,3 +270,36 @@ def test_bands_use_a_bounded_seeded_sample_of_patients(monkeypatch: pytest.Monke
     assert big.band_patients == 1500
     for q in PERCENTILES:  # the first 1500 patients are the same in both runs
         np.testing.assert_array_equal(big.bands_ng_per_ml[q], small.bands_ng_per_ml[q])
+
+
+def test_patients_with_an_ill_conditioned_basis_take_the_exact_expm_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Force every third patient onto the per-patient matrix-exponential path: same metrics."""
+    kwargs: dict[str, Any] = {
+        "n": 60,
+        "seed": 6,
+        "variability": "CL=0.3,V1=0.3",
+        "thresholds_ng_per_ml": [200.0],
+    }
+    normal = simulate_population("kamp", INFUSION, **kwargs)
+    modes = _vpop._modes
+
+    def some_bad(*args: Any) -> Any:
+        lam, weights, inv, good = modes(*args)
+        good = good.copy()
+        good[::3] = False
+        return lam, weights, inv, good
+
+    monkeypatch.setattr(_vpop, "_modes", some_bad)
+    forced = simulate_population("kamp", INFUSION, **kwargs)
+    np.testing.assert_allclose(forced.cmax_ng_per_ml, normal.cmax_ng_per_ml, rtol=1e-9)
+    np.testing.assert_allclose(forced.auc_ng_h_per_ml, normal.auc_ng_h_per_ml, rtol=1e-9)
+    np.testing.assert_array_equal(forced.tmax_min, normal.tmax_min)
+    np.testing.assert_allclose(
+        forced.minutes_above_ng_per_ml[200.0], normal.minutes_above_ng_per_ml[200.0], atol=1e-6
+    )
+    for q in PERCENTILES:
+        np.testing.assert_allclose(
+            forced.bands_ng_per_ml[q], normal.bands_ng_per_ml[q], rtol=1e-9, atol=1e-9
+        )

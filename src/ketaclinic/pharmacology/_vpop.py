@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._doses import Dose, parse_doses
-from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML
+from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML, minutes_above
 from ketaclinic.pharmacology._models import Covariates, PKModel
 from ketaclinic.pharmacology._simulate import (
     check_routes,
@@ -34,6 +34,7 @@ from ketaclinic.pharmacology._solver import (
     decompose,
     solve,
 )
+from ketaclinic.pharmacology._system import LinearSystem
 from ketaclinic.pharmacology._vpop_analytic import mammillary_modes
 from ketaclinic.pharmacology._vpop_sampling import (
     BLOCK_SIZE,
@@ -133,6 +134,7 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
     rows *= MG_PER_L_TO_NG_PER_ML
     n = cov.n
     k_count, m_count, b_count = len(names), job.thresholds.size, job.band_idx.size
+    # metrics of every output slot (ketamine, norketamine, effect site); NaN where absent
     cmax = np.empty((n, 3))
     cmax[:] = np.nan
     imax = np.zeros((n, 3), dtype=np.int64)
@@ -164,12 +166,9 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
             imax[p, slot] = int(np.argmax(y))
             auc[p, slot] = float(sol.integral[0, j])
             for m, thr in enumerate(job.thresholds):
-                from ketaclinic.pharmacology._metrics import minutes_above
-
                 above[p, slot, m] = float(minutes_above(job.times_min, y[None, :], thr)[0])
         if p < keep:
             bands[p] = values[0][job.band_idx]
-    del k_count, b_count
     return _Chunk(
         start,
         cmax,
@@ -184,9 +183,8 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
     )
 
 
-def _subsystem(system: Any, p: int) -> Any:
-    from dataclasses import replace
-
+def _subsystem(system: LinearSystem, p: int) -> LinearSystem:
+    """Patient ``p`` of a stacked system, as a system of one."""
     return replace(
         system,
         a_per_min=system.a_per_min[p : p + 1],
