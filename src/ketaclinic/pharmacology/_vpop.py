@@ -28,6 +28,7 @@ from ketaclinic.pharmacology._simulate import (
     regimen_system,
 )
 from ketaclinic.pharmacology._solver import (
+    MIN_RELATIVE_GAP,
     Input,
     _integral_of_exponentials,
     _segments,
@@ -206,7 +207,7 @@ def _modes(
         scale = np.max(np.abs(lam), axis=1, keepdims=True)
         gaps = np.abs(lam[:, :, None] - lam[:, None, :]) / scale[:, :, None]
         gaps[:, np.arange(lam.shape[1]), np.arange(lam.shape[1])] = np.inf
-        good = np.min(gaps, axis=(1, 2)) > 1e-7
+        good = np.min(gaps, axis=(1, 2)) > MIN_RELATIVE_GAP
         inv = np.zeros((lam.shape[0], lam.shape[1], len(system.states)))
         inv[:, :, system.index("central")] = 1.0
         return lam, weights, inv, good
