@@ -22,7 +22,7 @@ from ketaclinic.pharmacology import (
     simulate,
 )
 
-__all__ = ["parse_number_list", "register"]
+__all__ = ["parse_number_list", "print_warnings_and_sources", "register"]
 
 DEFAULT_THRESHOLDS_NG_PER_ML = (100.0, 250.0, 750.0)
 
@@ -97,10 +97,15 @@ def render_result(result: SimulationResult, at: list[float]) -> None:
     for t in at:
         table.add_row(f"at {t:g} min (ng/mL)", *[f"{s.values_at_min[t]:.1f}" for _, s in species])
     console.print(table)
-    for warning in result.warnings:
+    print_warnings_and_sources(console, result.warnings, result.sources)
+
+
+def print_warnings_and_sources(console: Any, warnings: Any, sources: Any) -> None:
+    """The closing block every result shows: its warnings, then its sources."""
+    for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     console.print("[bold]sources[/bold]")
-    for source in result.sources:
+    for source in sources:
         console.print(f"  - {source}")
 
 

@@ -9,7 +9,7 @@ import typer
 
 from ketaclinic.cli._app import emit
 from ketaclinic.cli._files import read_mapping
-from ketaclinic.cli._pharmacology import parse_number_list
+from ketaclinic.cli._pharmacology import parse_number_list, print_warnings_and_sources
 from ketaclinic.pharmacology import (
     DOSE_GRAMMAR_HELP,
     MODELS,
@@ -56,11 +56,7 @@ def _render(result: PopulationResult) -> None:
     for name, values in pct.items():
         metrics.add_row(name, *[f"{values[q]:.1f}" for q in ("p5", "p25", "p50", "p75", "p95")])
     console.print(metrics)
-    for w in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
-    console.print("[bold]sources[/bold]")
-    for s in result.sources:
-        console.print(f"  - {s}")
+    print_warnings_and_sources(console, result.warnings, result.sources)
 
 
 def _plot(result: PopulationResult, path: str, thresholds: list[float]) -> Path:
