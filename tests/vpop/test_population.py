@@ -175,22 +175,56 @@ def test_the_dask_backend_gives_the_same_numbers_on_a_local_cluster() -> None:
         np.testing.assert_array_equal(dask.bands_ng_per_ml[q], local.bands_ng_per_ml[q])
 
 
-def test_numba_and_numpy_kernels_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("model", "doses", "population"),
+    [
+        ("herd", INFUSION, "children"),
+        (
+            "domino",
+            ["iv-bolus 0.5 mg/kg at 0 min", "iv-infusion 0.3 mg/kg/h for 4 h at 10 min"],
+            "adults",
+        ),
+        (
+            "kamp",
+            ["iv-infusion 0.25 mg/kg over 40 min at 0 min"] * 1 + ["iv-bolus 10 mg at 600 min"],
+            "hepatic-mix",
+        ),
+        ("clements", ["iv-bolus 0.25 mg/kg at 30 min"], "adults"),
+        ("fanta", ["oral 50 mg at 0 min", "iv-bolus 10 mg at 120 min"], "adults"),
+    ],
+)
+def test_compiled_and_numpy_paths_agree(
+    monkeypatch: pytest.MonkeyPatch, model: str, doses: list[str], population: str
+) -> None:
+    """The compiled path (closed-form modes for IV mammillary models, bounded-block kernel)
+    against the NumPy path (eigen-decomposition, every grid point streamed)."""
     kwargs: dict[str, Any] = {
-        "n": 500,
+        "n": 400,
         "seed": 8,
-        "thresholds_ng_per_ml": [100.0],
+        "thresholds_ng_per_ml": [20.0, 100.0, 400.0],
         "effect_site": True,
+        "covariates": population,
     }
     monkeypatch.setattr(_vpop, "NUMBA_MIN_PATIENT_STEPS", 0)
-    fast = simulate_population("herd", INFUSION, covariates="children", **kwargs)
+    fast = simulate_population(model, doses, **kwargs)
     monkeypatch.setattr(_vpop, "NUMBA_MIN_PATIENT_STEPS", 10**18)
-    slow = simulate_population("herd", INFUSION, covariates="children", **kwargs)
-    np.testing.assert_allclose(fast.cmax_ng_per_ml, slow.cmax_ng_per_ml, rtol=1e-12)
-    np.testing.assert_array_equal(fast.tmax_min, slow.tmax_min)
-    np.testing.assert_allclose(
-        fast.minutes_above_ng_per_ml[100.0], slow.minutes_above_ng_per_ml[100.0], atol=1e-9
-    )
+    slow = simulate_population(model, doses, **kwargs)
+    for name in ("ketamine", "norketamine", "effect_site"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        if b is None:
+            assert a is None
+            continue
+        np.testing.assert_allclose(a.cmax_ng_per_ml, b.cmax_ng_per_ml, rtol=1e-10)
+        np.testing.assert_allclose(a.auc_ng_h_per_ml, b.auc_ng_h_per_ml, rtol=1e-10)
+        np.testing.assert_array_equal(a.tmax_min, b.tmax_min)
+        for t in (20.0, 100.0, 400.0):
+            np.testing.assert_allclose(
+                a.minutes_above_ng_per_ml[t], b.minutes_above_ng_per_ml[t], atol=1e-7
+            )
+    for q in PERCENTILES:
+        np.testing.assert_allclose(
+            fast.bands_ng_per_ml[q], slow.bands_ng_per_ml[q], rtol=1e-10, atol=1e-10
+        )
 
 
 def test_different_seeds_give_different_patients() -> None:
@@ -273,26 +307,42 @@ def test_bands_use_a_bounded_seeded_sample_of_patients(monkeypatch: pytest.Monke
 
 
 def test_patients_with_an_ill_conditioned_basis_take_the_exact_expm_path(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, kernel: bool
 ) -> None:
-    """Force every third patient onto the per-patient matrix-exponential path: same metrics."""
+    """Force every third patient onto the per-patient matrix-exponential path: same metrics
+    (from the eigen-decomposition on the NumPy path, the closed form on the compiled one)."""
+    from ketaclinic.pharmacology import _vpop_analytic
+
     kwargs: dict[str, Any] = {
         "n": 60,
         "seed": 6,
         "variability": "CL=0.3,V1=0.3",
         "thresholds_ng_per_ml": [200.0],
+        "effect_site": True,
     }
     normal = simulate_population("kamp", INFUSION, **kwargs)
-    modes = _vpop._modes
+    decompose, closed_form = _vpop.decompose, _vpop_analytic.mammillary_coefficients
 
-    def some_bad(*args: Any) -> Any:
-        lam, weights, inv, good = modes(*args)
+    def some_bad_modes(*args: Any) -> Any:
+        modes = decompose(*args)
+        good = modes.good.copy()
+        good[::3] = False
+        return type(modes)(modes.lam, modes.vec, modes.inv, good)
+
+    def some_bad_closed_form(*args: Any) -> Any:
+        *values, good = closed_form(*args)
         good = good.copy()
         good[::3] = False
-        return lam, weights, inv, good
+        return (*values, good)
 
-    monkeypatch.setattr(_vpop, "_modes", some_bad)
+    monkeypatch.setattr(_vpop, "decompose", some_bad_modes)
+    monkeypatch.setattr(_vpop_analytic, "mammillary_coefficients", some_bad_closed_form)
     forced = simulate_population("kamp", INFUSION, **kwargs)
+    for name in ("ketamine", "effect_site"):
+        a, b = getattr(forced, name), getattr(normal, name)
+        np.testing.assert_allclose(a.cmax_ng_per_ml, b.cmax_ng_per_ml, rtol=1e-9)
+        np.testing.assert_allclose(a.auc_ng_h_per_ml, b.auc_ng_h_per_ml, rtol=1e-9)
+        np.testing.assert_array_equal(a.tmax_min, b.tmax_min)
     np.testing.assert_allclose(forced.cmax_ng_per_ml, normal.cmax_ng_per_ml, rtol=1e-9)
     np.testing.assert_allclose(forced.auc_ng_h_per_ml, normal.auc_ng_h_per_ml, rtol=1e-9)
     np.testing.assert_array_equal(forced.tmax_min, normal.tmax_min)

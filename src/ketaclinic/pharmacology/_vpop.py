@@ -28,7 +28,6 @@ from ketaclinic.pharmacology._simulate import (
     regimen_system,
 )
 from ketaclinic.pharmacology._solver import (
-    MIN_RELATIVE_GAP,
     Input,
     _integral_of_exponentials,
     _segments,
@@ -36,7 +35,6 @@ from ketaclinic.pharmacology._solver import (
     solve,
 )
 from ketaclinic.pharmacology._system import LinearSystem
-from ketaclinic.pharmacology._vpop_analytic import mammillary_modes
 from ketaclinic.pharmacology._vpop_sampling import (
     BLOCK_SIZE,
     Variability,
@@ -60,6 +58,8 @@ MAX_N = 100_000_000
 BAND_MEMORY_BYTES = 128 * 2**20  # the band values kept stay below this
 BAND_PATIENTS = 20_000  # bands use the first patients: a seeded i.i.d. sample
 NUMBA_MIN_PATIENT_STEPS = 2_000_000  # below this NumPy is faster than compiling/loading
+# states of the models whose IV modes have a closed form (``_vpop_analytic``)
+_MAMMILLARY = frozenset({"central", "periph2", "periph3", "effect"})
 _OUTPUTS = (("ketamine", "central"), ("norketamine", "nk_central"), ("effect_site", "effect"))
 Progress = Callable[[int, int], None]
 
@@ -127,39 +127,70 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
         )
     )
     params = {k: np.concatenate([p[k] for p in params_list]) for k in params_list[0]}
-    system, _ = regimen_system(model, cov, job.doses, params)
-    inputs = regimen_inputs(model, system, job.doses, cov.weight_kg, params)
-    wanted = [(o, st) for o, st in _OUTPUTS if o != "effect_site" or job.effect_site]
-    names = [(o, st) for o, st in wanted if system.has(st)]
-    rows = np.stack([system.concentration_row(st) for _, st in names], axis=1)
-    rows *= MG_PER_L_TO_NG_PER_ML
     n = cov.n
-    k_count, m_count, b_count = len(names), job.thresholds.size, job.band_idx.size
+    # the states (and so the input map) from one patient; the full system only where needed
+    probe, _ = regimen_system(model, _first(cov), job.doses, {k: v[:1] for k, v in params.items()})
+    inputs = regimen_inputs(model, probe, job.doses, cov.weight_kg, params)
+    iv_only = all(model.routes[d.route].depot is None for d in job.doses)
+    wanted = [(o, st) for o, st in _OUTPUTS if o != "effect_site" or job.effect_site]
+    names = [(o, st) for o, st in wanted if probe.has(st)]
+    slots = [i for i, (o, st) in enumerate(_OUTPUTS) if (o, st) in names]
+    m_count, b_count = job.thresholds.size, job.band_idx.size
     # metrics of every output slot (ketamine, norketamine, effect site); NaN where absent
-    cmax = np.empty((n, 3))
-    cmax[:] = np.nan
+    cmax = np.full((n, 3), np.nan)
     imax = np.zeros((n, 3), dtype=np.int64)
     auc = np.full((n, 3), np.nan)
     above = np.full((n, 3, m_count), np.nan)
     start = first_block * BLOCK_SIZE
     keep = max(0, min(n, job.band_patients - start))  # only these patients carry bands
     bands = np.empty((keep, b_count))
-    slots = [i for i, (o, st) in enumerate(_OUTPUTS) if (o, st) in names]
-    lam, weights, inv, good = _modes(model, job, system, params, rows)
-    if np.any(good):
-        sel = np.flatnonzero(good)
-        n_band = int(np.searchsorted(sel, keep))
-        c_max, i_max, area, abv, bnd = _modal_metrics(
-            job, lam[sel], weights[sel], inv[sel], inputs, sel, k_count, n_band
+    t_last = float(job.times_min[-1])
+    segs = _segments(inputs, n, len(probe.states), t_last)
+    seg_t0 = np.array([t for t, _, _ in segs])
+    system: LinearSystem | None = None
+    if job.use_numba and iv_only and set(probe.states) <= _MAMMILLARY:
+        from ketaclinic.pharmacology._vpop_analytic import mammillary_coefficients
+
+        central = probe.index("central")
+        lam, const, coef, area, good = mammillary_coefficients(
+            params,
+            "effect" in {st for _, st in names},
+            np.stack([b[:, central] for _, b, _ in segs], axis=1),
+            np.stack([r[:, central] for _, _, r in segs], axis=1),
+            seg_t0,
+            t_last,
         )
-        for j, slot in enumerate(slots):
-            cmax[sel, slot], imax[sel, slot], auc[sel, slot] = c_max[:, j], i_max[:, j], area[:, j]
-            above[sel, slot] = abv[:, j]
-        bands[sel[:n_band]] = bnd
-    for p in np.flatnonzero(~good):  # ill-conditioned eigenbasis: exact expm path, per patient
+    else:
+        system, _ = regimen_system(model, cov, job.doses, params)
+        rows = np.stack([system.concentration_row(st) for _, st in names], axis=1)
+        rows *= MG_PER_L_TO_NG_PER_ML
+        modes = decompose(system.a_per_min)
+        lam, good = modes.lam, modes.good
+        const, coef, area = _coefficients(lam, np.matmul(rows, modes.vec), modes.inv, segs, t_last)
+    sel = np.flatnonzero(good)
+    if sel.size == n:  # the usual case: no copies
+        c_max, i_max, abv, bnd = _grid_metrics(job, lam, const, coef, seg_t0, keep)
+        area_sel = area
+    elif sel.size:
+        n_band = int(np.searchsorted(sel, keep))
+        c_max, i_max, abv, bnd = _grid_metrics(job, lam[sel], const[sel], coef[sel], seg_t0, n_band)
+        area_sel = area[sel]
+    for j, slot in enumerate(slots):
+        if sel.size:
+            cmax[sel, slot], imax[sel, slot] = c_max[:, j], i_max[:, j]
+            auc[sel, slot], above[sel, slot] = area_sel[:, j], abv[:, j]
+    if sel.size:
+        bands[sel[: bnd.shape[0]]] = bnd
+    bad = np.flatnonzero(~good)
+    if bad.size:  # ill-conditioned eigenbasis: the exact expm path, patient by patient
+        if system is None:
+            system, _ = regimen_system(model, cov, job.doses, params)
+        rows = np.stack([system.concentration_row(st) for _, st in names], axis=1)
+        rows *= MG_PER_L_TO_NG_PER_ML
+    for p in bad:
+        assert system is not None
         one = [Input(i.state, i.start_min, i.duration_min, i.amount_mg[p : p + 1]) for i in inputs]
-        sub = _subsystem(system, int(p))
-        sol = solve(sub, one, job.times_min, rows[p : p + 1])
+        sol = solve(_subsystem(system, int(p)), one, job.times_min, rows[p : p + 1])
         values = sol.values[0]
         for j, slot in enumerate(slots):
             y = values[j]
@@ -184,6 +215,16 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
     )
 
 
+def _first(cov: Covariates) -> Covariates:
+    """The first patient of ``cov``, as covariates of one."""
+    return Covariates(
+        *(
+            getattr(cov, f)[:1]
+            for f in ("weight_kg", "age_years", "female", "height_cm", "child_pugh")
+        )
+    )
+
+
 def _subsystem(system: LinearSystem, p: int) -> LinearSystem:
     """Patient ``p`` of a stacked system, as a system of one."""
     return replace(
@@ -194,69 +235,57 @@ def _subsystem(system: LinearSystem, p: int) -> LinearSystem:
     )
 
 
-def _modes(
-    model: PKModel, job: _Job, system: Any, params: dict[str, FloatArray], rows: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
-    """``(lam, weights, input map, good)`` per patient: closed form for IV mammillary models,
-    otherwise the eigen-decomposition (patients with an ill-conditioned basis not good)."""
-    iv_only = all(model.routes[d.route].depot is None for d in job.doses)
-    plain = set(system.states) <= {"central", "periph2", "periph3", "effect"}
-    if iv_only and plain:
-        lam, weights = mammillary_modes(params, job.effect_site)
-        weights = weights * MG_PER_L_TO_NG_PER_ML
-        scale = np.max(np.abs(lam), axis=1, keepdims=True)
-        gaps = np.abs(lam[:, :, None] - lam[:, None, :]) / scale[:, :, None]
-        gaps[:, np.arange(lam.shape[1]), np.arange(lam.shape[1])] = np.inf
-        good = np.min(gaps, axis=(1, 2)) > MIN_RELATIVE_GAP
-        inv = np.zeros((lam.shape[0], lam.shape[1], len(system.states)))
-        inv[:, :, system.index("central")] = 1.0
-        return lam, weights, inv, good
-    modes = decompose(system.a_per_min)
-    return modes.lam, np.matmul(rows, modes.vec), modes.inv, modes.good
-
-
-def _modal_metrics(
-    job: _Job,
+def _coefficients(
     lam: FloatArray,
     weights: FloatArray,
     inv: FloatArray,
-    inputs: list[Input],
-    sel: NDArray[np.intp],
-    k_count: int,
-    n_band: int,
-) -> tuple[FloatArray, NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
+    segs: list[tuple[float, FloatArray, FloatArray]],
+    t_last: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(const, coef, area)`` of each output in each input segment from the eigen-modes:
+    between breakpoints every output is ``const + sum_i coef_i exp(lam_i (t - t0))``, and
+    ``area`` is its exact integral to ``t_last``. Patients with a bad basis give NaN."""
     n, s = lam.shape
-    times = job.times_min
-    t_last = float(times[-1])
-    sub = [Input(i.state, i.start_min, i.duration_min, i.amount_mg[sel]) for i in inputs]
-    segs = _segments(sub, n, inv.shape[2], t_last)
+    k_count = weights.shape[1]
     g_count = len(segs)
     const = np.empty((n, g_count, k_count))
     coef = np.empty((n, g_count, k_count, s))
-    seg_lo = np.empty(g_count, dtype=np.int64)
-    seg_hi = np.empty(g_count, dtype=np.int64)
-    seg_t0 = np.empty(g_count)
     area = np.zeros((n, k_count))
     z = np.zeros((n, s))
-    for g, (t0, bolus, rate) in enumerate(segs):
-        t1 = segs[g + 1][0] if g + 1 < g_count else np.inf
-        z = z + np.einsum("nij,nj->ni", inv, bolus)
-        zss = -np.einsum("nij,nj->ni", inv, rate) / lam
-        c = z - zss
-        const[:, g] = np.einsum("nks,ns->nk", weights, zss)
-        coef[:, g] = weights * c[:, None, :]
-        seg_lo[g] = np.searchsorted(times, t0, side="left")
-        seg_hi[g] = np.searchsorted(times, t1, side="left") if np.isfinite(t1) else times.size
-        seg_t0[g] = t0
-        u1 = min(t1, t_last) - t0
-        if u1 > 0:
-            area += const[:, g] * u1 + _integral_of_exponentials(lam, coef[:, g], 0.0, u1)
-        if np.isfinite(t1):
-            z = zss + c * np.exp(lam * (t1 - t0))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for g, (t0, bolus, rate) in enumerate(segs):
+            t1 = segs[g + 1][0] if g + 1 < g_count else np.inf
+            z = z + np.einsum("nij,nj->ni", inv, bolus)
+            zss = -np.einsum("nij,nj->ni", inv, rate) / lam
+            c = z - zss
+            const[:, g] = np.einsum("nks,ns->nk", weights, zss)
+            coef[:, g] = weights * c[:, None, :]
+            u1 = min(t1, t_last) - t0
+            if u1 > 0:
+                area += const[:, g] * u1 + _integral_of_exponentials(lam, coef[:, g], 0.0, u1)
+            if np.isfinite(t1):
+                z = zss + c * np.exp(lam * (t1 - t0))
+    return const, coef, area
+
+
+def _grid_metrics(
+    job: _Job,
+    lam: FloatArray,
+    const: FloatArray,
+    coef: FloatArray,
+    seg_t0: FloatArray,
+    n_band: int,
+) -> tuple[FloatArray, NDArray[np.int64], FloatArray, FloatArray]:
+    """Cmax, its grid index, minutes above each threshold and the band values (the first
+    ``n_band`` patients) from the modal coefficients, without storing the grid."""
+    n, _, k_count, _ = coef.shape
+    times = job.times_min
+    seg_lo = np.searchsorted(times, seg_t0, side="left").astype(np.int64)
+    seg_hi = np.append(seg_lo[1:], times.size).astype(np.int64)
     cmax = np.empty((n, k_count))
     imax = np.empty((n, k_count), dtype=np.int64)
     above = np.empty((n, k_count, job.thresholds.size))
-    bands = np.empty((n_band, job.band_idx.size))  # the first n_band patients only
+    bands = np.empty((n_band, job.band_idx.size))
     from ketaclinic.pharmacology._vpop_kernel import numba_kernel, numpy_kernel
 
     compiled = numba_kernel() if job.use_numba else None
@@ -267,7 +296,7 @@ def _modal_metrics(
         coef,
         seg_lo,
         seg_hi,
-        seg_t0,
+        np.ascontiguousarray(seg_t0, dtype=np.float64),
         job.step_min,
         job.thresholds,
         job.band_idx,
@@ -276,7 +305,7 @@ def _modal_metrics(
         above,
         bands,
     )
-    return cmax, imax, area, above, bands
+    return cmax, imax, above, bands
 
 
 @dataclass(frozen=True)
