@@ -37,6 +37,8 @@ except ImportError:  # pragma: no cover - Numba is a dependency
 
 __all__ = ["mammillary_coefficients"]
 
+PATIENTS_PER_TASK = 256  # patients per parallel task
+
 FloatArray = NDArray[np.float64]
 
 
@@ -50,13 +52,14 @@ def _modes(
         a2 = k10 + k12 + k13 + k21 + k31
         p = a1 - a2 * a2 / 3.0
         q = 2.0 * a2**3 / 27.0 - a1 * a2 / 3.0 + a0
-        r1 = math.sqrt(max(-(p**3) / 27.0, 0.0))
-        cos_arg = -q / 2.0 / r1 if r1 > 0.0 else 1.0
+        m = math.sqrt(max(-p / 3.0, 0.0))  # the cube root of sqrt(-p^3 / 27)
+        cos_arg = -q / (2.0 * m * m * m) if m > 0.0 else 1.0
         phi = math.acos(min(1.0, max(-1.0, cos_arg))) / 3.0
-        r2 = 2.0 * math.pow(r1, 1.0 / 3.0)
-        x0 = math.cos(phi) * r2 - a2 / 3.0
-        x1 = math.cos(phi + 2.0 * math.pi / 3.0) * r2 - a2 / 3.0
-        x2 = math.cos(phi + 4.0 * math.pi / 3.0) * r2 - a2 / 3.0
+        # cos(phi +- 2 pi / 3) from cos(phi) and sin(phi): two libm calls instead of four
+        c, s = math.cos(phi), math.sin(phi)
+        x0 = 2.0 * m * c - a2 / 3.0
+        x1 = m * (-c - math.sqrt(3.0) * s) - a2 / 3.0
+        x2 = m * (-c + math.sqrt(3.0) * s) - a2 / 3.0
         # roots x are -alpha: sort the alphas descending (fastest first)
         lo, mid, hi = min(x0, x1, x2), 0.0, max(x0, x1, x2)
         mid = x0 + x1 + x2 - lo - hi
@@ -104,68 +107,130 @@ def _fill(
     area: Any,
     good: Any,
 ) -> None:
-    n, g_count = bolus.shape
-    k_count = coef.shape[2]
+    n = bolus.shape[0]
     s_count = lam.shape[1]
-    for p in prange(n):
-        k10 = cl[p] / v1[p]
-        k12 = q2[p] / v1[p] if compartments >= 2 else 0.0
-        k21 = q2[p] / v2[p] if compartments >= 2 else 0.0
-        k13 = q3[p] / v1[p] if compartments == 3 else 0.0
-        k31 = q3[p] / v3[p] if compartments == 3 else 0.0
-        row = lam[p]
-        _modes(k10, k12, k21, k13, k31, compartments, row)
-        if effect_site:
-            row[compartments] = -ke0[p]
-        # a near-degenerate pair makes the modal sums cancel: that patient takes the expm path
-        scale = 0.0
-        for i in range(s_count):
-            scale = max(scale, abs(row[i]))
-        ok = scale > 0.0
-        for i in range(s_count):
-            ok = ok and row[i] < 0.0
-            for j in range(i + 1, s_count):
-                ok = ok and abs(row[i] - row[j]) > MIN_RELATIVE_GAP * scale
-        good[p] = ok
-        if not ok:
-            continue
-        # output weights per mode, ng/mL per mg: plasma, then (optionally) the effect site
+    for task in prange((n + PATIENTS_PER_TASK - 1) // PATIENTS_PER_TASK):
+        # scratch per task: allocating per patient would serialise the threads on malloc
         w_plasma = np.zeros(s_count)
         w_effect = np.zeros(s_count)
-        for i in range(compartments):
-            w_plasma[i] = _residue(i, k21, k31, compartments, row) / v1[p] * MG_PER_L_TO_NG_PER_ML
-        if effect_site:
-            total = 0.0
-            for i in range(compartments):
-                w_effect[i] = w_plasma[i] * ke0[p] / (ke0[p] + row[i])
-                total += w_effect[i]
-            w_effect[compartments] = -total
         z = np.zeros(s_count)
-        for g in range(g_count):
-            t0 = seg_t0[g]
-            t1 = seg_t0[g + 1] if g + 1 < g_count else math.inf
-            u1 = min(t1, t_last) - t0
+        for p in range(task * PATIENTS_PER_TASK, min(n, (task + 1) * PATIENTS_PER_TASK)):
+            _patient(
+                p,
+                cl,
+                v1,
+                q2,
+                v2,
+                q3,
+                v3,
+                ke0,
+                compartments,
+                effect_site,
+                bolus,
+                rate,
+                seg_t0,
+                t_last,
+                lam,
+                const,
+                coef,
+                area,
+                good,
+                w_plasma,
+                w_effect,
+                z,
+            )
+
+
+def _patient(
+    p: int,
+    cl: Any,
+    v1: Any,
+    q2: Any,
+    v2: Any,
+    q3: Any,
+    v3: Any,
+    ke0: Any,
+    compartments: int,
+    effect_site: bool,
+    bolus: Any,
+    rate: Any,
+    seg_t0: Any,
+    t_last: float,
+    lam: Any,
+    const: Any,
+    coef: Any,
+    area: Any,
+    good: Any,
+    w_plasma: Any,
+    w_effect: Any,
+    z: Any,
+) -> None:
+    """One patient's modes, coefficients and AUC (see ``mammillary_coefficients``)."""
+    g_count = bolus.shape[1]
+    k_count = coef.shape[2]
+    s_count = lam.shape[1]
+    k10 = cl[p] / v1[p]
+    k12 = q2[p] / v1[p] if compartments >= 2 else 0.0
+    k21 = q2[p] / v2[p] if compartments >= 2 else 0.0
+    k13 = q3[p] / v1[p] if compartments == 3 else 0.0
+    k31 = q3[p] / v3[p] if compartments == 3 else 0.0
+    row = lam[p]
+    _modes(k10, k12, k21, k13, k31, compartments, row)
+    if effect_site:
+        row[compartments] = -ke0[p]
+    # a near-degenerate pair makes the modal sums cancel: that patient takes the expm path
+    scale = 0.0
+    for i in range(s_count):
+        scale = max(scale, abs(row[i]))
+    ok = scale > 0.0
+    for i in range(s_count):
+        ok = ok and row[i] < 0.0
+        for j in range(i + 1, s_count):
+            ok = ok and abs(row[i] - row[j]) > MIN_RELATIVE_GAP * scale
+    good[p] = ok
+    if not ok:
+        return
+    # output weights per mode, ng/mL per mg: plasma, then (optionally) the effect site
+    w_plasma[:] = 0.0
+    w_effect[:] = 0.0
+    for i in range(compartments):
+        w_plasma[i] = _residue(i, k21, k31, compartments, row) / v1[p] * MG_PER_L_TO_NG_PER_ML
+    if effect_site:
+        total = 0.0
+        for i in range(compartments):
+            w_effect[i] = w_plasma[i] * ke0[p] / (ke0[p] + row[i])
+            total += w_effect[i]
+        w_effect[compartments] = -total
+    z[:] = 0.0
+    for g in range(g_count):
+        t0 = seg_t0[g]
+        t1 = seg_t0[g + 1] if g + 1 < g_count else math.inf
+        u1 = min(t1, t_last) - t0
+        for k in range(k_count):
+            const[p, g, k] = 0.0
+        for i in range(s_count):
+            z[i] += bolus[p, g]
+            zss = rate[p, g] / -row[i]
+            c = z[i] - zss
+            # integral of exp(lam tau) over [0, u1], exact near lam u1 = 0 (expm1)
+            decay = math.expm1(row[i] * u1) if u1 > 0.0 else 0.0
+            integral = decay / row[i]
             for k in range(k_count):
-                const[p, g, k] = 0.0
-            for i in range(s_count):
-                z[i] += bolus[p, g]
-                zss = rate[p, g] / -row[i]
-                c = z[i] - zss
-                # integral of exp(lam tau) over [0, u1], exact near lam u1 = 0 (expm1)
-                integral = math.expm1(row[i] * u1) / row[i] if u1 > 0.0 else 0.0
-                for k in range(k_count):
-                    w = w_plasma[i] if k == 0 else w_effect[i]
-                    const[p, g, k] += w * zss
-                    coef[p, g, k, i] = w * c
-                    if u1 > 0.0:
-                        area[p, k] += w * (zss * u1 + c * integral)
-                if t1 < math.inf:
-                    z[i] = zss + c * math.exp(row[i] * (t1 - t0))
+                w = w_plasma[i] if k == 0 else w_effect[i]
+                const[p, g, k] += w * zss
+                coef[p, g, k, i] = w * c
+                if u1 > 0.0:
+                    area[p, k] += w * (zss * u1 + c * integral)
+            if t1 <= t_last:  # the amount at the next breakpoint: exp = expm1 + 1
+                z[i] = zss + c * (decay + 1.0)
+            elif t1 < math.inf:
+                z[i] = zss + c * math.exp(row[i] * (t1 - t0))
 
 
 if numba is not None:  # helpers are inlined into the compiled loop
     _modes = numba.njit(inline="always", cache=True)(_modes)
     _residue = numba.njit(inline="always", cache=True)(_residue)
+    _patient = numba.njit(inline="always", cache=True)(_patient)
 
 _COMPILED: Callable[..., None] | None = None
 
