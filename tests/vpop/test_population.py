@@ -81,15 +81,21 @@ def test_identical_patients_equal_the_single_patient_simulation(
 
 def _brute_force(model: str, doses: list[str], n: int, seed: int, variability: str) -> np.ndarray:
     """Plasma ketamine on the grid for each virtual patient, solved one by one."""
-    from ketaclinic.pharmacology._vpop_sampling import BLOCK_SIZE, block_rng, sample_covariates
+    from ketaclinic.pharmacology._vpop_sampling import BLOCK_SIZE, sample_patients
 
     spec = get_model(model)
     dose_list = parse_doses(doses)
-    rng = block_rng(seed, 0)
-    cov = sample_covariates(population_spec("adults"), rng, BLOCK_SIZE)  # a whole block
     routes = tuple(dict.fromkeys(d.route for d in dose_list))
-    params = spec.parameters(cov, routes)
-    parse_variability(variability, spec).apply(params, rng)
+    cov, params = sample_patients(  # block 0, the whole block
+        population_spec("adults"),
+        spec,
+        routes,
+        parse_variability(variability, spec),
+        seed,
+        0,
+        1,
+        BLOCK_SIZE,
+    )
     curves = np.empty((n, GRID.size))
     for p in range(n):
         one = {k: v[p : p + 1] for k, v in params.items()}

@@ -43,6 +43,7 @@ from ketaclinic.pharmacology._vpop_sampling import (
     parse_variability,
     population_spec,
     sample_covariates,
+    sample_patients,
 )
 
 __all__ = [
@@ -101,34 +102,10 @@ class _Chunk:
 def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk:
     """Patients of blocks ``[first_block, first_block + blocks)`` (the last may be short)."""
     model = get_model(job.model_id)
-    covs: list[Covariates] = []
-    params_list: list[dict[str, FloatArray]] = []
     routes = check_routes(model, job.doses)
-    for b in range(first_block, first_block + blocks):
-        # always draw a whole block, then keep what is needed: patient i is the same
-        # virtual patient for every n, chunk size and backend
-        size = min(BLOCK_SIZE, n_total - b * BLOCK_SIZE)
-        rng = block_rng(job.seed, b)
-        cov = sample_covariates(job.population, rng, BLOCK_SIZE)
-        params = model.parameters(cov, routes)
-        job.variability.apply(params, rng)
-        if size < BLOCK_SIZE:
-            cov = Covariates(
-                *(
-                    getattr(cov, f)[:size]
-                    for f in ("weight_kg", "age_years", "female", "height_cm", "child_pugh")
-                )
-            )
-            params = {k: v[:size] for k, v in params.items()}
-        covs.append(cov)
-        params_list.append(params)
-    cov = Covariates(
-        *(
-            np.concatenate([getattr(c, f) for c in covs])
-            for f in ("weight_kg", "age_years", "female", "height_cm", "child_pugh")
-        )
+    cov, params = sample_patients(
+        job.population, model, routes, job.variability, job.seed, first_block, blocks, n_total
     )
-    params = {k: np.concatenate([p[k] for p in params_list]) for k in params_list[0]}
     n = cov.n
     # the states (and so the input map) from one patient; the full system only where needed
     probe, _ = regimen_system(model, _first(cov), job.doses, {k: v[:1] for k, v in params.items()})

@@ -3,6 +3,12 @@
 Random numbers come from a stream per fixed block of patients (``BLOCK_SIZE``), seeded with
 ``SeedSequence(seed, spawn_key=(block,))``: patient ``i`` gets the same covariates and random
 effects whatever the chunk size or backend, because chunks are made of whole blocks.
+
+A block's stream gives its raw numbers in two calls, always for the whole block: a row of
+uniforms per patient-level choice, then a row of standard normals per covariate and per IIV
+name (the rows are fixed by the population description and the variability; see ``_Plan``).
+``sample_patients`` then turns the raw rows of a whole chunk into covariates, parameters and
+random effects with array operations, so the cost per block is little more than the draws.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ketaclinic.errors import UserInputError
+from ketaclinic.pharmacology._doses import Route
 from ketaclinic.pharmacology._models import Covariates, PKModel
 from ketaclinic.ranges import AGE_YEARS, HEIGHT_CM, WEIGHT_KG
 
@@ -27,6 +34,7 @@ __all__ = [
     "parse_variability",
     "population_spec",
     "sample_covariates",
+    "sample_patients",
 ]
 
 BLOCK_SIZE = 1024
@@ -134,20 +142,31 @@ def _check_mix(mix: Any) -> None:
         raise UserInputError(f"Child-Pugh fractions must add up to 1, got {total:g}")
 
 
-def _draw(rng: np.random.Generator, dist: Any, n: int, what: str) -> FloatArray:
+@dataclass(frozen=True)
+class _Dist:
+    """A parsed distribution: ``loc`` and ``scale`` are (value, 0), (median, log-SD),
+    (mean, SD) or (low, high - low) for a constant, lognormal, normal or uniform."""
+
+    kind: str
+    loc: float
+    scale: float
+
+
+def _parse_dist(dist: Any, what: str) -> _Dist:
     if isinstance(dist, int | float):
-        return np.full(n, float(dist))
+        return _Dist("constant", float(dist), 0.0)
     if not isinstance(dist, Mapping):
         raise UserInputError(f"{what}: give a number or a distribution mapping")
     kind = dist.get("distribution")
     try:
         if kind == "lognormal":
             sigma = float(np.sqrt(np.log1p(float(dist["cv"]) ** 2)))
-            return float(dist["median"]) * np.exp(sigma * rng.standard_normal(n))
+            return _Dist("lognormal", float(dist["median"]), sigma)
         if kind == "normal":
-            return float(dist["mean"]) + float(dist["sd"]) * rng.standard_normal(n)
+            return _Dist("normal", float(dist["mean"]), float(dist["sd"]))
         if kind == "uniform":
-            return rng.uniform(float(dist["low"]), float(dist["high"]), n)
+            low = float(dist["low"])
+            return _Dist("uniform", low, float(dist["high"]) - low)
     except KeyError as exc:
         raise UserInputError(f"{what}: the {kind} distribution needs {exc.args[0]!r}") from None
     raise UserInputError(
@@ -156,47 +175,163 @@ def _draw(rng: np.random.Generator, dist: Any, n: int, what: str) -> FloatArray:
     )
 
 
-def _by_sex(
-    rng: np.random.Generator, spec: Any, female: NDArray[np.bool_], what: str
-) -> FloatArray:
-    n = female.size
-    if isinstance(spec, Mapping) and "male" in spec and "female" in spec:
-        male_v, female_v = _draw(rng, spec["male"], n, what), _draw(rng, spec["female"], n, what)
-        values = np.where(female, female_v, male_v)
+@dataclass(frozen=True)
+class _Covariate:
+    """One sampled covariate: its distribution for men and for women (the same object when
+    it does not depend on sex), its clipping range and the raw rows it reads (-1: none)."""
+
+    male: _Dist
+    female: _Dist
+    low: float
+    high: float
+    u_row: int
+    z_row: int
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one block's raw draws become covariates; fixed by the population description.
+
+    Uniform rows 0 and 1 are sex and Child-Pugh class, then one row per covariate that needs
+    one; normal rows are one per covariate that needs one, then one per IIV name.
+    """
+
+    female_fraction: float
+    age: _Covariate
+    weight: _Covariate
+    apls_weight: bool  # weight is lognormal around the APLS estimate (age + 4) x 2 kg
+    height: _Covariate | None  # None: from age
+    classes: tuple[str, ...]
+    edges: tuple[float, ...]  # class k starts at the k-th edge of the cumulative mix
+    uniform_rows: int
+    normal_rows: int
+
+
+def _plan(spec: Mapping[str, Any]) -> _Plan:
+    """Parse ``spec`` once (raising its errors in the order age, weight, height)."""
+    rows = {"uniform": 2, "normal": 0}
+
+    def take(kinds: set[str]) -> tuple[int, int]:
+        u_row = z_row = -1
+        if "uniform" in kinds:
+            u_row, rows["uniform"] = rows["uniform"], rows["uniform"] + 1
+        if kinds & {"normal", "lognormal"}:
+            z_row, rows["normal"] = rows["normal"], rows["normal"] + 1
+        return u_row, z_row
+
+    def covariate(value: Any, what: str, low: float, high: float) -> _Covariate:
+        if isinstance(value, Mapping) and "male" in value and "female" in value:
+            male, female = _parse_dist(value["male"], what), _parse_dist(value["female"], what)
+        else:
+            male = female = _parse_dist(value, what)
+        if isinstance(value, Mapping):
+            low = max(low, float(value.get("min", -np.inf)))
+            high = min(high, float(value.get("max", np.inf)))
+        return _Covariate(male, female, low, high, *take({male.kind, female.kind}))
+
+    age_dist = _parse_dist(spec["age_years"], "age_years")  # not by sex, no min/max
+    age = _Covariate(age_dist, age_dist, AGE_YEARS.low, AGE_YEARS.high, *take({age_dist.kind}))
+    weight_spec = spec["weight_kg"]
+    apls = isinstance(weight_spec, Mapping) and bool(weight_spec.get("apls"))
+    if apls:
+        sigma = float(np.sqrt(np.log1p(float(weight_spec.get("cv", 0.15)) ** 2)))
+        dist = _Dist("lognormal", np.nan, sigma)  # the median is per patient
+        low, high = float(weight_spec.get("min", 2)), float(weight_spec.get("max", 300))
+        weight = _Covariate(dist, dist, low, high, *take({"lognormal"}))
     else:
-        values = _draw(rng, spec, n, what)
-    if isinstance(spec, Mapping):
-        values = np.clip(values, float(spec.get("min", -np.inf)), float(spec.get("max", np.inf)))
-    return np.asarray(values, dtype=float)
+        weight = covariate(weight_spec, "weight_kg", -np.inf, np.inf)
+    height_spec = spec.get("height_cm", 170.0)
+    height = None
+    if not (isinstance(height_spec, Mapping) and height_spec.get("from_age")):
+        height = covariate(height_spec, "height_cm", -np.inf, np.inf)
+    mix = spec.get("child_pugh", {"none": 1.0})
+    cum = np.cumsum([float(mix[c]) for c in mix])
+    return _Plan(
+        float(spec.get("female_fraction", 0.5)),
+        age,
+        weight,
+        apls,
+        height,
+        tuple(str(c) for c in mix),
+        tuple(float(e) for e in cum[:-1] / cum[-1]),
+        rows["uniform"],
+        rows["normal"],
+    )
+
+
+def _by_sex(male: float, female: float, is_female: NDArray[np.bool_]) -> Any:
+    """``female`` where ``is_female``, else ``male``; a scalar when both are equal."""
+    if male == female:
+        return male
+    return np.array([male, female]).take(is_female.view(np.uint8))
+
+
+def _transform(
+    d: _Dist, loc: Any, scale: Any, c: _Covariate, u: FloatArray, z: FloatArray
+) -> FloatArray:
+    """Values of ``d`` (``loc``/``scale`` scalars or per-patient) from the raw draws."""
+    if d.kind == "constant":
+        return np.array(np.broadcast_to(loc, (u.shape[0], u.shape[2])), dtype=float)
+    raw = u[:, c.u_row] if d.kind == "uniform" else z[:, c.z_row]
+    out: FloatArray = np.multiply(raw, scale)
+    if d.kind == "lognormal":
+        np.exp(out, out=out)
+        out *= loc
+    else:
+        out += loc
+    return out
+
+
+def _values(
+    c: _Covariate, u: FloatArray, z: FloatArray, female: NDArray[np.bool_], loc: Any = None
+) -> FloatArray:
+    """Covariate ``c`` from raw draws shaped ``(blocks, rows, BLOCK_SIZE)``; ``loc``, if
+    given, replaces the distribution's location (a per-patient median)."""
+    m, f = c.male, c.female
+    if m.kind == f.kind:  # one draw per patient; the sex picks its median/mean and spread
+        loc = _by_sex(m.loc, f.loc, female) if loc is None else loc
+        scale = _by_sex(m.scale, f.scale, female)
+        values = _transform(m, loc, scale, c, u, z)
+    else:
+        values = np.where(
+            female, _transform(f, f.loc, f.scale, c, u, z), _transform(m, m.loc, m.scale, c, u, z)
+        )
+    if c.low > -np.inf or c.high < np.inf:
+        np.clip(values, c.low, c.high, out=values)
+    return values
+
+
+def _covariates(plan: _Plan, u: FloatArray, z: FloatArray) -> Covariates:
+    """Covariates of every patient of raw draws shaped ``(blocks, rows, BLOCK_SIZE)``."""
+    female = u[:, 0] < plan.female_fraction
+    age = _values(plan.age, u, z, female)
+    weight = _values(plan.weight, u, z, female, (age + 4.0) * 2.0 if plan.apls_weight else None)
+    height = 77.0 + 6.0 * age if plan.height is None else _values(plan.height, u, z, female)
+    if weight.min() < WEIGHT_KG.low or weight.max() > WEIGHT_KG.high:
+        raise UserInputError(f"sampled weights leave the accepted range {WEIGHT_KG.describe()}")
+    np.clip(height, HEIGHT_CM.low, HEIGHT_CM.high, out=height)
+    if len(plan.classes) == 1:
+        child_pugh = np.full(female.shape, plan.classes[0])
+    else:
+        index = np.zeros(female.shape, dtype=np.intp)
+        for edge in plan.edges:  # the number of class boundaries at or below the draw
+            index += u[:, 1] >= edge
+        child_pugh = np.array(plan.classes, dtype=str)[index]
+    return Covariates(
+        weight.reshape(-1),
+        age.reshape(-1),
+        female.reshape(-1),
+        height.reshape(-1),
+        child_pugh.reshape(-1),
+    )
 
 
 def sample_covariates(spec: Mapping[str, Any], rng: np.random.Generator, n: int) -> Covariates:
-    """Covariates of ``n`` patients drawn from ``spec`` (always in the same order)."""
-    female = rng.random(n) < float(spec.get("female_fraction", 0.5))
-    age = np.clip(_draw(rng, spec["age_years"], n, "age_years"), AGE_YEARS.low, AGE_YEARS.high)
-    weight_spec = spec["weight_kg"]
-    if isinstance(weight_spec, Mapping) and weight_spec.get("apls"):
-        sigma = float(np.sqrt(np.log1p(float(weight_spec.get("cv", 0.15)) ** 2)))
-        weight = (age + 4.0) * 2.0 * np.exp(sigma * rng.standard_normal(n))
-        weight = np.clip(
-            weight, float(weight_spec.get("min", 2)), float(weight_spec.get("max", 300))
-        )
-    else:
-        weight = _by_sex(rng, weight_spec, female, "weight_kg")
-    height_spec = spec.get("height_cm", 170.0)
-    if isinstance(height_spec, Mapping) and height_spec.get("from_age"):
-        height = 77.0 + 6.0 * age
-    else:
-        height = _by_sex(rng, height_spec, female, "height_cm")
-    if np.any(weight < WEIGHT_KG.low) or np.any(weight > WEIGHT_KG.high):
-        raise UserInputError(f"sampled weights leave the accepted range {WEIGHT_KG.describe()}")
-    height = np.clip(height, HEIGHT_CM.low, HEIGHT_CM.high)
-    mix = spec.get("child_pugh", {"none": 1.0})
-    classes = list(mix)
-    cum = np.cumsum([float(mix[c]) for c in classes])
-    cls_index = np.searchsorted(cum / cum[-1], rng.random(n), side="right")
-    child_pugh = np.array(classes, dtype=str)[np.minimum(cls_index, len(classes) - 1)]
-    return Covariates(weight, age, female, height, child_pugh)
+    """Covariates of ``n`` patients drawn from ``rng`` with the same rows as a block."""
+    plan = _plan(spec)
+    u = rng.random((1, plan.uniform_rows, n))
+    z = rng.standard_normal((1, plan.normal_rows, n))
+    return _covariates(plan, u, z)
 
 
 # --- inter-individual variability ------------------------------------------------------------
@@ -218,17 +353,31 @@ class Variability:
         return {k: float(np.sqrt(np.log1p(v * v))) for k, v in sorted(self.cv.items())}
 
     def apply(self, params: dict[str, FloatArray], rng: np.random.Generator) -> None:
-        """Multiply ``params`` in place by ``exp(eta)``; draws one normal per name in order."""
+        """Multiply ``params`` in place by ``exp(eta)``; one row of normals per name in order."""
         n = next(iter(params.values())).shape[0]
-        for name, omega in self.omega().items():
-            eta = omega * rng.standard_normal(n)
-            keys = [k for k in params if k == name or k.startswith(f"{name}_")]
-            if name in ("ka", "F"):
-                keys = [k for k in params if k.startswith(f"{name}_")]
-            for key in keys:
-                params[key] = params[key] * np.exp(eta)
-                if key.startswith("F_"):
-                    params[key] = np.minimum(params[key], 1.0)
+        omega = self.omega()
+        _apply_iiv(params, omega, list(rng.standard_normal((len(omega), n))))
+
+
+def _apply_iiv(
+    params: dict[str, FloatArray], omega: Mapping[str, float], normals: list[FloatArray]
+) -> None:
+    """``param * exp(omega * z)`` with one row of standard normals per name (rows may be
+    longer than the parameters, e.g. a whole last block: the first patients are used). A
+    name applies to ``name`` and ``name_*``; ``ka``/``F`` to every ``ka_*``/``F_*``."""
+    n = next(iter(params.values())).shape[0]
+    for (name, om), z in zip(omega.items(), normals, strict=True):
+        keys = [k for k in params if k == name or k.startswith(f"{name}_")]
+        if name in ("ka", "F"):
+            keys = [k for k in params if k.startswith(f"{name}_")]
+        if not keys:
+            continue
+        factor = np.multiply(z, om).reshape(-1)[:n]
+        np.exp(factor, out=factor)
+        for key in keys:
+            params[key] = params[key] * factor
+            if key.startswith("F_"):
+                params[key] = np.minimum(params[key], 1.0)
 
 
 def parse_variability(variability: Any, model: PKModel) -> Variability:
@@ -282,3 +431,65 @@ def parse_variability(variability: Any, model: PKModel) -> Variability:
             )
         cv[name] = number
     return Variability(cv, "explicit: " + ", ".join(f"{k} {v:.0%}" for k, v in cv.items()))
+
+
+# --- whole virtual patients ------------------------------------------------------------------
+
+
+def sample_patients(
+    population: Mapping[str, Any],
+    model: PKModel,
+    routes: tuple[Route, ...],
+    variability: Variability,
+    seed: int,
+    first_block: int,
+    blocks: int,
+    n_total: int,
+) -> tuple[Covariates, dict[str, FloatArray]]:
+    """Covariates and parameters (IIV applied) of patients ``first_block * BLOCK_SIZE`` up
+    to ``min(n_total, (first_block + blocks) * BLOCK_SIZE)``.
+
+    Each block's generator draws its whole block at once (uniform rows, then normal rows;
+    see ``_Plan``), so patient ``i`` is the same virtual patient whatever the chunk. The
+    draws are then transformed for the whole chunk at once, with one call of
+    ``model.parameters``.
+
+    >>> from ketaclinic.pharmacology import get_model, parse_variability, population_spec
+    >>> from ketaclinic.pharmacology._doses import Route
+    >>> domino = get_model("domino")
+    >>> var = parse_variability("CL=0.3", domino)
+    >>> adults = population_spec("adults")
+    >>> cov, params = sample_patients(adults, domino, (Route.IV,), var, 1, 0, 2, 1500)
+    >>> cov.n, params["CL"].shape
+    (1500, (1500,))
+    >>> _, tail = sample_patients(adults, domino, (Route.IV,), var, 1, 1, 1, 1500)
+    >>> bool(np.array_equal(tail["CL"], params["CL"][BLOCK_SIZE:]))
+    True
+    """
+    start = first_block * BLOCK_SIZE
+    if first_block < 0 or blocks < 1 or not start < n_total:
+        raise UserInputError(
+            f"blocks {first_block}..{first_block + blocks - 1} hold none of {n_total} patients"
+        )
+    blocks = min(blocks, -(-n_total // BLOCK_SIZE) - first_block)
+    count = min(n_total - start, blocks * BLOCK_SIZE)
+    plan = _plan(population)
+    omega = variability.omega()
+    u = np.empty((blocks, plan.uniform_rows, BLOCK_SIZE))
+    z = np.empty((blocks, plan.normal_rows + len(omega), BLOCK_SIZE))
+    for i in range(blocks):
+        rng = block_rng(seed, first_block + i)
+        rng.random(out=u[i])
+        rng.standard_normal(out=z[i])
+    cov = _covariates(plan, u, z)
+    if count < cov.n:
+        cov = Covariates(
+            cov.weight_kg[:count],
+            cov.age_years[:count],
+            cov.female[:count],
+            cov.height_cm[:count],
+            cov.child_pugh[:count],
+        )
+    params = model.parameters(cov, routes)
+    _apply_iiv(params, omega, [z[:, plan.normal_rows + j] for j in range(len(omega))])
+    return cov, params
