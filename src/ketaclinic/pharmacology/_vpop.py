@@ -85,22 +85,75 @@ class _Job:
     band_patients: int
 
 
+_CHUNK_FIELDS = (
+    "cmax",
+    "imax",
+    "auc",
+    "above",
+    "bands",
+    "weight_kg",
+    "age_years",
+    "female",
+    "child_pugh",
+)
+
+
 @dataclass(frozen=True)
 class _Chunk:
+    """Per-patient results of patients ``start...``: for a whole population, or views into it
+    (chunks write in place: no concatenation of a million patients at the end)."""
+
     start: int
-    cmax: FloatArray  # (n, k) ng/mL
-    imax: NDArray[np.int64]  # (n, k)
-    auc: FloatArray  # (n, k) ng*min/mL
-    above: FloatArray  # (n, k, m) min
-    bands: FloatArray  # (n, b) ng/mL
+    cmax: FloatArray  # (n, 3) ng/mL: ketamine, norketamine, effect site (NaN where absent)
+    imax: NDArray[np.int64]  # (n, 3) grid index of cmax
+    auc: FloatArray  # (n, 3) ng*min/mL
+    above: FloatArray  # (n, 3, m) min
+    bands: FloatArray  # (patients with bands, b) ng/mL
     weight_kg: FloatArray
     age_years: FloatArray
     female: NDArray[np.bool_]
     child_pugh: NDArray[np.str_]
 
+    @classmethod
+    def empty(cls, start: int, n: int, m_count: int, keep: int, b_count: int) -> _Chunk:
+        return cls(
+            start,
+            np.full((n, 3), np.nan),
+            np.zeros((n, 3), dtype=np.int64),
+            np.full((n, 3), np.nan),
+            np.full((n, 3, m_count), np.nan),
+            np.empty((keep, b_count)),
+            np.empty(n),
+            np.empty(n),
+            np.empty(n, dtype=np.bool_),
+            np.empty(n, dtype="<U4"),
+        )
 
-def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk:
-    """Patients of blocks ``[first_block, first_block + blocks)`` (the last may be short)."""
+    def part(self, start: int, stop: int) -> _Chunk:
+        """Views of patients ``[start, stop)`` (``self`` starts at patient 0)."""
+        keep = self.bands.shape[0]
+        return _Chunk(
+            start,
+            *(
+                getattr(self, f)[min(start, keep) : min(stop, keep)]
+                if f == "bands"
+                else getattr(self, f)[start:stop]
+                for f in _CHUNK_FIELDS
+            ),
+        )
+
+    def fill(self, chunk: _Chunk) -> None:
+        """Copy a chunk computed elsewhere (a Dask worker) into its place."""
+        target = self.part(chunk.start, chunk.start + chunk.cmax.shape[0])
+        for f in _CHUNK_FIELDS:
+            getattr(target, f)[...] = getattr(chunk, f)
+
+
+def _run_chunk(
+    job: _Job, first_block: int, blocks: int, n_total: int, out: _Chunk | None = None
+) -> _Chunk:
+    """Patients of blocks ``[first_block, first_block + blocks)`` (the last may be short),
+    written into ``out`` (views of the whole population) or into new arrays."""
     model = get_model(job.model_id)
     routes = check_routes(model, job.doses)
     cov, params = sample_patients(
@@ -115,14 +168,16 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
     names = [(o, st) for o, st in wanted if probe.has(st)]
     slots = [i for i, (o, st) in enumerate(_OUTPUTS) if (o, st) in names]
     m_count, b_count = job.thresholds.size, job.band_idx.size
-    # metrics of every output slot (ketamine, norketamine, effect site); NaN where absent
-    cmax = np.full((n, 3), np.nan)
-    imax = np.zeros((n, 3), dtype=np.int64)
-    auc = np.full((n, 3), np.nan)
-    above = np.full((n, 3, m_count), np.nan)
     start = first_block * BLOCK_SIZE
     keep = max(0, min(n, job.band_patients - start))  # only these patients carry bands
-    bands = np.empty((keep, b_count))
+    if out is None:
+        out = _Chunk.empty(start, n, m_count, keep, b_count)
+    # metrics of every output slot (ketamine, norketamine, effect site); NaN where absent
+    cmax, imax, auc, above, bands = out.cmax, out.imax, out.auc, out.above, out.bands
+    out.weight_kg[:] = cov.weight_kg
+    out.age_years[:] = cov.age_years
+    out.female[:] = cov.female
+    out.child_pugh[:] = cov.child_pugh
     t_last = float(job.times_min[-1])
     segs = _segments(inputs, n, len(probe.states), t_last)
     seg_t0 = np.array([t for t, _, _ in segs])
@@ -180,18 +235,7 @@ def _run_chunk(job: _Job, first_block: int, blocks: int, n_total: int) -> _Chunk
                 above[p, slot, m] = float(minutes_above(job.times_min, y[None, :], thr)[0])
         if p < keep:
             bands[p] = values[0][job.band_idx]
-    return _Chunk(
-        start,
-        cmax,
-        imax,
-        auc,
-        above,
-        bands,
-        cov.weight_kg,
-        cov.age_years,
-        cov.female,
-        cov.child_pugh,
-    )
+    return out
 
 
 def _first(cov: Covariates) -> Covariates:
@@ -548,17 +592,18 @@ def simulate_population(
     blocks_total = -(-n // BLOCK_SIZE)
     per_chunk = max(1, int(chunk_size) // BLOCK_SIZE)
     ranges = [(b, min(per_chunk, blocks_total - b)) for b in range(0, blocks_total, per_chunk)]
+    if backend not in ("numpy", "dask"):
+        raise UserInputError(f"backend {backend!r} is not accepted; accepted: numpy, dask")
+    whole = _Chunk.empty(0, n, thresholds.size, job.band_patients, job.band_idx.size)
     if backend == "numpy":
-        chunks = []
         for first, count in ranges:
-            chunks.append(_run_chunk(job, first, count, n))
+            start = first * BLOCK_SIZE
+            _run_chunk(job, first, count, n, whole.part(start, min(n, start + count * BLOCK_SIZE)))
             if progress:
                 progress(min(n, (first + count) * BLOCK_SIZE), n)
-    elif backend == "dask":
-        chunks = _run_dask(job, ranges, n, scheduler, local_workers, progress)
     else:
-        raise UserInputError(f"backend {backend!r} is not accepted; accepted: numpy, dask")
-    return _assemble(spec, job, chunks, n, pop, var)
+        _run_dask(job, ranges, n, scheduler, local_workers, progress, whole)
+    return _assemble(spec, job, whole, n, pop, var)
 
 
 def _run_dask(
@@ -568,7 +613,8 @@ def _run_dask(
     scheduler: str | None,
     local_workers: int | None,
     progress: Progress | None,
-) -> list[_Chunk]:
+    whole: _Chunk,
+) -> None:
     # Dask is optional and untyped: imported here, typed as Any
     try:
         from dask import distributed
@@ -596,10 +642,11 @@ def _run_dask(
         futures = [
             client.submit(_run_chunk, job, first, count, n, pure=False) for first, count in ranges
         ]
-        for done, _ in enumerate(as_completed(futures), start=1):
+        for done, future in enumerate(as_completed(futures), start=1):
+            whole.fill(future.result())  # in place as each arrives: one chunk in flight
+            future.release()
             if progress:
                 progress(min(n, done * ranges[0][1] * BLOCK_SIZE), n)
-        return list(client.gather(futures))
     finally:
         client.close()
         if cluster is not None:
@@ -609,26 +656,12 @@ def _run_dask(
 def _assemble(
     spec: PKModel,
     job: _Job,
-    chunks: list[_Chunk],
+    whole: _Chunk,
     n: int,
     pop: Mapping[str, Any],
     var: Variability,
 ) -> PopulationResult:
-    chunks = sorted(chunks, key=lambda c: c.start)
-    cat = {
-        f: np.concatenate([getattr(c, f) for c in chunks])
-        for f in (
-            "cmax",
-            "imax",
-            "auc",
-            "above",
-            "bands",
-            "weight_kg",
-            "age_years",
-            "female",
-            "child_pugh",
-        )
-    }
+    cat = {f: getattr(whole, f) for f in _CHUNK_FIELDS}
     metrics: list[PopulationMetrics | None] = []
     for slot in range(3):
         if np.all(np.isnan(cat["cmax"][:, slot])):

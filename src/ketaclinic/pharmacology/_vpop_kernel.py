@@ -105,7 +105,8 @@ def _bounded(
                     coarse[j, i] = v if v > TINY else 0.0
             for g in range(g_count):
                 for i in range(s_count):
-                    v = np.exp(lam[p, i] * (seg_lo[g] * h - seg_t0[g]))
+                    tau = seg_lo[g] * h - seg_t0[g]  # 0 where a dose starts on the grid
+                    v = np.exp(lam[p, i] * tau) if tau != 0.0 else 1.0
                     e0[g, i] = v if v > TINY else 0.0
             for k in range(k_count):
                 best = -np.inf
@@ -154,7 +155,7 @@ def _bounded(
                         low = cst
                         y = cst
                         for i in range(s_count):
-                            blk_t[nb, i] = ta[i]
+                            ts[i] = ta[i]
                             tb = ta[i] * coarse[jd, i] * fine[rd, i]
                             if abs(tb) < TINY:
                                 tb = 0.0
@@ -163,22 +164,28 @@ def _bounded(
                             low += min(ta[i], tb)
                             y += tb
                             ta[i] = tb
-                        blk_a[nb] = a
-                        blk_g[nb] = g
-                        blk_d[nb] = d
-                        blk_up[nb] = up
-                        blk_low[nb] = low
-                        nb += 1
                         if y > best:
                             best = y
                             where = a + d
+                        keep = up > best  # the final maximum is at least this best
                         for m in range(m_count):
                             if low > thresholds[m]:
                                 full[m] += d  # every interval in the block is above
+                            elif up > thresholds[m]:
+                                keep = True  # a crossing: step through it in pass 2
+                        if keep:
+                            for i in range(s_count):
+                                blk_t[nb, i] = ts[i]
+                            blk_a[nb] = a
+                            blk_g[nb] = g
+                            blk_d[nb] = d
+                            blk_up[nb] = up
+                            blk_low[nb] = low
+                            nb += 1
                         a += d
                     prev = y
-                # pass 2: only blocks that may hold the maximum or a crossing, first by
-                # fine blocks' bounds, then step by step inside the fine blocks that need it
+                # pass 2: only the blocks kept (those that may hold the maximum or a crossing),
+                # first by fine blocks' bounds, then step by step in fine blocks that need it
                 for q in range(nb):
                     up = blk_up[q]
                     low = blk_low[q]
