@@ -16,7 +16,7 @@ def _run(kernel, lam, const, coef, seg_lo, seg_hi, seg_t0, h, thresholds, band_i
     cmax = np.empty((n, k_count))
     imax = np.empty((n, k_count), dtype=np.int64)
     above = np.empty((n, k_count, thresholds.size))
-    bands = np.empty((n_band, band_idx.size))
+    bands = np.empty((band_idx.size, n_band))
     kernel(
         lam, const, coef, seg_lo, seg_hi, seg_t0, h, thresholds, band_idx, cmax, imax, above, bands
     )

@@ -108,7 +108,7 @@ class _Chunk:
     imax: NDArray[np.int64]  # (n, 3) grid index of cmax
     auc: FloatArray  # (n, 3) ng*min/mL
     above: FloatArray  # (n, 3, m) min
-    bands: FloatArray  # (patients with bands, b) ng/mL
+    bands: FloatArray  # (b, patients with bands) ng/mL: a row per band time
     weight_kg: FloatArray
     age_years: FloatArray
     female: NDArray[np.bool_]
@@ -122,7 +122,7 @@ class _Chunk:
             np.zeros((n, 3), dtype=np.int64),
             np.full((n, 3), np.nan),
             np.full((n, 3, m_count), np.nan),
-            np.empty((keep, b_count)),
+            np.empty((b_count, keep)),
             np.empty(n),
             np.empty(n),
             np.empty(n, dtype=np.bool_),
@@ -131,11 +131,11 @@ class _Chunk:
 
     def part(self, start: int, stop: int) -> _Chunk:
         """Views of patients ``[start, stop)`` (``self`` starts at patient 0)."""
-        keep = self.bands.shape[0]
+        keep = self.bands.shape[1]
         return _Chunk(
             start,
             *(
-                getattr(self, f)[min(start, keep) : min(stop, keep)]
+                getattr(self, f)[:, min(start, keep) : min(stop, keep)]
                 if f == "bands"
                 else getattr(self, f)[start:stop]
                 for f in _CHUNK_FIELDS
@@ -202,19 +202,16 @@ def _run_chunk(
         lam, good = modes.lam, modes.good
         const, coef, area = _coefficients(lam, np.matmul(rows, modes.vec), modes.inv, segs, t_last)
     sel = np.flatnonzero(good)
-    if sel.size == n:  # the usual case: no copies
-        c_max, i_max, abv, bnd = _grid_metrics(job, lam, const, coef, seg_t0, keep)
-        area_sel = area
-    elif sel.size:
-        n_band = int(np.searchsorted(sel, keep))
-        c_max, i_max, abv, bnd = _grid_metrics(job, lam[sel], const[sel], coef[sel], seg_t0, n_band)
-        area_sel = area[sel]
-    for j, slot in enumerate(slots):
-        if sel.size:
-            cmax[sel, slot], imax[sel, slot] = c_max[:, j], i_max[:, j]
-            auc[sel, slot], above[sel, slot] = area_sel[:, j], abv[:, j]
+    # the usual case, every patient good: slices, no gathers or scatters
+    every = sel.size == n
+    idx: slice | NDArray[np.intp] = slice(None) if every else sel
     if sel.size:
-        bands[sel[: bnd.shape[0]]] = bnd
+        n_band = keep if every else int(np.searchsorted(sel, keep))
+        c_max, i_max, abv, bnd = _grid_metrics(job, lam[idx], const[idx], coef[idx], seg_t0, n_band)
+        for j, slot in enumerate(slots):
+            cmax[idx, slot], imax[idx, slot] = c_max[:, j], i_max[:, j]
+            auc[idx, slot], above[idx, slot] = area[idx, j], abv[:, j]
+        bands[:, slice(0, n_band) if every else sel[:n_band]] = bnd
     bad = np.flatnonzero(~good)
     if bad.size:  # ill-conditioned eigenbasis: the exact expm path, patient by patient
         if system is None:
@@ -234,7 +231,7 @@ def _run_chunk(
             for m, thr in enumerate(job.thresholds):
                 above[p, slot, m] = float(minutes_above(job.times_min, y[None, :], thr)[0])
         if p < keep:
-            bands[p] = values[0][job.band_idx]
+            bands[:, p] = values[0][job.band_idx]
     return out
 
 
@@ -308,7 +305,7 @@ def _grid_metrics(
     cmax = np.empty((n, k_count))
     imax = np.empty((n, k_count), dtype=np.int64)
     above = np.empty((n, k_count, job.thresholds.size))
-    bands = np.empty((n_band, job.band_idx.size))
+    bands = np.empty((job.band_idx.size, n_band))
     from ketaclinic.pharmacology._vpop_kernel import numba_kernel, numpy_kernel
 
     compiled = numba_kernel() if job.use_numba else None
@@ -677,7 +674,7 @@ def _assemble(
                 },
             )
         )
-    band_values = _row_percentiles(np.ascontiguousarray(cat["bands"].T), PERCENTILES)
+    band_values = _row_percentiles(cat["bands"], PERCENTILES)
     ket = metrics[0]
     assert ket is not None
     warnings = []

@@ -70,7 +70,7 @@ def _bounded(
     n, g_count, k_count, s_count = coef.shape
     m_count = thresholds.shape[0]
     b_count = band_idx.shape[0]
-    n_band = bands.shape[0]
+    n_band = bands.shape[1]
     per = BLOCK // SUB
     cap = 1
     for g in range(g_count):
@@ -135,7 +135,7 @@ def _bounded(
                         where = lo
                     if k == 0 and p < n_band:
                         while bi < b_count and band_idx[bi] == lo:
-                            bands[p, bi] = y
+                            bands[bi, p] = y
                             bi += 1
                     a = lo
                     while a < hi - 1:
@@ -149,7 +149,7 @@ def _bounded(
                                 v = cst
                                 for i in range(s_count):
                                     v += ta[i] * coarse[jo, i] * fine[off - jo * SUB, i]
-                                bands[p, bi] = v
+                                bands[bi, p] = v
                                 bi += 1
                         up = cst
                         low = cst
@@ -312,7 +312,7 @@ def numpy_kernel(
                                 )
                             above[:, k, m] += frac * h
                     if k == 0 and j in band_pos:
-                        bands[:, band_pos[j]] = y[: bands.shape[0]]
+                        bands[band_pos[j]] = y[: bands.shape[1]]
                     prev = y
                     j += 1
         cmax[:, k] = best
