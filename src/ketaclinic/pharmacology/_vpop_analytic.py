@@ -213,7 +213,9 @@ def _patient(
             zss = rate[p, g] / -row[i]
             c = z[i] - zss
             # integral of exp(lam tau) over [0, u1], exact near lam u1 = 0 (expm1)
-            decay = math.expm1(row[i] * u1) if u1 > 0.0 else 0.0
+            x = row[i] * u1
+            # exp(x) - 1: expm1 where it matters (small |x|), the cheaper exp elsewhere
+            decay = (math.exp(x) - 1.0 if x < -0.5 else math.expm1(x)) if u1 > 0.0 else 0.0
             integral = decay / row[i]
             for k in range(k_count):
                 w = w_plasma[i] if k == 0 else w_effect[i]
