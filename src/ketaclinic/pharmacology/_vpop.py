@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -602,15 +602,23 @@ def simulate_population(
     if backend not in ("numpy", "dask"):
         raise UserInputError(f"backend {backend!r} is not accepted; accepted: numpy, dask")
     whole = _Chunk.empty(0, n, thresholds.size, job.band_patients, job.band_idx.size)
-    if backend == "numpy":
+    if backend == "dask":
+        _run_dask(job, ranges, n, scheduler, local_workers, progress, whole)
+        return _assemble(spec, job, whole, n, pop, var, _row_percentiles(whole.bands, PERCENTILES))
+    # the band patients come first: their percentiles are sorted on a second thread while
+    # the remaining chunks run (NumPy's sort releases the GIL)
+    with ThreadPoolExecutor(1) as pool:
+        band_values: Future[FloatArray] | None = None
         for first, count in ranges:
             start = first * BLOCK_SIZE
-            _run_chunk(job, first, count, n, whole.part(start, min(n, start + count * BLOCK_SIZE)))
+            stop = min(n, start + count * BLOCK_SIZE)
+            _run_chunk(job, first, count, n, whole.part(start, stop))
+            if band_values is None and stop >= job.band_patients:
+                band_values = pool.submit(_row_percentiles, whole.bands, PERCENTILES)
             if progress:
-                progress(min(n, (first + count) * BLOCK_SIZE), n)
-    else:
-        _run_dask(job, ranges, n, scheduler, local_workers, progress, whole)
-    return _assemble(spec, job, whole, n, pop, var)
+                progress(stop, n)
+        assert band_values is not None
+        return _assemble(spec, job, whole, n, pop, var, band_values.result())
 
 
 def _run_dask(
@@ -667,7 +675,9 @@ def _assemble(
     n: int,
     pop: Mapping[str, Any],
     var: Variability,
+    band_values: FloatArray,
 ) -> PopulationResult:
+    """The result from every patient's metrics and the band percentiles (q, band times)."""
     cat = {f: getattr(whole, f) for f in _CHUNK_FIELDS}
     metrics: list[PopulationMetrics | None] = []
     for slot in range(3):
@@ -684,7 +694,6 @@ def _assemble(
                 },
             )
         )
-    band_values = _row_percentiles(cat["bands"], PERCENTILES)
     ket = metrics[0]
     assert ket is not None
     warnings = []
