@@ -109,7 +109,9 @@ def register(app: typer.Typer) -> None:
         ),
         until: str = typer.Option("24h", "--until", help="Simulated horizon, e.g. 24h."),
         step: str = typer.Option("1min", "--step", help="Grid step, e.g. 1min."),
-        chunk_size: int = typer.Option(16384, "--chunk-size", help="Patients per chunk."),
+        chunk_size: int = typer.Option(
+            32768, "--chunk-size", help="Patients per chunk (whole blocks of 1024)."
+        ),
         effect_site: bool = typer.Option(
             False, "--effect-site", help="Also report effect-site metrics (ke0 assumed)."
         ),

@@ -165,12 +165,14 @@ class PKModel:
 
     def parameters(self, cov: Covariates, routes: tuple[Route, ...] = ()) -> dict[str, FloatArray]:
         """Typical parameter arrays for ``cov`` with hepatic scaling and route parameters."""
-        params = {
-            k: np.asarray(v, dtype=float) * np.ones(cov.n) for k, v in self.typical(cov).items()
+        params = {  # own arrays of one value per patient (scalars broadcast)
+            k: np.array(np.broadcast_to(np.asarray(v, dtype=float), (cov.n,)))
+            for k, v in self.typical(cov).items()
         }
         factor = np.ones(cov.n)
         for cls, scaling in HEPATIC_SCALING.items():
-            factor[cov.child_pugh == cls.value] = scaling.clearance_factor
+            if scaling.clearance_factor != 1.0:  # classes without a change need no mask
+                factor[cov.child_pugh == cls.value] = scaling.clearance_factor
         if "QH" in params:
             factor = _intrinsic_factor(params, factor)
         for key in self.hepatic_keys:

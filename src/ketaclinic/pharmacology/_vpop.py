@@ -519,7 +519,7 @@ def simulate_population(
     horizon_min: float = 1440.0,
     step_min: float = 1.0,
     thresholds_ng_per_ml: Sequence[float] = (100.0, 250.0, 750.0),
-    chunk_size: int = 16 * BLOCK_SIZE,
+    chunk_size: int = 32 * BLOCK_SIZE,
     backend: str = "numpy",
     scheduler: str | None = None,
     local_workers: int | None = None,
