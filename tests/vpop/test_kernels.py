@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketaclinic.pharmacology._vpop_kernel import numba_kernel, numpy_kernel
+from ketaclinic.pharmacology._vpop_grid import numpy_kernel
+from ketaclinic.pharmacology._vpop_kernel import numba_kernel
 
 
 def _run(kernel, lam, const, coef, seg_lo, seg_hi, seg_t0, h, thresholds, band_idx, n_band):  # type: ignore[no-untyped-def]

@@ -36,6 +36,7 @@ from ketaclinic.pharmacology._solver import (
     solve,
 )
 from ketaclinic.pharmacology._system import LinearSystem
+from ketaclinic.pharmacology._vpop_grid import numpy_kernel
 from ketaclinic.pharmacology._vpop_sampling import (
     BLOCK_SIZE,
     Variability,
@@ -316,10 +317,13 @@ def _grid_metrics(
     above = np.empty((n, k_count, job.thresholds.size))
     if bands is None:
         bands = np.empty((job.band_idx.size, n_band))
-    from ketaclinic.pharmacology._vpop_kernel import numba_kernel, numpy_kernel
+    kernel: Callable[..., None] | None = None
+    if job.use_numba:  # imported only here: Numba's import cost stays out of short runs
+        from ketaclinic.pharmacology._vpop_kernel import numba_kernel
 
-    compiled = numba_kernel() if job.use_numba else None
-    kernel: Callable[..., None] = compiled if compiled is not None else numpy_kernel
+        kernel = numba_kernel()
+    if kernel is None:
+        kernel = numpy_kernel
     kernel(
         np.ascontiguousarray(lam),
         const,

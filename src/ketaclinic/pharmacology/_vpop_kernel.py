@@ -1,14 +1,17 @@
-"""Grid metrics of many patients from their modal coefficients, without storing the grid.
+"""Grid metrics of many patients from their modal coefficients, compiled, without the grid.
 
-Between input changes every output is ``const + sum_i coef_i exp(lam_i tau)``. On a uniform
-grid ``exp(lam_i (tau + h)) = exp(lam_i tau) exp(lam_i h)``, so each step costs a few
-multiply-adds per mode; the exponentials are recomputed every ``REANCHOR`` steps so rounding
-cannot build up. The kernel streams Cmax, the grid index of Cmax, minutes above each threshold
-(linear interpolation, as :func:`minutes_above`) and the values at a few band times.
+Between input changes every output is ``const + sum_i coef_i exp(lam_i tau)`` and each term
+is monotone in time, so over any stretch of the grid the output lies between the sums of
+each term's smaller and larger end values. The kernel evaluates every ``BLOCK``-step block's
+ends exactly (powers of ``exp(lam h)``, no exponential per point) and bounds its interior;
+only blocks whose bound could beat the maximum or straddles a threshold are bounded again in
+``SUB``-step blocks, and only those fine blocks are stepped through point by point. The
+results are those of evaluating every grid point (Cmax, the first grid index of Cmax,
+minutes above each threshold with linear interpolation, as :func:`minutes_above`, and the
+values at the band times), which ``_vpop_grid.numpy_kernel`` does and the tests compare.
 
-Two implementations of the same arithmetic: a Numba one (compiled once and cached on disk,
-parallel over patients) and a NumPy one (vectorised over patients, a Python loop over time)
-for small runs and machines without Numba.
+Compiled by Numba on first use and cached on disk; parallel over patients. This module is
+imported only on the compiled path, so short runs never import Numba.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 numba: Any
 prange: Any
@@ -28,12 +30,9 @@ except ImportError:  # pragma: no cover - Numba is a dependency
     numba = None
     prange = range
 
-__all__ = ["REANCHOR", "numba_kernel", "numpy_kernel"]
+__all__ = ["numba_kernel"]
 
-REANCHOR = 1024
 TINY = 1e-280  # terms below this are flushed to zero (changes results by < 1e-240)
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 
 BLOCK = 128  # grid steps per coarse block: exact ends and bounds, for every block
@@ -258,62 +257,3 @@ def numba_kernel() -> Callable[..., None] | None:
     if _COMPILED is None and numba is not None:
         _COMPILED = numba.njit(parallel=True, cache=True, fastmath=False)(_bounded)
     return _COMPILED
-
-
-def numpy_kernel(
-    lam: FloatArray,
-    const: FloatArray,
-    coef: FloatArray,
-    seg_lo: IntArray,
-    seg_hi: IntArray,
-    seg_t0: FloatArray,
-    h: float,
-    thresholds: FloatArray,
-    band_idx: IntArray,
-    cmax: FloatArray,
-    imax: IntArray,
-    above: FloatArray,
-    bands: FloatArray,
-) -> None:
-    """The same stream, vectorised over patients (for small runs)."""
-    n, g_count, k_count, s_count = coef.shape
-    band_pos = {int(j): b for b, j in enumerate(band_idx)}
-    for k in range(k_count):
-        best = np.full(n, -np.inf)
-        ibest = np.zeros(n, dtype=np.int64)
-        prev = np.zeros(n)
-        above[:, k, :] = 0.0
-        for g in range(g_count):
-            lo, hi = int(seg_lo[g]), int(seg_hi[g])
-            if hi <= lo:
-                continue
-            rate = np.exp(lam * h)
-            j = lo
-            while j < hi:
-                term = coef[:, g, k, :] * np.exp(lam * (j * h - seg_t0[g]))
-                term[np.abs(term) <= TINY] = 0.0
-                stop = min(j + REANCHOR, hi)
-                while j < stop:
-                    y = const[:, g, k].copy()
-                    for i in range(s_count):
-                        y += term[:, i]
-                    term *= rate
-                    term[np.abs(term) <= TINY] = 0.0
-                    better = y > best
-                    best = np.where(better, y, best)
-                    ibest = np.where(better, j, ibest)
-                    if j > 0:
-                        top, bottom = np.maximum(prev, y), np.minimum(prev, y)
-                        span = top - bottom
-                        for m, thr in enumerate(thresholds):
-                            with np.errstate(divide="ignore", invalid="ignore"):
-                                frac = np.where(
-                                    span > 0, np.clip((top - thr) / span, 0.0, 1.0), top > thr
-                                )
-                            above[:, k, m] += frac * h
-                    if k == 0 and j in band_pos:
-                        bands[band_pos[j]] = y[: bands.shape[1]]
-                    prev = y
-                    j += 1
-        cmax[:, k] = best
-        imax[:, k] = ibest
