@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._doses import Dose, parse_doses
@@ -479,6 +481,8 @@ def _row_percentiles(rows: FloatArray, percentiles: Sequence[float]) -> FloatArr
     halves on two threads (NumPy releases the GIL while sorting).
     """
     if rows.size >= _PARALLEL_SORT_MIN and rows.shape[0] > 1:
+        from concurrent.futures import ThreadPoolExecutor  # lazily: import time matters
+
         ordered = np.empty_like(rows)
         half = rows.shape[0] // 2
 
@@ -611,6 +615,8 @@ def simulate_population(
         return _assemble(spec, job, whole, n, pop, var, _row_percentiles(whole.bands, PERCENTILES))
     # the band patients come first: their percentiles are sorted on a second thread while
     # the remaining chunks run (NumPy's sort releases the GIL)
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(1) as pool:
         band_values: Future[FloatArray] | None = None
         for first, count in ranges:

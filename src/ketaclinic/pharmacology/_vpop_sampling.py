@@ -14,12 +14,14 @@ random effects with array operations, so the cost per block is little more than 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._doses import Route
@@ -44,6 +46,8 @@ _DRAW_POOL: list[ThreadPoolExecutor] = []  # one worker thread, made on first us
 
 
 def _draw_pool() -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor  # lazily: import time matters
+
     if not _DRAW_POOL:
         _DRAW_POOL.append(ThreadPoolExecutor(1, thread_name_prefix="ketaclinic-draws"))
     return _DRAW_POOL[0]
