@@ -168,6 +168,27 @@ def test_iiv_has_the_stated_spread_and_independent_names() -> None:
     np.testing.assert_array_equal(eta["Q2"], 0.0)  # a name without a CV keeps its value
 
 
+@pytest.mark.parametrize(
+    ("model", "routes", "names"),
+    [
+        ("fanta", (Route.IV,), ("CL", "V1", "CL_M", "V1_M")),
+        ("perez-ruixo", (Route.INTRANASAL,), ("V1", "V1_M", "CL_M")),
+    ],
+)
+def test_each_published_random_effect_moves_only_its_own_parameter(
+    model: str, routes: tuple[Route, ...], names: tuple[str, ...]
+) -> None:
+    """Metabolite parameters (CL_M, V1_M) carry their own published IIV, not the parent's
+    as well: each eta has exactly its published spread and the parent's is independent."""
+    spec = get_model(model)
+    _, params, typical = _patients(variability="default", model=model, routes=routes, n=60_000)
+    eta = {k: np.log(params[k] / typical[k]) for k in names}
+    for name in names:
+        omega = np.sqrt(np.log1p(spec.iiv_cv[name] ** 2))
+        assert np.std(eta[name]) == pytest.approx(omega, rel=0.02), name
+    assert abs(np.corrcoef(eta[names[0]], eta[names[-1]])[0, 1]) < 0.02
+
+
 def test_iiv_on_ka_and_f_reaches_every_route_and_f_stays_at_most_1() -> None:
     routes = (Route.ORAL, Route.SUBLINGUAL)
     _, params, typical = _patients(

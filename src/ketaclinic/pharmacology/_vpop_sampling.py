@@ -379,10 +379,11 @@ def _apply_iiv(
 ) -> None:
     """``param * exp(omega * z)`` with one row of standard normals per name (rows may be
     longer than the parameters, e.g. a whole last block: the first patients are used). A
-    name applies to ``name`` and ``name_*``; ``ka``/``F`` to every ``ka_*``/``F_*``."""
+    name applies to that parameter only (``CL`` is not ``CL_M``: published models give the
+    metabolite its own random effect); ``ka``/``F`` apply to every ``ka_*``/``F_*``."""
     n = next(iter(params.values())).shape[0]
     for (name, om), z in zip(omega.items(), normals, strict=True):
-        keys = [k for k in params if k == name or k.startswith(f"{name}_")]
+        keys = [name] if name in params else []
         if name in ("ka", "F"):
             keys = [k for k in params if k.startswith(f"{name}_")]
         if not keys:
