@@ -42,6 +42,16 @@ class Covariates:
     def n(self) -> int:
         return int(self.weight_kg.shape[0])
 
+    def head(self, count: int) -> Covariates:
+        """The first ``count`` patients (views, no copies)."""
+        return Covariates(
+            self.weight_kg[:count],
+            self.age_years[:count],
+            self.female[:count],
+            self.height_cm[:count],
+            self.child_pugh[:count],
+        )
+
 
 def covariates_of(patient: Patient) -> Covariates:
     return Covariates(

@@ -1,10 +1,12 @@
 """``simulate_population``: exposure metrics of many virtual patients, streamed in chunks.
 
 Each chunk is whole blocks of patients (see ``_vpop_sampling``): it samples covariates and
-random effects from the blocks' own streams, builds and eigen-decomposes every patient's
-system, turns the regimen into modal coefficients per input segment and streams the grid
-metrics through the kernel. Only per-patient metrics and the values at the band times are
-kept, so memory is bounded by ``n x (metrics + band points)``, never ``n x grid``.
+random effects from the blocks' own streams, turns the regimen into modal coefficients per
+input segment (closed form for IV mammillary models on the compiled path, ``_vpop_analytic``;
+otherwise the eigen-decomposition) and takes the grid metrics with the compiled kernel
+(``_vpop_kernel``) or, for short runs, by evaluating the grid (``_vpop_grid``). Only
+per-patient metrics and the values at the band times are kept, so memory is bounded by
+``n x (metrics + band points)``, never ``n x grid``.
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ def _run_chunk(
     )
     n = cov.n
     # the states (and so the input map) from one patient; the full system only where needed
-    probe, _ = regimen_system(model, _first(cov), job.doses, {k: v[:1] for k, v in params.items()})
+    probe, _ = regimen_system(model, cov.head(1), job.doses, {k: v[:1] for k, v in params.items()})
     inputs = regimen_inputs(model, probe, job.doses, cov.weight_kg, params)
     iv_only = all(model.routes[d.route].depot is None for d in job.doses)
     wanted = [(o, st) for o, st in _OUTPUTS if o != "effect_site" or job.effect_site]
@@ -243,16 +245,6 @@ def _run_chunk(
         if p < keep:
             bands[:, p] = values[0][job.band_idx]
     return out
-
-
-def _first(cov: Covariates) -> Covariates:
-    """The first patient of ``cov``, as covariates of one."""
-    return Covariates(
-        *(
-            getattr(cov, f)[:1]
-            for f in ("weight_kg", "age_years", "female", "height_cm", "child_pugh")
-        )
-    )
 
 
 def _subsystem(system: LinearSystem, p: int) -> LinearSystem:

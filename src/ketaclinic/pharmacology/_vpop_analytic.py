@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML
 from ketaclinic.pharmacology._solver import MIN_RELATIVE_GAP
+from ketaclinic.pharmacology._vpop_kernel import PATIENTS_PER_TASK
 
 numba: Any
 prange: Any
@@ -36,8 +37,6 @@ except ImportError:  # pragma: no cover - Numba is a dependency
     prange = range
 
 __all__ = ["mammillary_coefficients"]
-
-PATIENTS_PER_TASK = 256  # patients per parallel task
 
 FloatArray = NDArray[np.float64]
 

@@ -509,13 +509,7 @@ def sample_patients(
         draw(range(blocks))
     cov = _covariates(plan, u, z)
     if count < cov.n:
-        cov = Covariates(
-            cov.weight_kg[:count],
-            cov.age_years[:count],
-            cov.female[:count],
-            cov.height_cm[:count],
-            cov.child_pugh[:count],
-        )
+        cov = cov.head(count)
     params = model.parameters(cov, routes)
     _apply_iiv(params, omega, [z[:, plan.normal_rows + j] for j in range(len(omega))])
     return cov, params
