@@ -13,10 +13,12 @@ from ketaclinic.pharmacology._doses import (
     DOSE_GRAMMAR_HELP,
     Dose,
     Route,
+    expand_doses,
     parse_dose,
     parse_doses,
     parse_duration_min,
 )
+from ketaclinic.pharmacology._drug import Drug
 from ketaclinic.pharmacology._effects import CONCENTRATION_BANDS, ConcentrationBand
 from ketaclinic.pharmacology._metrics import SpeciesSummary, Summary, grid_maximum, minutes_above
 from ketaclinic.pharmacology._models import (
@@ -72,6 +74,7 @@ __all__ = [
     "ConcentrationBand",
     "Covariates",
     "Dose",
+    "Drug",
     "Exceedance",
     "HepaticScaling",
     "Input",
@@ -93,6 +96,7 @@ __all__ = [
     "covariates_of",
     "decompose",
     "default_times_min",
+    "expand_doses",
     "get_model",
     "grid_maximum",
     "minutes_above",

@@ -27,6 +27,7 @@ __all__ = [
     "NEURAXIAL_REFUSAL",
     "Dose",
     "Route",
+    "expand_doses",
     "parse_dose",
     "parse_doses",
     "parse_duration_min",
@@ -203,6 +204,10 @@ class Dose:
     @property
     def is_infusion(self) -> bool:
         return self.duration_min > 0
+
+    def occurrences(self) -> tuple[Dose, ...]:
+        """The single dose events this dose stands for (repeats expanded)."""
+        return (self,)
 
     @property
     def end_min(self) -> float:
@@ -446,3 +451,10 @@ def parse_doses(doses: Iterable[str | Dose] | str | Dose) -> list[Dose]:
     if not result:
         raise DoseSyntaxError("no dose given; " + DOSE_GRAMMAR_HELP.splitlines()[1].strip())
     return sorted(result, key=lambda d: d.start_min)
+
+
+def expand_doses(doses: Iterable[Dose]) -> list[Dose]:
+    """Every single dose event of ``doses`` (repeats expanded), sorted by start time.
+
+    The engine works on these; a :class:`Dose` keeps the form in which it was given."""
+    return sorted((e for d in doses for e in d.occurrences()), key=lambda d: d.start_min)
