@@ -10,6 +10,7 @@
     |   +-- RefusedRouteError       a route refused for clinical reasons (neuraxial)
     +-- ModelError                  a model cannot do what was asked (e.g. route not fitted)
     +-- NumericalError              the solver met a system it cannot solve exactly
+    +-- DataFileError               a packaged data file (protocol, drug library) is invalid
 
 User errors carry a plain one-line message that says what was wrong and what is accepted.
 Interfaces (CLI, web) show that message and never a traceback.
@@ -18,6 +19,7 @@ Interfaces (CLI, web) show that message and never a traceback.
 from __future__ import annotations
 
 __all__ = [
+    "DataFileError",
     "DoseSyntaxError",
     "KetaclinicError",
     "ModelError",
@@ -62,3 +64,8 @@ class ModelError(KetaclinicError, ValueError):
 
 class NumericalError(KetaclinicError, ArithmeticError):
     """The exact solver cannot handle a system (for example complex eigenvalues)."""
+
+
+class DataFileError(KetaclinicError):
+    """A packaged data file (protocol, drug library, instrument table) is invalid: a defect
+    of the installation, reported at load time, never a user's input error."""

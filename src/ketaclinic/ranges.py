@@ -13,6 +13,7 @@ from ketaclinic.errors import OutOfRangeError
 
 __all__ = [
     "AGE_YEARS",
+    "DOSE_COUNT",
     "DOSE_MG",
     "HEIGHT_CM",
     "TIME_MIN",
@@ -83,3 +84,6 @@ DOSE_MG = ClinicalRange(
     low_inclusive=False,
 )
 TIME_MIN = ClinicalRange("time", "min", 0.0, 366 * 24 * 60.0, "simulations cover at most one year")
+DOSE_COUNT = ClinicalRange(
+    "dose count", "doses", 1.0, 1000.0, "a repeated dose line ('every 8 h x N') covers at most 1000"
+)

@@ -146,11 +146,18 @@ def test_check_accepts_json_files(cli: Cli, tmp_path: Path) -> None:
     ("change", "expected"),
     [
         (
-            {"weight_kg": 700},
-            "weight_kg = 700 is not accepted: Input should be less than or equal to 300",
+            {"covariates": {"weight_kg": 700, "age_years": 41, "sex": "female"}},
+            "covariates: weight 700 kg is outside the accepted range 2-300 kg",
         ),
-        ({"sex": "x"}, "sex = 'x' is not accepted: accepted: 'male' or 'female'"),
-        ({"child_pugh": "D"}, "child_pugh = 'D' is not accepted"),
+        (
+            {"covariates": {"weight_kg": 70, "age_years": 41, "sex": "x"}},
+            "covariates: sex 'x' is not accepted; accepted: male, female",
+        ),
+        (
+            {"covariates": {"weight_kg": 70, "age_years": 41, "sex": "male", "child_pugh": "D"}},
+            "covariates: Child-Pugh 'D' is not accepted; accepted: none, A, B, C",
+        ),
+        ({"weight_kg": 70}, "weight_kg is not a known field"),
         ({"weight_measured_on": "yesterday"}, "weight_measured_on = 'yesterday' is not accepted"),
         ({"shoe_size": 42}, "shoe_size is not a known field"),
     ],
@@ -171,10 +178,10 @@ def test_a_malformed_patient_file_exits_2_naming_field_value_and_accepted(
 @pytest.mark.parametrize(
     ("order", "expected"),
     [
-        (_order(doses=[]), "doses = [] is not accepted"),
+        (_order(doses=[]), "an order needs at least one dose"),
         (_order(doses=["iv-infusion 500 mcg/kg over 40 min"]), "micrograms are not accepted"),
         (_order(protocol="nope"), "unknown protocol 'nope'"),
-        (_order(route="drip"), "order route 'drip' is not accepted"),
+        (_order(route="drip"), "route = 'drip' is not accepted: accepted: 'iv', 'sc'"),
     ],
 )
 def test_a_malformed_order_exits_2(cli: Cli, tmp_path: Path, order: Any, expected: str) -> None:
@@ -217,7 +224,8 @@ def test_plan_json_has_doses_calendar_prediction_and_findings(cli: Cli) -> None:
     )
     assert run.code == 0, run.err
     data = run.json()
-    assert data["doses"][0]["dose"] == "iv-infusion 35 mg over 40 min at 0 min"
+    assert data["doses"][0]["dose"]["text"] == "iv-infusion 35 mg over 40 min at 0 min"
+    assert data["doses"][0]["dose"]["amount_mg"] == 35
     assert data["sessions"][0]["date"] == "2026-12-01"
     assert data["prediction"]["summary"]["cmax_ng_per_ml"] > 0
     assert data["allowed"] is True
@@ -258,11 +266,10 @@ def test_schema_prints_the_json_schema(cli: Cli, kind: str) -> None:
     assert run.code == 0
     schema = run.json()
     assert schema["type"] == "object"
-    assert (
-        "weight_kg" in schema["properties"]
-        if kind == "patient"
-        else "doses" in schema["properties"]
-    )
+    if kind == "patient":
+        assert "weight_kg" in schema["properties"]["covariates"]["properties"]
+    else:
+        assert "doses" in schema["properties"]
 
 
 def test_schema_of_an_unknown_kind_exits_2(cli: Cli) -> None:

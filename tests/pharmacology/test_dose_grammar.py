@@ -1,9 +1,13 @@
-"""The dose grammar: every documented example parses to the intended doses; every known
-source of unit confusion is refused with a message that says what is expected; neuraxial
-routes are refused as neurotoxic."""
+"""The dose grammar and the Dose value: every documented example parses to the intended
+dose and renders back as typed; a dose survives JSON without loss; every known source of unit
+confusion is refused with a message that says what is expected; neuraxial routes are refused as
+neurotoxic."""
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,63 +16,91 @@ from ketaclinic.errors import DoseSyntaxError, RefusedRouteError, UserInputError
 from ketaclinic.pharmacology import (
     DOSE_GRAMMAR_HELP,
     Dose,
+    DoseUnit,
     Route,
+    TimeUnit,
+    expand_doses,
     parse_dose,
     parse_doses,
     parse_duration_min,
+    route_of,
 )
 
-ISSUE_EXAMPLES = {
-    "iv-bolus 35 mg at 0 min": [Dose(Route.IV, 35.0)],
-    "iv-infusion 0.5 mg/kg over 40 min at 0 min": [
-        Dose(Route.IV, 0.5, per_kg=True, duration_min=40.0)
-    ],
-    # 0.25 mg/kg/h for 24 h = 6 mg/kg over 1440 min
-    "iv-infusion 0.25 mg/kg/h for 24 h at 60 min": [
-        Dose(Route.IV, 6.0, per_kg=True, start_min=60.0, duration_min=1440.0)
-    ],
-    # 100 mg/24h for 3 d = 300 mg over 4320 min
-    "sc-infusion 100 mg/24h for 3 d": [Dose(Route.SC, 300.0, duration_min=4320.0)],
-    "oral 25 mg every 8 h x 9 at 0 min": [
-        Dose(Route.ORAL, 25.0, start_min=480.0 * i) for i in range(9)
-    ],
-    "intranasal 56 mg at 0 min": [Dose(Route.INTRANASAL, 56.0)],
-    "im 0.5 mg/kg at 0 min": [Dose(Route.IM, 0.5, per_kg=True)],
-    "sublingual 25 mg at 0 min": [Dose(Route.SUBLINGUAL, 25.0)],
+U, T = DoseUnit, TimeUnit
+HELP_EXAMPLES = {
+    "iv-bolus 35 mg at 0 min": Dose(Route.IV, 35.0),
+    "iv-infusion 0.5 mg/kg over 40 min at 0 min": Dose(Route.IV, 0.5, U.MG_PER_KG, 40.0),
+    "iv-infusion 0.25 mg/kg/h for 24 h at 60 min": Dose(
+        Route.IV, 0.25, U.MG_PER_KG_PER_H, 1440.0, 60.0, duration_unit=T.H
+    ),
+    "sc-infusion 100 mg/24h for 3 d at 0 min": Dose(
+        Route.SC, 100.0, U.MG_PER_24H, 4320.0, duration_unit=T.D
+    ),
+    "oral 25 mg every 8 h x 9 at 0 min": Dose(Route.ORAL, 25.0, every_min=480.0, count=9),
+    "intranasal 56 mg at 0 min": Dose(Route.INTRANASAL, 56.0),
+    "im 0.5 mg/kg at 0 min": Dose(Route.IM, 0.5, U.MG_PER_KG),
+    "sublingual 25 mg at 0 min": Dose(Route.SUBLINGUAL, 25.0),
 }
 
 
-@pytest.mark.parametrize("text", list(ISSUE_EXAMPLES))
-def test_every_example_of_the_issue_parses_to_the_intended_doses(text: str) -> None:
-    assert parse_dose(text) == ISSUE_EXAMPLES[text]
+@pytest.mark.parametrize("text", list(HELP_EXAMPLES))
+def test_every_help_example_parses_to_the_intended_dose_and_renders_back(text: str) -> None:
+    dose = parse_dose(text)
+    assert dose == HELP_EXAMPLES[text]
+    assert str(dose) == text
 
 
-@pytest.mark.parametrize("text", list(ISSUE_EXAMPLES))
-def test_every_example_of_the_issue_is_in_the_help_text(text: str) -> None:
-    assert text in DOSE_GRAMMAR_HELP
+@pytest.mark.parametrize("text", list(HELP_EXAMPLES))
+def test_every_help_example_is_in_the_help_text(text: str) -> None:
+    assert text.removesuffix(" at 0 min") in DOSE_GRAMMAR_HELP
+
+
+def test_a_rate_keeps_the_form_it_was_typed_in() -> None:
+    dose = parse_dose("iv-infusion 0.25 mg/kg/h for 24 h at 60 min")
+    assert str(dose) == "iv-infusion 0.25 mg/kg/h for 24 h at 60 min"
+    assert (dose.value, dose.unit, dose.duration_min, dose.start_min) == (
+        0.25,
+        DoseUnit.MG_PER_KG_PER_H,
+        1440.0,
+        60.0,
+    )
+    assert dose.amount_mg(70.0) == pytest.approx(420.0)  # 0.25 x 70 x 24
+    assert dose.rate_mg_per_h(70.0) == pytest.approx(17.5)
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "rendered", "mg_at_70_kg", "events"),
     [
-        ("IV-BOLUS 35 MG AT 0 MIN", [Dose(Route.IV, 35.0)]),
-        ("iv-bolus 35mg", [Dose(Route.IV, 35.0)]),
-        ("  iv-bolus   35 mg   at 2h ", [Dose(Route.IV, 35.0, start_min=120.0)]),
-        ("po 25 mg", [Dose(Route.ORAL, 25.0)]),
-        ("sc 10 mg at 90 s", [Dose(Route.SC, 10.0, start_min=1.5)]),
-        ("sc-infusion 100 mg/24 hours for 1 d", [Dose(Route.SC, 100.0, duration_min=1440.0)]),
-        ("iv-infusion 2 mg/min for 10 min", [Dose(Route.IV, 20.0, duration_min=10.0)]),
-        ("iv-infusion 0.1 mg/kg/min for 5 min", [Dose(Route.IV, 0.5, True, 0.0, 5.0)]),
-        ("iv-infusion 20 mg/h for 30 min", [Dose(Route.IV, 10.0, duration_min=30.0)]),
-        ("rectal 1 mg/kg at 1 d", [Dose(Route.RECTAL, 1.0, True, 1440.0)]),
+        ("IV-BOLUS 35 MG AT 0 MIN", "iv-bolus 35 mg at 0 min", 35.0, 1),
+        ("iv-bolus 35mg", "iv-bolus 35 mg at 0 min", 35.0, 1),
+        ("  iv-bolus   35 mg   at 2h ", "iv-bolus 35 mg at 2 h", 35.0, 1),
+        ("po 25 mg", "oral 25 mg at 0 min", 25.0, 1),
+        ("sc 10 mg at 90 s", "sc 10 mg at 90 s", 10.0, 1),
         (
-            "iv-bolus 10 mg every 15 min x2",
-            [Dose(Route.IV, 10.0), Dose(Route.IV, 10.0, False, 15.0)],
+            "sc-infusion 100 mg/24 hours for 1 d",
+            "sc-infusion 100 mg/24h for 1 d at 0 min",
+            100.0,
+            1,
         ),
+        ("sc-infusion 100 mg/day for 2 d", "sc-infusion 100 mg/24h for 2 d at 0 min", 200.0, 1),
+        ("iv-infusion 2 mg/min for 10 min", "iv-infusion 2 mg/min for 10 min at 0 min", 20.0, 1),
+        (
+            "iv-infusion 0.1 mg/kg/min for 5 min",
+            "iv-infusion 0.1 mg/kg/min for 5 min at 0 min",
+            35.0,
+            1,
+        ),
+        ("iv-infusion 20 mg/hr for 30 min", "iv-infusion 20 mg/h for 30 min at 0 min", 10.0, 1),
+        ("rectal 1 mg/kg at 1 d", "rectal 1 mg/kg at 1 d", 70.0, 1),
+        ("iv-bolus 10 mg every 15 min x2", "iv-bolus 10 mg every 15 min x 2 at 0 min", 10.0, 2),
     ],
 )
-def test_accepted_spellings(text: str, expected: list[Dose]) -> None:
-    assert parse_dose(text) == expected
+def test_accepted_spellings(text: str, rendered: str, mg_at_70_kg: float, events: int) -> None:
+    dose = parse_dose(text)
+    assert str(dose) == rendered
+    assert dose.amount_mg(70.0) == pytest.approx(mg_at_70_kg)
+    assert len(dose.occurrences()) == events
+    assert parse_dose(rendered) == dose
 
 
 @pytest.mark.parametrize(
@@ -144,6 +176,15 @@ def test_it_refuses_intrathecal_route_in_a_dose_object_too() -> None:
         Dose("intrathecal", 5.0)  # type: ignore[arg-type]
 
 
+def test_route_lookup_is_a_public_function() -> None:
+    assert route_of("sc-infusion") == (Route.SC, True)
+    assert route_of("oral") == (Route.ORAL, False)
+    with pytest.raises(RefusedRouteError, match="neurotoxic"):
+        route_of("Intrathecal")
+    with pytest.raises(DoseSyntaxError, match="accepted: iv-bolus"):
+        route_of("iv-push")
+
+
 def test_refused_routes_are_user_errors() -> None:
     assert issubclass(RefusedRouteError, UserInputError)
     assert issubclass(DoseSyntaxError, UserInputError)
@@ -152,11 +193,25 @@ def test_refused_routes_are_user_errors() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"route": Route.ORAL, "amount": 25.0, "duration_min": 30.0}, "infusions are iv or sc"),
-        ({"route": Route.IV, "amount": -1.0}, "must be above 0 mg"),
-        ({"route": Route.IV, "amount": 1.0, "start_min": -1.0}, "at or after 0 min"),
-        ({"route": Route.IV, "amount": float("nan")}, "finite number"),
-        ({"route": Route.IV, "amount": 1.0, "duration_min": -3.0}, "above 0 min"),
+        ({"route": Route.ORAL, "value": 25.0, "duration_min": 30.0}, "infusions are iv or sc"),
+        ({"route": Route.IV, "value": -1.0}, "must be above 0 mg"),
+        ({"route": Route.IV, "value": 1.0, "start_min": -1.0}, "at or after 0 min"),
+        ({"route": Route.IV, "value": float("nan")}, "finite number"),
+        ({"route": Route.IV, "value": 1.0, "duration_min": -3.0}, "above 0 min"),
+        ({"route": Route.IV, "value": 1.0, "unit": "mcg"}, "dose unit 'mcg' is not accepted"),
+        ({"route": Route.IV, "value": 1.0, "unit": U.MG_PER_H}, "needs a duration"),
+        ({"route": Route.IV, "value": 1.0, "count": 3}, "needs an interval"),
+        ({"route": Route.IV, "value": 1.0, "every_min": 60.0, "count": 0}, "count 0"),
+        ({"route": Route.IV, "value": 1.0, "every_min": 0.0, "count": 2}, "above 0 min"),
+        (
+            {"route": Route.IV, "value": 1.0, "duration_min": 90.0, "every_min": 60.0, "count": 2},
+            "infusions overlap",
+        ),
+        ({"route": Route.IV, "value": 1.0, "start_min": 600_000.0}, "within 0-527040 min"),
+        (
+            {"route": Route.IV, "value": 10.0, "unit": U.MG_PER_H, "duration_min": 1e7},
+            "one year",
+        ),
     ],
 )
 def test_dose_objects_validate_themselves(kwargs: dict[str, object], message: str) -> None:
@@ -164,18 +219,40 @@ def test_dose_objects_validate_themselves(kwargs: dict[str, object], message: st
         Dose(**kwargs)  # type: ignore[arg-type]
 
 
-def test_per_kg_doses_scale_with_weight() -> None:
-    dose = parse_dose("iv-infusion 0.5 mg/kg over 40 min")[0]
+def test_a_dose_past_one_year_is_refused_before_any_array_is_made() -> None:
+    with pytest.raises(DoseSyntaxError, match="one year"):
+        parse_dose("iv-infusion 10 mg/h for 10000000 d")
+
+
+def test_per_kg_doses_scale_with_weight_for_one_patient_or_many() -> None:
+    dose = parse_dose("iv-infusion 0.5 mg/kg over 40 min")
     assert dose.amount_mg(80.0) == 40.0
     assert dose.rate_mg_per_h(80.0) == 60.0
-    assert parse_dose("iv-bolus 35 mg")[0].rate_mg_per_h(80.0) == 0.0
+    assert parse_dose("iv-bolus 35 mg").rate_mg_per_h(80.0) == 0.0
+    np.testing.assert_array_equal(dose.amount_mg(np.array([60.0, 80.0])), [30.0, 40.0])
+    np.testing.assert_array_equal(parse_dose("oral 25 mg").amount_mg(np.ones(3)), [25.0] * 3)
 
 
-def test_several_doses_are_sorted_by_start_and_objects_pass_through() -> None:
+def test_repeats_expand_into_events_and_count_in_totals() -> None:
+    dose = parse_dose("oral 25 mg every 8 h x 3 at 1 h")
+    assert [e.start_min for e in dose.occurrences()] == [60.0, 540.0, 1020.0]
+    assert all(e.count == 1 and e.every_min is None for e in dose.occurrences())
+    assert dose.total_mg(70.0) == 75.0
+    assert dose.end_min == 1020.0
+    assert dose.amount_mg_between(70.0, 0.0, 600.0) == 50.0
+
+
+def test_an_infusion_counts_pro_rata_in_a_window() -> None:
+    dose = parse_dose("iv-infusion 60 mg over 60 min at 30 min")
+    assert dose.amount_mg_between(70.0, 0.0, 60.0) == pytest.approx(30.0)
+
+
+def test_doses_keep_their_order_and_the_engine_gets_sorted_events() -> None:
     late = Dose(Route.IV, 5.0, start_min=100.0)
     doses = parse_doses(["iv-bolus 10 mg at 2 h", late, "iv-bolus 1 mg"])
-    assert [d.start_min for d in doses] == [0.0, 100.0, 120.0]
-    assert parse_doses("im 5 mg") == [Dose(Route.IM, 5.0)]
+    assert [d.start_min for d in doses] == [120.0, 100.0, 0.0]
+    assert [d.start_min for d in expand_doses(doses)] == [0.0, 100.0, 120.0]
+    assert parse_doses("im 5 mg") == (Dose(Route.IM, 5.0),)
 
 
 @pytest.mark.parametrize(("given_doses", "message"), [([], "no dose given"), ([3.5], "a string")])
@@ -198,18 +275,70 @@ def test_malformed_durations_are_refused(text: str) -> None:
         parse_duration_min(text, "--until")
 
 
-# One decimal, so ``str`` (which prints with %g) loses nothing.
-_tenths = st.integers(1, 99_999).map(lambda i: i / 10)
+def test_json_has_the_unit_in_every_key_and_the_text() -> None:
+    data = parse_dose("iv-infusion 0.25 mg/kg/h for 24 h at 60 min").to_json()
+    assert data["rate_mg_per_kg_per_h"] == 0.25
+    assert data["duration_min"] == 1440.0
+    assert data["start_min"] == 60.0
+    assert data["text"] == "iv-infusion 0.25 mg/kg/h for 24 h at 60 min"
+    assert not {"value", "unit", "amount"} & set(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"text": "iv-bolus 35 mg at 0 min"}, "disagrees with its fields"),
+        ({"form": "bolus"}, "disagrees with its fields"),
+        ({"amount_mg": 5.0}, "exactly one of"),
+        ({"volume_ml": 5.0}, "unknown dose fields volume_ml"),
+        ({"route": "epidural"}, "neurotoxic"),
+    ],
+)
+def test_json_that_disagrees_with_itself_is_refused(
+    change: dict[str, object], message: str
+) -> None:
+    data = {**parse_dose("iv-infusion 0.5 mg/kg over 40 min").to_json(), **change}
+    with pytest.raises(UserInputError, match=message):
+        Dose.from_json(data)
+
+
+_numbers = st.decimals(min_value="0.001", max_value="5000", places=3).map(float)
+_times = st.sampled_from(list(TimeUnit))
 
 
 @st.composite
-def printable_doses(draw: st.DrawFn) -> Dose:
+def doses(draw: st.DrawFn) -> Dose:
     route = draw(st.sampled_from(list(Route)))
-    duration = draw(_tenths) if route.allows_infusion and draw(st.booleans()) else 0.0
-    start = draw(st.one_of(st.just(0.0), _tenths))
-    return Dose(route, draw(_tenths), draw(st.booleans()), start, duration)
+    infusion = route.allows_infusion and draw(st.booleans())
+    unit = draw(st.sampled_from(list(DoseUnit) if infusion else [U.MG, U.MG_PER_KG]))
+    duration_unit = draw(_times)
+    duration = draw(st.integers(1, 240)) * duration_unit.minutes / 4 if infusion else 0.0
+    count = draw(st.integers(1, 5))
+    every_unit = draw(_times)
+    every = None
+    if count > 1:
+        every = max(duration, 1.0) + draw(st.integers(0, 100)) * every_unit.minutes
+        every = round(every / every_unit.minutes, 3) * every_unit.minutes
+        if every < duration or every <= 0:
+            every = None
+            count = 1
+    start_unit = draw(_times)
+    start = draw(st.integers(0, 100)) * start_unit.minutes
+    return Dose(
+        route,
+        draw(_numbers),
+        unit,
+        duration,
+        start,
+        every,
+        count,
+        duration_unit,
+        start_unit,
+        every_unit,
+    )
 
 
-@given(printable_doses())
-def test_a_dose_printed_in_the_grammar_parses_back_to_itself(dose: Dose) -> None:
-    assert parse_dose(str(dose)) == [dose]
+@given(doses())
+def test_a_dose_survives_text_and_json_without_loss(dose: Dose) -> None:
+    assert parse_dose(str(dose)) == dose
+    assert Dose.from_json(json.loads(json.dumps(dose.to_json()))) == dose

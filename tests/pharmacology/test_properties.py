@@ -57,7 +57,9 @@ def doses(draw: st.DrawFn, model: PKModel, routes: tuple[Route, ...] = ()) -> Do
     duration_min = 0.0
     if route.allows_infusion and draw(st.booleans()):
         duration_min = draw(st.floats(0.5, 720.0))
-    return Dose(route, _amount_mg(draw, model, route), False, start_min, duration_min)
+    return Dose(
+        route, _amount_mg(draw, model, route), start_min=start_min, duration_min=duration_min
+    )
 
 
 @st.composite
@@ -97,7 +99,7 @@ def test_response_to_two_regimens_is_the_sum_of_the_responses(
 
 
 def _proportional(regimen: list[Dose], factor: float) -> list[Dose]:
-    return [replace(d, amount=d.amount * factor) for d in regimen]
+    return [replace(d, value=d.value * factor) for d in regimen]
 
 
 @given(cases(), st.floats(0.05, 20.0))

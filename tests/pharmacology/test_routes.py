@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from ketaclinic.errors import ModelError, UserInputError
+from ketaclinic.errors import ModelError
 from ketaclinic.pharmacology import (
     MODELS,
     RACEMIC_ROUTE_EXTENSIONS,
@@ -100,7 +100,7 @@ def test_an_s_ketamine_model_refuses_a_route_it_was_not_fitted_to(model_id: str,
 
 @pytest.mark.parametrize("dose", ["intranasal 30 mg", "intranasal 14 mg", "intranasal 0.5 mg/kg"])
 def test_esketamine_nasal_doses_are_whole_28_mg_devices(dose: str) -> None:
-    with pytest.raises(UserInputError, match="whole 28 mg devices"):
+    with pytest.raises(ModelError, match="whole 28 mg devices"):
         simulate("perez-ruixo", ADULT, [dose], [0.0, 60.0])
 
 

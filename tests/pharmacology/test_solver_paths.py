@@ -13,6 +13,7 @@ from ketaclinic.pharmacology import (
     ChildPugh,
     Covariates,
     Dose,
+    DoseUnit,
     Modes,
     PKModel,
     Route,
@@ -53,7 +54,9 @@ def population_cases(draw: st.DrawFn) -> tuple[PKModel, Covariates, list[Dose]]:
         duration = (
             draw(st.floats(1.0, 240.0)) if route.allows_infusion and draw(st.booleans()) else 0.0
         )
-        doses.append(Dose(route, amount, False, draw(st.floats(0.0, 300.0)), duration))
+        doses.append(
+            Dose(route, amount, start_min=draw(st.floats(0.0, 300.0)), duration_min=duration)
+        )
     return model, cov, doses
 
 
@@ -104,7 +107,10 @@ def test_patients_in_one_call_do_not_affect_each_other() -> None:
         height_cm=np.full(3, 170.0),
         child_pugh=np.array(["none", "B", "A"]),
     )
-    doses = [Dose(Route.IV, 0.25, True, 0.0, 40.0), Dose(Route.ORAL, 20.0, False, 120.0)]
+    doses = [
+        Dose(Route.IV, 0.25, DoseUnit.MG_PER_KG, duration_min=40.0),
+        Dose(Route.ORAL, 20.0, start_min=120.0),
+    ]
     times = np.arange(0.0, 720.0, 1.0)
     system, _ = regimen_system(model, cov, doses, None)
     rows = np.stack(

@@ -6,10 +6,10 @@ import pytest
 import yaml
 
 import ketaclinic.protocols as protocols_facade
-from ketaclinic.errors import UnknownNameError
-from ketaclinic.pharmacology import MODELS
+from ketaclinic.errors import DataFileError, UnknownNameError
+from ketaclinic.pharmacology import MODELS, Drug
 from ketaclinic.protocols import get_protocol, load_protocol_text, protocols
-from ketaclinic.safety import Drug, Setting, Severity
+from ketaclinic.safety import Setting, Severity
 
 EXPECTED_IDS = {
     "acute-pain-iv",
@@ -124,16 +124,23 @@ def test_an_unknown_protocol_lists_the_known_ids() -> None:
 def test_a_broken_protocol_file_is_refused_naming_the_field() -> None:
     data = get_protocol("depression-iv").model_dump(mode="json")
     data["model_id"] = "nonexistent"
-    with pytest.raises(ValueError, match="model_id 'nonexistent'"):
+    with pytest.raises(DataFileError, match=r"bad\.yaml is invalid.*model_id 'nonexistent'"):
         load_protocol_text(yaml.safe_dump(data), "bad.yaml")
     data = get_protocol("depression-iv").model_dump(mode="json")
-    data["dose_rule"]["doses"][0]["amount_mg"] = 35
-    with pytest.raises(ValueError, match="exactly one of"):
+    data["dose_rule"]["doses"][0]["dose"] = "iv-infusion 0.5 mcg/kg over 40 min"
+    with pytest.raises(DataFileError, match=r"dose_rule\.doses\.0\.dose.*micrograms"):
         load_protocol_text(yaml.safe_dump(data), "bad.yaml")
+    with pytest.raises(DataFileError, match="not valid YAML"):
+        load_protocol_text("id: [unclosed", "bad.yaml")
+
+
+def test_a_protocol_file_survives_a_round_trip_through_json() -> None:
+    for protocol in protocols().values():
+        assert load_protocol_text(yaml.safe_dump(protocol.model_dump(mode="json"))) == protocol
 
 
 def test_the_dose_basis_must_match_the_doses() -> None:
     data = get_protocol("depression-iv").model_dump(mode="json")
     data["dose_rule"]["basis"] = "fixed"
-    with pytest.raises(ValueError, match="basis"):
+    with pytest.raises(DataFileError, match="basis"):
         load_protocol_text(yaml.safe_dump(data), "bad.yaml")

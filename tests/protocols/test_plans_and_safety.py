@@ -10,9 +10,10 @@ import pytest
 import yaml
 from safety_helpers import patient
 
+from ketaclinic.pharmacology import Drug
 from ketaclinic.protocols import check, get_protocol, plan, protocols
 from ketaclinic.protocols._risk import PopulationRisk
-from ketaclinic.safety import Diagnosis, Drug, Order, PatientContext, Severity
+from ketaclinic.safety import Diagnosis, Order, PatientContext, Severity
 from ketaclinic.safety.rules.contraindications import CONTRAINDICATIONS
 
 START = date(2026, 12, 1)
@@ -142,7 +143,7 @@ def test_each_protocol_has_a_patient_and_an_order_example_that_passes(protocol_i
     assert order.protocol == protocol_id
     report = check(order, who, as_of=datetime(2026, 12, 1, 9, tzinfo=UTC))
     assert report.allowed, [f.code for f in report.blocking]
-    assert list(order.doses) == [d.text for d in plan(protocol_id, who, START).doses]
+    assert list(order.doses) == [d.dose for d in plan(protocol_id, who, START).doses]
 
 
 def test_population_risk_rises_with_the_dose_and_names_its_variability() -> None:

@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
+from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import Dose
 from ketaclinic.protocols import get_protocol
 from ketaclinic.safety import (
@@ -19,16 +22,15 @@ from ketaclinic.safety import (
     SafetyReport,
     Severity,
     check_order,
+    format_validation_error,
 )
 
 AS_OF = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
+COVARIATES: dict[str, Any] = {"weight_kg": 70.0, "age_years": 45, "sex": "female", "height_cm": 170}
 TYPICAL: dict[str, Any] = {
-    "weight_kg": 70.0,
+    "covariates": COVARIATES,
     "weight_measured_on": "2026-11-25",
-    "age_years": 45,
-    "sex": "female",
-    "height_cm": 170,
     "vitals": {
         "measured_at": "2026-12-01T08:30:00Z",
         "systolic_mmhg": 124,
@@ -59,23 +61,32 @@ USUAL_DOSES = {
 }
 
 
+_COVARIATE_NAMES = frozenset(COVARIATES) | {"child_pugh"}
+
+
 def patient(**changes: Any) -> PatientContext:
-    """The typical eligible 70 kg adult, with ``changes``."""
-    return PatientContext.model_validate({**TYPICAL, **changes})
+    """The typical eligible 70 kg adult, with ``changes`` (covariates such as ``weight_kg``
+    or ``child_pugh`` may be given at top level, as in the old flat form)."""
+    covariates = {**COVARIATES, **{k: v for k, v in changes.items() if k in _COVARIATE_NAMES}}
+    rest = {k: v for k, v in changes.items() if k not in _COVARIATE_NAMES}
+    return PatientContext.model_validate({**TYPICAL, "covariates": covariates, **rest})
+
+
+_WORD = {"iv": "iv-infusion", "sc": "sc-infusion"}
 
 
 def session(
     protocol: str, days_before: float, dose_mg: float, duration_min: float = 0.0
 ) -> dict[str, Any]:
-    """A previous session ``days_before`` the check time, as patient-file data."""
+    """A previous session ``days_before`` the check time, as patient-file data: ``dose_mg``
+    at once, or over ``duration_min``."""
     start = AS_OF - timedelta(days=days_before)
-    return {
-        "start": start.isoformat(),
-        "protocol": protocol,
-        "route": ROUTE_OF[protocol],
-        "dose_mg": dose_mg,
-        "duration_min": duration_min,
-    }
+    route = ROUTE_OF[protocol]
+    if duration_min > 0:
+        dose = f"{_WORD[route]} {dose_mg:g} mg over {duration_min:g} min"
+    else:
+        dose = f"{'iv-bolus' if route == 'iv' else route} {dose_mg:g} mg"
+    return {"start": start.isoformat(), "protocol": protocol, "doses": [dose]}
 
 
 def run(
@@ -94,12 +105,16 @@ def run(
         who = who.model_copy(
             update={"previous_sessions": tuple(PreviousSession.model_validate(p) for p in previous)}
         )
-    order = Order(
-        protocol=protocol,
-        route=route or ROUTE_OF[protocol],
-        doses=tuple(doses if doses is not None else USUAL_DOSES[protocol]),  # type: ignore[arg-type]
-        overrides=overrides or {},
-    )
+    data = {
+        "protocol": protocol,
+        "route": route or ROUTE_OF[protocol],
+        "doses": list(doses if doses is not None else USUAL_DOSES[protocol]),
+        "overrides": overrides or {},
+    }
+    try:  # as at the edge (the CLI, the API): invalid input is one user error
+        order = Order.model_validate(data)
+    except ValidationError as error:
+        raise UserInputError(format_validation_error(error, "order")) from None
     return check_order(order, who, get_protocol(protocol).profile(), as_of=as_of)
 
 

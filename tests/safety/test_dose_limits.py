@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from safety_helpers import codes, finding, patient, run, session
 
+from ketaclinic.pharmacology import parse_dose
 from ketaclinic.safety import Severity
-from ketaclinic.safety._context import Event
+from ketaclinic.safety._context import Given
 from ketaclinic.safety.rules.limits import window_max
 
 
@@ -132,7 +133,10 @@ def test_a_dose_form_outside_the_protocol_is_overridable() -> None:
 
 def test_window_max_counts_infusions_pro_rata() -> None:
     t0 = datetime(2026, 12, 1, tzinfo=UTC)
-    events = [Event(t0, 240.0, 48 * 60.0), Event(t0 + timedelta(hours=30), 50.0, 0.0)]
+    events = [
+        Given(t0, parse_dose("iv-infusion 240 mg over 48 h"), 70.0),
+        Given(t0 + timedelta(hours=30), parse_dose("iv-bolus 50 mg"), 70.0),
+    ]
     # 120 mg of the infusion in any 24 h, plus the 50 mg bolus when it falls inside
     assert window_max(events, timedelta(hours=24), t0) == pytest.approx(170.0)
     assert window_max(events[:1], timedelta(hours=24), t0) == pytest.approx(120.0)

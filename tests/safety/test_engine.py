@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from safety_helpers import AS_OF, codes, patient, run
 
 import ketaclinic.safety as safety
-from ketaclinic.errors import DoseSyntaxError
-from ketaclinic.pharmacology import Dose, Route
+from ketaclinic.errors import UserInputError
+from ketaclinic.pharmacology import Dose, DoseUnit, Route
 from ketaclinic.protocols import get_protocol
 from ketaclinic.safety import Order, PatientContext, Severity, check_order, format_validation_error
 from ketaclinic.safety.rules import RULES
@@ -21,7 +21,7 @@ def test_the_facade_lists_its_public_names() -> None:
         "LIMIT_NAMES",
         "ConcentrationCeiling",
         "Diagnosis",
-        "Drug",
+        "DoseField",
         "DrugLibrary",
         "Finding",
         "HepaticExposure",
@@ -33,10 +33,12 @@ def test_the_facade_lists_its_public_names() -> None:
         "PatientContext",
         "PreviousSession",
         "ProtocolProfile",
+        "RefusedDose",
         "SafetyReport",
         "Setting",
         "Severity",
         "SubstanceUse",
+        "Unavailable",
         "Vitals",
         "apply_overrides",
         "as_utc",
@@ -67,13 +69,14 @@ def test_every_rule_family_is_registered() -> None:
 
 
 def test_dose_objects_are_accepted_in_an_order() -> None:
-    dose = Dose(Route.IV, 0.5, per_kg=True, duration_min=40.0)
+    dose = Dose(Route.IV, 0.5, DoseUnit.MG_PER_KG, duration_min=40.0)
     assert run("depression-iv", [dose]).allowed
 
 
 def test_a_dose_syntax_error_is_a_user_error_not_a_finding() -> None:
-    with pytest.raises(DoseSyntaxError, match="micrograms"):
+    with pytest.raises(UserInputError, match="micrograms") as caught:
         run("depression-iv", ["iv-infusion 500 mcg/kg over 40 min"])
+    assert "doses.0" in str(caught.value)
 
 
 def test_the_check_time_is_an_argument_and_naive_times_are_utc() -> None:
@@ -97,12 +100,13 @@ def test_an_order_needs_at_least_one_dose_and_known_fields() -> None:
 
 
 def test_validation_errors_read_as_one_line_naming_field_value_and_accepted() -> None:
-    data = {"weight_kg": 70, "weight_measured_on": "2026-11-01", "age_years": 40, "sex": "m"}
+    covariates = {"weight_kg": 70, "age_years": 40, "sex": "m"}
+    data = {"covariates": covariates, "weight_measured_on": "2026-11-01"}
     with pytest.raises(ValidationError) as caught:
         PatientContext.model_validate(data)
     line = format_validation_error(caught.value, "patient.yaml")
-    assert line == "patient.yaml: sex = 'm' is not accepted: accepted: 'male' or 'female'"
-    bad = {**data, "sex": "male", "diagnoses": ["flu"]}
+    assert line == "patient.yaml: covariates: sex 'm' is not accepted; accepted: male, female"
+    bad = {**data, "covariates": {**covariates, "sex": "male"}, "diagnoses": ["flu"]}
     with pytest.raises(ValidationError) as caught:
         PatientContext.model_validate(bad)
     line = format_validation_error(caught.value, "p")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from safety_helpers import codes, finding, run
+from safety_helpers import AS_OF, codes, finding, patient, run
 
 from ketaclinic.errors import UserInputError
-from ketaclinic.safety import Severity
+from ketaclinic.pharmacology import Route
+from ketaclinic.protocols import get_protocol
+from ketaclinic.safety import Order, Severity, check_order
 
 
 @pytest.mark.parametrize(
@@ -38,7 +40,8 @@ def test_a_neuraxial_refusal_still_reports_the_patient_findings() -> None:
 
 
 def test_an_unknown_route_word_is_a_user_error() -> None:
-    with pytest.raises(UserInputError, match="accepted: iv, sc"):
+    accepted = "route = 'iv-drip' is not accepted: accepted: 'iv', 'sc'"
+    with pytest.raises(UserInputError, match=accepted):
         run("acute-pain-iv", route="iv-drip")
 
 
@@ -47,9 +50,23 @@ def test_a_route_outside_the_protocol_is_a_hard_stop() -> None:
     assert "route.not_in_protocol" in codes(report, Severity.HARD_STOP)
 
 
-def test_doses_on_another_route_than_the_order_are_a_hard_stop() -> None:
-    report = run("depression-iv", ["im 35 mg"], route="iv")
+def test_an_order_route_that_disagrees_with_its_doses_is_refused_as_input() -> None:
+    with pytest.raises(UserInputError, match="route iv disagrees with the doses' route im"):
+        run("depression-iv", ["im 35 mg"], route="iv")
+
+
+def test_doses_on_several_routes_in_one_order_are_a_hard_stop() -> None:
+    order = Order.model_validate(
+        {"protocol": "depression-iv", "doses": ["im 35 mg", "iv-bolus 5 mg"]}
+    )
+    report = check_order(order, patient(), get_protocol("depression-iv").profile(), as_of=AS_OF)
     assert "route.mismatch" in codes(report, Severity.HARD_STOP)
+
+
+def test_the_order_route_is_optional_when_the_doses_name_it() -> None:
+    order = Order.model_validate({"protocol": "depression-iv", "doses": ["iv-bolus 5 mg"]})
+    assert order.route is None
+    assert order.dose_route is Route.IV
 
 
 def test_the_usual_iv_order_has_no_route_finding() -> None:

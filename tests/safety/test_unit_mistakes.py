@@ -90,7 +90,7 @@ def _mis_key(text: str, factor: float) -> str:
 
 def _above_hard(protocol: str, dose_text: str, weight_kg: float) -> bool:
     entry = drug_library().entry(protocol, ROUTE_OF[protocol])
-    doses = parse_dose(dose_text)
+    doses = parse_dose(dose_text).occurrences()
     checks: list[tuple[str, float]] = []
     for d in doses:
         mg = d.amount_mg(weight_kg)

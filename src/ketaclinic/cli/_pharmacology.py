@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import (
     DOSE_GRAMMAR_HELP,
     MODELS,
+    Dose,
     Patient,
     SimulationResult,
     default_times_min,
@@ -46,7 +48,7 @@ def parse_number_list(text: str | None, what: str, unit: str) -> list[float]:
     return values
 
 
-def _grid(doses: list[Any], until: str | None, step: str) -> np.ndarray:
+def _grid(doses: Sequence[Dose], until: str | None, step: str) -> np.ndarray:
     step_min = parse_duration_min(step, "--step")
     if step_min <= 0:
         raise UserInputError("--step must be above 0 min, e.g. 1min or 10 s")

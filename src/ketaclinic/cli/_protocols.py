@@ -20,7 +20,13 @@ from ketaclinic.cli._app import EXIT_BLOCKED, emit
 from ketaclinic.cli._files import read_mapping
 from ketaclinic.errors import UserInputError
 from ketaclinic.protocols import Plan, check, get_protocol, plan, protocols
-from ketaclinic.safety import Order, PatientContext, SafetyReport, format_validation_error
+from ketaclinic.safety import (
+    Order,
+    PatientContext,
+    SafetyReport,
+    Unavailable,
+    format_validation_error,
+)
 
 __all__ = ["read_model", "register"]
 
@@ -123,7 +129,11 @@ def _print_plan(result: Plan) -> None:
         table.add_column(col)
     for s in result.sessions:
         table.add_row(
-            str(s.number), s.phase, s.day.isoformat(), "; ".join(s.doses), f"{s.total_mg:.4g}"
+            str(s.number),
+            s.phase,
+            s.day.isoformat(),
+            "; ".join(str(d) for d in s.doses),
+            f"{s.total_mg:.4g}",
         )
     console.print(table)
     if result.prediction is not None:
@@ -137,8 +147,8 @@ def _print_plan(result: Plan) -> None:
             highlight=False,
         )
     risk = result.population_risk
-    if isinstance(risk, str):
-        console.print(f"population risk: not estimated ({risk})", highlight=False)
+    if isinstance(risk, Unavailable):
+        console.print(f"population risk: not estimated ({risk.reason})", highlight=False)
     elif risk is not None:
         console.print(
             f"population risk ({risk.n} similar virtual patients, seed {risk.seed}; "

@@ -9,14 +9,21 @@ from ketaclinic.pharmacology._catalogue import (
     MODELS,
     RACEMIC_ROUTE_EXTENSIONS,
 )
-from ketaclinic.pharmacology._doses import (
+from ketaclinic.pharmacology._dose_grammar import (
     DOSE_GRAMMAR_HELP,
-    Dose,
-    Route,
-    expand_doses,
     parse_dose,
     parse_doses,
     parse_duration_min,
+    parse_time,
+)
+from ketaclinic.pharmacology._doses import (
+    Dose,
+    DoseUnit,
+    Route,
+    TimeUnit,
+    expand_doses,
+    plain_number,
+    route_of,
 )
 from ketaclinic.pharmacology._drug import Drug
 from ketaclinic.pharmacology._effects import CONCENTRATION_BANDS, ConcentrationBand
@@ -74,6 +81,7 @@ __all__ = [
     "ConcentrationBand",
     "Covariates",
     "Dose",
+    "DoseUnit",
     "Drug",
     "Exceedance",
     "HepaticScaling",
@@ -91,6 +99,7 @@ __all__ = [
     "Solution",
     "SpeciesSummary",
     "Summary",
+    "TimeUnit",
     "Variability",
     "build_system",
     "covariates_of",
@@ -103,10 +112,13 @@ __all__ = [
     "parse_dose",
     "parse_doses",
     "parse_duration_min",
+    "parse_time",
     "parse_variability",
+    "plain_number",
     "population_spec",
     "regimen_inputs",
     "regimen_system",
+    "route_of",
     "simulate",
     "simulate_population",
     "solve",

@@ -1,37 +1,41 @@
-"""Dose events and the dose grammar shared by people, scripts, the CLI and the API.
+"""The dose value: one immutable :class:`Dose` that every layer passes around.
 
-A dose is written as one line::
-
-    ROUTE AMOUNT UNIT [over|for DURATION TIME-UNIT] [every INTERVAL TIME-UNIT x COUNT]
-                      [at START TIME-UNIT]
-
-Units are part of the grammar and are checked against the route: a bolus takes an amount
-(mg or mg/kg), an infusion takes an amount with a duration (``over 40 min``) or a rate with a
-duration (``0.25 mg/kg/h for 24 h``). Micrograms, grams, units, millilitres and naked decimals
-(``.5``) are refused with a message that says what is expected, because each is a known source
-of tenfold to thousandfold dosing errors (ISMP list of error-prone abbreviations).
+A dose keeps the form in which it was given: an amount (mg or mg/kg) given at once or over a
+duration, or a rate (mg/h, mg/kg/h, mg/min, mg/24h...) for a duration, with a start and an
+optional repeat. It renders back to what was typed (``str(dose)`` is dose-grammar text) and
+serialises to JSON with the unit in every key (:meth:`Dose.to_json`, :meth:`Dose.from_json`)
+without loss, so records store exactly this. The engine works on its single events
+(:meth:`Dose.occurrences`, :func:`expand_doses`). The grammar that parses text into a Dose is
+in ``_dose_grammar.py``.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any, overload
+
+import numpy as np
+from numpy.typing import NDArray
 
 from ketaclinic.errors import DoseSyntaxError, RefusedRouteError
+from ketaclinic.ranges import DOSE_COUNT, TIME_MIN
 
 __all__ = [
-    "DOSE_GRAMMAR_HELP",
     "NEURAXIAL_REFUSAL",
     "Dose",
+    "DoseUnit",
     "Route",
+    "TimeUnit",
     "expand_doses",
-    "parse_dose",
-    "parse_doses",
-    "parse_duration_min",
+    "plain_number",
+    "route_of",
 ]
+
+FloatArray = NDArray[np.float64]
 
 
 class Route(StrEnum):
@@ -57,8 +61,8 @@ NEURAXIAL_REFUSAL = (
     "Reg Anesth Pain Med 43:521). Use iv, sc, im, oral, intranasal, sublingual or rectal."
 )
 
-# keyword -> (route, is_infusion)
-_ROUTE_WORDS: dict[str, tuple[Route, bool]] = {
+# route word -> (route, is_infusion); the first word of each route is the one str() writes
+ROUTE_WORDS: Mapping[str, tuple[Route, bool]] = {
     "iv-bolus": (Route.IV, False),
     "iv-infusion": (Route.IV, True),
     "sc": (Route.SC, False),
@@ -71,7 +75,8 @@ _ROUTE_WORDS: dict[str, tuple[Route, bool]] = {
     "sublingual": (Route.SUBLINGUAL, False),
     "rectal": (Route.RECTAL, False),
 }
-_NEURAXIAL_WORDS = {
+ROUTE_WORD_SYNONYMS = frozenset({"po", "sc-bolus"})
+NEURAXIAL_WORDS: Mapping[str, str] = {
     "intrathecal": "Intrathecal",
     "it": "Intrathecal",
     "spinal": "Spinal (intrathecal)",
@@ -83,378 +88,397 @@ _NEURAXIAL_WORDS = {
     "epidural-bolus": "Epidural",
 }
 
-_MIN_PER = {
-    "s": 1 / 60,
-    "sec": 1 / 60,
-    "min": 1.0,
-    "mins": 1.0,
-    "h": 60.0,
-    "hr": 60.0,
-    "hrs": 60.0,
-    "hour": 60.0,
-    "hours": 60.0,
-    "d": 1440.0,
-    "day": 1440.0,
-    "days": 1440.0,
-}
-_TIME_UNITS_TEXT = "s, min, h or d"
 
-# amount units: unit -> per_kg
-_AMOUNT_UNITS = {"mg": False, "mg/kg": True}
-# rate units: unit -> (per_kg, minutes per rate time unit)
-_RATE_UNITS = {
-    "mg/min": (False, 1.0),
-    "mg/h": (False, 60.0),
-    "mg/hr": (False, 60.0),
-    "mg/24h": (False, 1440.0),
-    "mg/d": (False, 1440.0),
-    "mg/day": (False, 1440.0),
-    "mg/kg/min": (True, 1.0),
-    "mg/kg/h": (True, 60.0),
-    "mg/kg/hr": (True, 60.0),
-    "mg/kg/24h": (True, 1440.0),
-    "mg/kg/d": (True, 1440.0),
-    "mg/kg/day": (True, 1440.0),
-}
-_REFUSED_UNITS = [
-    (
-        re.compile(r"^(mcg|ug|µg|μg|microgram|micrograms)(/|$)"),
-        "micrograms are not accepted: give ketamine doses in mg (1 mcg = 0.001 mg) so that a "
-        "thousandfold mix-up cannot happen",
-    ),
-    (
-        re.compile(r"^(g|gram|grams)(/|$)"),
-        "grams are not accepted: give ketamine doses in mg (1 g = 1000 mg)",
-    ),
-    (
-        re.compile(r"^(u|iu|units?)(/|$)"),
-        "units (U, IU) are not a dose unit for ketamine: give the dose in mg",
-    ),
-    (
-        re.compile(r"^(cc|ml|l)(/|$)"),
-        "volumes (mL, cc) depend on the concentration of the vial: give the dose in mg",
-    ),
-]
+def route_of(word: str) -> tuple[Route, bool]:
+    """The route (and whether it is an infusion) a route word names.
 
-_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+    Accepts the dose grammar's route words (``iv-infusion``, ``sc``, ``po``...) and the plain
+    route names (``iv``, ``oral``...). Neuraxial words raise :class:`RefusedRouteError`; other
+    unknown words :class:`DoseSyntaxError` listing what is accepted.
 
-DOSE_GRAMMAR_HELP = """\
-Dose grammar (one dose per --dose):
-  ROUTE AMOUNT UNIT [over|for DURATION] [every INTERVAL x COUNT] [at START]
-Routes: iv-bolus, iv-infusion, sc, sc-infusion, im, oral, intranasal, sublingual, rectal
-  (intrathecal and epidural are refused: neuraxial ketamine is neurotoxic).
-Amounts: mg or mg/kg; infusion rates: mg/h, mg/kg/h, mg/min, mg/kg/min, mg/24h.
-Times: s, min, h, d. START defaults to 0 min. Write 0.5, never .5; mcg, g, U and mL are refused.
-Examples:
-  iv-bolus 35 mg at 0 min
-  iv-infusion 0.5 mg/kg over 40 min at 0 min
-  iv-infusion 0.25 mg/kg/h for 24 h at 60 min
-  sc-infusion 100 mg/24h for 3 d
-  oral 25 mg every 8 h x 9 at 0 min
-  intranasal 56 mg at 0 min
-  im 0.5 mg/kg at 0 min
-  sublingual 25 mg at 0 min"""
+    >>> route_of("iv-infusion"), route_of("IV")
+    ((<Route.IV: 'iv'>, True), (<Route.IV: 'iv'>, False))
+    >>> route_of("epidural")
+    Traceback (most recent call last):
+    ...
+    ketaclinic.errors.RefusedRouteError: Epidural ketamine is refused: neuraxial \
+(intrathecal/epidural) ketamine is neurotoxic (preservatives such as chlorobutanol and \
+benzethonium; spinal toxicity reported) and is not an approved route (Miller's Anesthesia; \
+ASRA/AAPM/ASA chronic pain guideline, Cohen 2018, Reg Anesth Pain Med 43:521). Use iv, sc, im, \
+oral, intranasal, sublingual or rectal.
+    """
+    key = str(word).strip().lower()
+    if key in NEURAXIAL_WORDS:
+        raise RefusedRouteError(NEURAXIAL_REFUSAL.format(route=NEURAXIAL_WORDS[key]))
+    if key in ROUTE_WORDS:
+        return ROUTE_WORDS[key]
+    for route in Route:
+        if key == route.value:
+            return route, False
+    accepted = ", ".join(k for k in ROUTE_WORDS if k not in ROUTE_WORD_SYNONYMS)
+    raise DoseSyntaxError(f"unknown route {word!r}; accepted: {accepted}")
+
+
+class TimeUnit(StrEnum):
+    """The unit a time was written in (times are kept in minutes; the unit is for display)."""
+
+    S = "s"
+    MIN = "min"
+    H = "h"
+    D = "d"
+
+    @property
+    def minutes(self) -> float:
+        return _MINUTES[self]
+
+
+_MINUTES = {TimeUnit.S: 1.0 / 60.0, TimeUnit.MIN: 1.0, TimeUnit.H: 60.0, TimeUnit.D: 1440.0}
+
+
+class DoseUnit(StrEnum):
+    """The unit of the number a dose was given in: an amount or a rate."""
+
+    MG = "mg"
+    MG_PER_KG = "mg/kg"
+    MG_PER_MIN = "mg/min"
+    MG_PER_H = "mg/h"
+    MG_PER_24H = "mg/24h"
+    MG_PER_KG_PER_MIN = "mg/kg/min"
+    MG_PER_KG_PER_H = "mg/kg/h"
+    MG_PER_KG_PER_24H = "mg/kg/24h"
+
+    @property
+    def per_kg(self) -> bool:
+        return "/kg" in self.value
+
+    @property
+    def is_rate(self) -> bool:
+        return self not in (DoseUnit.MG, DoseUnit.MG_PER_KG)
+
+    @property
+    def rate_minutes(self) -> float:
+        """Minutes in this rate's time unit (1, 60 or 1440); 0 for an amount."""
+        if not self.is_rate:
+            return 0.0
+        return {"min": 1.0, "h": 60.0, "24h": 1440.0}[self.value.rsplit("/", 1)[1]]
+
+    @property
+    def json_key(self) -> str:
+        """The JSON key that carries a number in this unit, e.g. ``rate_mg_per_kg_per_h``."""
+        kind = "rate" if self.is_rate else "amount"
+        return f"{kind}_" + self.value.replace("/", "_per_")
+
+
+_BY_JSON_KEY = {unit.json_key: unit for unit in DoseUnit}
+
+
+def plain_number(value: float) -> str:
+    """A number as people write it: no exponent, no trailing zeros, 12 significant digits.
+
+    >>> plain_number(0.25), plain_number(1440.0), plain_number(1e-05), plain_number(0.1 + 0.2)
+    ('0.25', '1440', '0.00001', '0.3')
+    """
+    text = f"{value:.12g}"
+    if "e" in text:
+        text = format(Decimal(text), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _time_text(minutes: float, unit: TimeUnit) -> str:
+    return f"{plain_number(minutes / unit.minutes)} {unit}"
+
+
+def _finite(value: Any, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DoseSyntaxError(f"dose {what} {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise DoseSyntaxError(f"dose {what} must be a finite number, got {value!r}")
+    return number
 
 
 @dataclass(frozen=True)
 class Dose:
-    """One dose event: a bolus (``duration_min == 0``) or a zero-order infusion.
+    """One dose as given: ``value`` in ``unit``, at ``start_min``, over/for ``duration_min``,
+    repeated ``count`` times every ``every_min``.
 
-    ``amount`` is the total amount in mg, or in mg/kg when ``per_kg`` is true.
+    A bolus has ``duration_min == 0``; an infusion gives an amount over its duration or runs
+    at a rate for its duration. ``duration_unit``, ``start_unit`` and ``every_unit`` say how the
+    times were written, so the dose renders back as typed.
 
-    >>> d = Dose(Route.IV, 0.5, per_kg=True, start_min=0.0, duration_min=40.0)
-    >>> d.amount_mg(70.0)
-    35.0
+    >>> d = Dose(Route.IV, 0.25, DoseUnit.MG_PER_KG_PER_H, duration_min=1440,
+    ...          duration_unit=TimeUnit.H, start_min=60)
     >>> str(d)
-    'iv-infusion 0.5 mg/kg over 40 min at 0 min'
+    'iv-infusion 0.25 mg/kg/h for 24 h at 60 min'
+    >>> d.amount_mg(70.0), d.rate_mg_per_h(70.0)
+    (420.0, 17.5)
+    >>> Dose.from_json(d.to_json()) == d
+    True
     """
 
     route: Route
-    amount: float
-    per_kg: bool = False
-    start_min: float = 0.0
+    value: float
+    unit: DoseUnit = DoseUnit.MG
     duration_min: float = 0.0
+    start_min: float = 0.0
+    every_min: float | None = None
+    count: int = 1
+    duration_unit: TimeUnit = TimeUnit.MIN
+    start_unit: TimeUnit = TimeUnit.MIN
+    every_unit: TimeUnit = TimeUnit.H
 
     def __post_init__(self) -> None:
         route = self.route
         if not isinstance(route, Route):
-            route = _route_from_text(str(route))[0]
+            route = route_of(str(route))[0]
             object.__setattr__(self, "route", route)
-        for name in ("amount", "start_min", "duration_min"):
-            value = float(getattr(self, name))
-            if not math.isfinite(value):
-                raise DoseSyntaxError(f"dose {name} must be a finite number, got {value!r}")
-            object.__setattr__(self, name, value)
-        unit = "mg/kg" if self.per_kg else "mg"
-        if self.amount <= 0:
-            raise DoseSyntaxError(f"dose amount must be above 0 {unit}, got {self.amount:g} {unit}")
+        unit = self.unit if isinstance(self.unit, DoseUnit) else _dose_unit(self.unit)
+        object.__setattr__(self, "unit", unit)
+        for name in ("duration_unit", "start_unit", "every_unit"):
+            raw = getattr(self, name)
+            object.__setattr__(self, name, raw if isinstance(raw, TimeUnit) else _time_unit(raw))
+        for name in ("value", "duration_min", "start_min"):
+            object.__setattr__(self, name, _finite(getattr(self, name), name))
+        if self.value <= 0:
+            raise DoseSyntaxError(
+                f"dose must be above 0 {unit}, got {plain_number(self.value)} {unit}"
+            )
         if self.start_min < 0:
             raise DoseSyntaxError(
-                f"dose start must be at or after 0 min, got {self.start_min:g} min"
+                f"dose start must be at or after 0 min, got {plain_number(self.start_min)} min"
             )
         if self.duration_min < 0:
             raise DoseSyntaxError(
-                f"infusion duration must be above 0 min, got {self.duration_min:g} min"
+                f"infusion duration must be above 0 min, got {plain_number(self.duration_min)} min"
             )
         if self.duration_min > 0 and not route.allows_infusion:
             raise DoseSyntaxError(
                 f"the {route} route takes a single dose, not an infusion; infusions are iv or sc"
             )
+        if unit.is_rate and self.duration_min <= 0:
+            raise DoseSyntaxError(
+                f"a rate in {unit} needs a duration, for example "
+                f"'{plain_number(self.value)} {unit} for 24 h'"
+            )
+        self._check_repeat()
+        # display units of parts a dose does not have carry no information: keep them canonical
+        if self.duration_min == 0:
+            object.__setattr__(self, "duration_unit", TimeUnit.MIN)
+        if self.every_min is None:
+            object.__setattr__(self, "every_unit", TimeUnit.H)
+        last_end = self.end_min
+        if not TIME_MIN.contains(last_end):
+            raise DoseSyntaxError(
+                f"{self} ends at {plain_number(last_end)} min; doses must end within "
+                f"{TIME_MIN.describe()} (one year)"
+            )
+
+    def _check_repeat(self) -> None:
+        if isinstance(self.count, bool) or not isinstance(self.count, int):
+            raise DoseSyntaxError(f"dose count must be a whole number, got {self.count!r}")
+        if not DOSE_COUNT.contains(self.count):
+            raise DoseSyntaxError(
+                f"dose count {self.count} is not accepted; accepted: {DOSE_COUNT.describe()}"
+            )
+        if self.every_min is None:
+            if self.count != 1:
+                raise DoseSyntaxError("a repeated dose needs an interval ('every 8 h x 3')")
+            return
+        every = _finite(self.every_min, "interval")
+        object.__setattr__(self, "every_min", every)
+        if every <= 0:
+            raise DoseSyntaxError(f"interval must be above 0 min, got {plain_number(every)} min")
+        if self.duration_min > every:
+            raise DoseSyntaxError(
+                "infusions overlap: the duration "
+                f"({_time_text(self.duration_min, self.duration_unit)}) is longer than the "
+                f"interval ({_time_text(every, self.every_unit)})"
+            )
+
+    # --- what the dose is -------------------------------------------------------------------
+
+    @property
+    def per_kg(self) -> bool:
+        """True when the number is per kg of body weight (mg/kg, mg/kg/h...)."""
+        return self.unit.per_kg
 
     @property
     def is_infusion(self) -> bool:
         return self.duration_min > 0
 
-    def occurrences(self) -> tuple[Dose, ...]:
-        """The single dose events this dose stands for (repeats expanded)."""
-        return (self,)
+    @property
+    def is_rate(self) -> bool:
+        return self.unit.is_rate
 
     @property
     def end_min(self) -> float:
-        return self.start_min + self.duration_min
+        """When the last occurrence ends."""
+        return self.last_start_min + self.duration_min
 
-    def amount_mg(self, weight_kg: float) -> float:
-        """Total amount in mg for a patient of ``weight_kg``."""
-        return self.amount * weight_kg if self.per_kg else self.amount
+    @property
+    def last_start_min(self) -> float:
+        return self.start_min + (self.count - 1) * (self.every_min or 0.0)
+
+    @property
+    def route_word(self) -> str:
+        """The dose grammar's word for this route and form (``iv-infusion``, ``oral``...)."""
+        if self.route is Route.IV:
+            return "iv-infusion" if self.is_infusion else "iv-bolus"
+        if self.route is Route.SC and self.is_infusion:
+            return "sc-infusion"
+        return str(self.route)
+
+    @overload
+    def amount_mg(self, weight_kg: float) -> float: ...
+    @overload
+    def amount_mg(self, weight_kg: FloatArray) -> FloatArray: ...
+    def amount_mg(self, weight_kg: float | FloatArray) -> float | FloatArray:
+        """mg given by one occurrence for a patient of ``weight_kg`` (a float, or a NumPy
+        array of weights for many patients: then an array of the same shape)."""
+        amount = self.value
+        if self.unit.is_rate:
+            amount = self.value * self.duration_min / self.unit.rate_minutes
+        if self.per_kg:
+            return amount * weight_kg
+        if isinstance(weight_kg, np.ndarray):
+            return np.full(weight_kg.shape, amount)
+        return amount
+
+    def total_mg(self, weight_kg: float) -> float:
+        """mg given by every occurrence together."""
+        return float(self.amount_mg(weight_kg)) * self.count
 
     def rate_mg_per_h(self, weight_kg: float) -> float:
         """Infusion rate in mg/h (0 for a bolus)."""
         if not self.is_infusion:
             return 0.0
-        return self.amount_mg(weight_kg) / self.duration_min * 60.0
+        return float(self.amount_mg(weight_kg)) / self.duration_min * 60.0
+
+    def amount_mg_between(self, weight_kg: float, low_min: float, high_min: float) -> float:
+        """mg given in ``[low_min, high_min)`` (dose time, min); an infusion counts pro rata."""
+        total = 0.0
+        mg = float(self.amount_mg(weight_kg))
+        for event in self.occurrences():
+            if event.duration_min <= 0:
+                total += mg if low_min <= event.start_min < high_min else 0.0
+                continue
+            overlap = min(event.end_min, high_min) - max(event.start_min, low_min)
+            total += mg * max(overlap, 0.0) / event.duration_min
+        return total
+
+    def occurrences(self) -> tuple[Dose, ...]:
+        """The single dose events this dose stands for (repeats expanded)."""
+        if self.count == 1:
+            return (self,)
+        every = self.every_min or 0.0
+        return tuple(
+            replace(self, start_min=self.start_min + i * every, every_min=None, count=1)
+            for i in range(self.count)
+        )
+
+    def replace(self, **changes: Any) -> Dose:
+        """A copy with ``changes`` applied (validated again)."""
+        return replace(self, **changes)
+
+    # --- text and JSON ------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        return str(self)
 
     def __str__(self) -> str:
-        unit = "mg/kg" if self.per_kg else "mg"
-        if self.route is Route.IV:
-            word = "iv-infusion" if self.is_infusion else "iv-bolus"
-        elif self.route is Route.SC and self.is_infusion:
-            word = "sc-infusion"
-        else:
-            word = str(self.route)
-        text = f"{word} {self.amount:g} {unit}"
+        text = f"{self.route_word} {plain_number(self.value)} {self.unit}"
         if self.is_infusion:
-            text += f" over {self.duration_min:g} min"
-        return text + f" at {self.start_min:g} min"
+            word = "for" if self.unit.is_rate else "over"
+            text += f" {word} {_time_text(self.duration_min, self.duration_unit)}"
+        if self.every_min is not None:
+            text += f" every {_time_text(self.every_min, self.every_unit)} x {self.count}"
+        return text + f" at {_time_text(self.start_min, self.start_unit)}"
 
+    def to_json(self) -> dict[str, Any]:
+        """The dose as JSON: the number under a key naming its unit, times in min, the text.
 
-def _route_from_text(word: str) -> tuple[Route, bool]:
-    key = word.strip().lower()
-    if key in _NEURAXIAL_WORDS:
-        raise RefusedRouteError(NEURAXIAL_REFUSAL.format(route=_NEURAXIAL_WORDS[key]))
-    if key in _ROUTE_WORDS:
-        return _ROUTE_WORDS[key]
-    for route in Route:
-        if key == route.value:
-            return route, False
-    accepted = ", ".join(k for k in _ROUTE_WORDS if k not in ("po", "sc-bolus"))
-    raise DoseSyntaxError(f"unknown route {word!r}; accepted: {accepted}")
+        >>> Dose(Route.ORAL, 25, every_min=480, count=3).to_json()["amount_mg"]
+        25.0
+        """
+        return {
+            "text": str(self),
+            "route": str(self.route),
+            "form": "infusion" if self.is_infusion else "bolus",
+            self.unit.json_key: self.value,
+            "duration_min": self.duration_min,
+            "start_min": self.start_min,
+            "every_min": self.every_min,
+            "count": self.count,
+            "duration_unit": str(self.duration_unit),
+            "start_unit": str(self.start_unit),
+            "every_unit": str(self.every_unit),
+        }
 
-
-def _number(text: str, what: str, source: str) -> float:
-    if text.startswith("."):
-        raise DoseSyntaxError(
-            f"{what} {text!r} in {source!r} has a naked decimal point: write 0{text} "
-            "(a leading zero prevents tenfold errors)"
-        )
-    if text.startswith("-"):
-        raise DoseSyntaxError(f"{what} must be positive, got {text} in {source!r}")
-    if not _NUMBER.match(text):
-        raise DoseSyntaxError(
-            f"{what} {text!r} in {source!r} is not a plain number such as 35 or 0.5"
-        )
-    return float(text)
-
-
-def _time_min(tokens: list[str], what: str, source: str) -> tuple[float, list[str]]:
-    """Read ``NUMBER UNIT`` or ``NUMBERUNIT`` from the front of ``tokens``."""
-    if not tokens:
-        raise DoseSyntaxError(f"{what} needs a time such as 40 min in {source!r}")
-    match = re.match(r"^([-+]?[\d.]+)([a-z]*)$", tokens[0])
-    if not match:
-        raise DoseSyntaxError(f"{what} {tokens[0]!r} in {source!r} is not a time such as 40 min")
-    num, unit = match.group(1), match.group(2)
-    rest = tokens[1:]
-    if not unit:
-        if not rest:
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Dose:
+        """The dose :meth:`to_json` wrote; a ``text`` that disagrees with the fields is refused."""
+        if not isinstance(data, Mapping):
+            raise DoseSyntaxError(f"a dose in JSON must be an object, got {type(data).__name__}")
+        known = {"text", "route", "form", "duration_min", "start_min", "every_min", "count"}
+        known |= {"duration_unit", "start_unit", "every_unit"} | set(_BY_JSON_KEY)
+        extra = sorted(set(data) - known)
+        if extra:
+            raise DoseSyntaxError(f"unknown dose fields {', '.join(extra)}")
+        quantities = [k for k in data if k in _BY_JSON_KEY]
+        if len(quantities) != 1:
             raise DoseSyntaxError(
-                f"{what} {num} in {source!r} has no time unit; accepted: {_TIME_UNITS_TEXT}"
+                "a dose in JSON needs exactly one of "
+                + ", ".join(_BY_JSON_KEY)
+                + f"; got {', '.join(quantities) or 'none'}"
             )
-        unit, rest = rest[0], rest[1:]
-    if unit not in _MIN_PER:
-        raise DoseSyntaxError(
-            f"{what} unit {unit!r} in {source!r} is not a time unit; accepted: {_TIME_UNITS_TEXT}"
+        key = quantities[0]
+        dose = cls(
+            route=data.get("route", ""),
+            value=data[key],
+            unit=_BY_JSON_KEY[key],
+            duration_min=data.get("duration_min", 0.0),
+            start_min=data.get("start_min", 0.0),
+            every_min=data.get("every_min"),
+            count=data.get("count", 1),
+            duration_unit=data.get("duration_unit", TimeUnit.MIN),
+            start_unit=data.get("start_unit", TimeUnit.MIN),
+            every_unit=data.get("every_unit", TimeUnit.H),
         )
-    return _number(num, what, source) * _MIN_PER[unit], rest
+        form = data.get("form")
+        if form is not None and form != ("infusion" if dose.is_infusion else "bolus"):
+            raise DoseSyntaxError(f"dose form {form!r} disagrees with its fields ({dose})")
+        text = data.get("text")
+        if text is not None and text != str(dose):
+            raise DoseSyntaxError(f"dose text {text!r} disagrees with its fields ({dose})")
+        return dose
 
 
-def parse_duration_min(text: str, what: str = "duration") -> float:
-    """Parse a time such as ``24h``, ``90 min`` or ``3 d`` into minutes.
-
-    >>> parse_duration_min("24h"), parse_duration_min("1 min"), parse_duration_min("30 s")
-    (1440.0, 1.0, 0.5)
-    """
-    source = " ".join(str(text).lower().split())
-    tokens = re.sub(r"^([\d.]+)\s*([a-z]+)$", r"\1 \2", source).split()
-    value, rest = _time_min(tokens, what, source)
-    if rest:
-        raise DoseSyntaxError(f"{what} {text!r} is not a time such as 24h, 90 min or 3 d")
-    return value
+def _dose_unit(raw: Any) -> DoseUnit:
+    try:
+        return DoseUnit(str(raw))
+    except ValueError:
+        accepted = ", ".join(u.value for u in DoseUnit)
+        raise DoseSyntaxError(f"dose unit {raw!r} is not accepted; accepted: {accepted}") from None
 
 
-def _unit_error(unit: str, source: str, expected: str) -> DoseSyntaxError:
-    for pattern, message in _REFUSED_UNITS:
-        if pattern.match(unit):
-            return DoseSyntaxError(f"{message} (in {source!r})")
-    return DoseSyntaxError(f"unit {unit!r} in {source!r} is not accepted; expected {expected}")
-
-
-def parse_dose(text: str) -> list[Dose]:
-    """Parse one line of the dose grammar into dose events (repeats expanded).
-
-    >>> [str(d) for d in parse_dose("oral 25 mg every 8 h x 3 at 60 min")]
-    ['oral 25 mg at 60 min', 'oral 25 mg at 540 min', 'oral 25 mg at 1020 min']
-    >>> parse_dose("iv-bolus 0.5 mg/kg/h at 0 min")
-    Traceback (most recent call last):
-    ...
-    ketaclinic.errors.DoseSyntaxError: a bolus takes an amount in mg or mg/kg, got the rate \
-'mg/kg/h' in 'iv-bolus 0.5 mg/kg/h at 0 min'
-    """
-    source = " ".join(str(text).split())
-    if not source:
-        raise DoseSyntaxError("empty dose; " + DOSE_GRAMMAR_HELP.splitlines()[1].strip())
-    normal = source.lower()
-    normal = re.sub(r"/\s*24\s*h(ours?|rs?)?\b", "/24h", normal)
-    normal = re.sub(r"\bx\s*(\d)", r"x \1", normal)
-    tokens = normal.split()
-    route, infusion = _route_from_text(tokens[0])
-    if len(tokens) < 2:
-        raise DoseSyntaxError(f"{source!r} has no amount; for example 'iv-bolus 35 mg at 0 min'")
-
-    # AMOUNT UNIT (either one token "35mg" or two tokens "35 mg")
-    if re.match(r"^[-+]?[\d.]+e[-+]?\d", tokens[1]):  # else "1e3" reads as 1 with unit "e3"
-        raise DoseSyntaxError(
-            f"amount {tokens[1]!r} in {source!r} is in scientific notation: write a plain "
-            "number such as 1000 or 0.5"
-        )
-    match = re.match(r"^([-+]?[\d.,]*)([a-zµμ/0-9.]*)$", tokens[1])
-    if not match or not match.group(1):
-        raise DoseSyntaxError(
-            f"amount {tokens[1]!r} in {source!r} is not a number; for example 35 mg or 0.5 mg/kg"
-        )
-    num_text, unit = match.group(1), match.group(2)
-    rest = tokens[2:]
-    if not unit:
-        if not rest or rest[0] in ("over", "for", "every", "at"):
-            raise DoseSyntaxError(
-                f"amount {num_text} in {source!r} has no unit; accepted: mg, mg/kg "
-                "(and for infusions mg/h, mg/kg/h, mg/24h)"
-            )
-        unit, rest = rest[0], rest[1:]
-    if "," in num_text:
-        raise DoseSyntaxError(
-            f"amount {num_text!r} in {source!r} contains a comma: use a point for decimals "
-            "(0.5) and no thousands separators"
-        )
-    value = _number(num_text, "amount", source)
-
-    duration: float | None = None
-    every: float | None = None
-    count = 1
-    start = 0.0
-    seen: set[str] = set()
-    while rest:
-        word, rest = rest[0], rest[1:]
-        if word in seen:
-            raise DoseSyntaxError(f"{word!r} appears twice in {source!r}")
-        seen.add(word)
-        if word in ("over", "for"):
-            duration, rest = _time_min(rest, "duration", source)
-            if duration <= 0:
-                raise DoseSyntaxError(f"duration must be above 0 min in {source!r}")
-        elif word == "every":
-            every, rest = _time_min(rest, "interval", source)
-            if not rest or rest[0] != "x" or len(rest) < 2:
-                raise DoseSyntaxError(
-                    f"'every' needs a count in {source!r}, for example 'every 8 h x 9'"
-                )
-            count_text, rest = rest[1], rest[2:]
-            if not count_text.isdigit() or not 1 <= int(count_text) <= 1000:
-                raise DoseSyntaxError(
-                    f"count {count_text!r} in {source!r} must be a whole number from 1 to 1000"
-                )
-            count = int(count_text)
-            if every <= 0:
-                raise DoseSyntaxError(f"interval must be above 0 min in {source!r}")
-        elif word == "at":
-            start, rest = _time_min(rest, "start", source)
-        else:
-            raise DoseSyntaxError(
-                f"unexpected {word!r} in {source!r}; after the amount come 'over'/'for', "
-                "'every ... x N' and 'at'"
-            )
-
-    per_kg: bool
-    if unit in _AMOUNT_UNITS:
-        per_kg = _AMOUNT_UNITS[unit]
-        if infusion and duration is None:
-            raise DoseSyntaxError(
-                f"an infusion of an amount needs a duration in {source!r}, for example "
-                "'over 40 min'"
-            )
-        if not infusion and duration is not None:
-            raise DoseSyntaxError(
-                f"a single {route} dose has no duration in {source!r}; for an infusion write "
-                "iv-infusion or sc-infusion"
-            )
-        amount = value
-    elif unit in _RATE_UNITS:
-        if not infusion:
-            raise DoseSyntaxError(
-                f"a bolus takes an amount in mg or mg/kg, got the rate {unit!r} in {source!r}"
-            )
-        if duration is None:
-            raise DoseSyntaxError(
-                f"an infusion rate needs a duration in {source!r}, for example 'for 24 h'"
-            )
-        per_kg, minutes_per_unit = _RATE_UNITS[unit]
-        amount = value * duration / minutes_per_unit
-    else:
-        expected = (
-            "an amount (mg, mg/kg) or a rate (mg/h, mg/kg/h, mg/min, mg/24h)"
-            if infusion
-            else "an amount in mg or mg/kg"
-        )
-        raise _unit_error(unit, source, expected)
-
-    if every is not None and infusion and duration is not None and duration > every:
-        raise DoseSyntaxError(
-            f"infusions overlap in {source!r}: duration is longer than the interval"
-        )
-    step = every or 0.0
-    return [
-        Dose(route, amount, per_kg, start + i * step, duration if infusion and duration else 0.0)
-        for i in range(count)
-    ]
-
-
-def parse_doses(doses: Iterable[str | Dose] | str | Dose) -> list[Dose]:
-    """Parse dose strings and pass :class:`Dose` objects through, sorted by start time."""
-    items: Sequence[str | Dose] = [doses] if isinstance(doses, str | Dose) else list(doses)
-    result: list[Dose] = []
-    for item in items:
-        if isinstance(item, Dose):
-            result.append(item)
-        elif isinstance(item, str):
-            result.extend(parse_dose(item))
-        else:
-            raise DoseSyntaxError(f"a dose must be a string or a Dose, got {type(item).__name__}")
-    if not result:
-        raise DoseSyntaxError("no dose given; " + DOSE_GRAMMAR_HELP.splitlines()[1].strip())
-    return sorted(result, key=lambda d: d.start_min)
+def _time_unit(raw: Any) -> TimeUnit:
+    try:
+        return TimeUnit(str(raw))
+    except ValueError:
+        accepted = ", ".join(u.value for u in TimeUnit)
+        raise DoseSyntaxError(f"time unit {raw!r} is not accepted; accepted: {accepted}") from None
 
 
 def expand_doses(doses: Iterable[Dose]) -> list[Dose]:
     """Every single dose event of ``doses`` (repeats expanded), sorted by start time.
 
-    The engine works on these; a :class:`Dose` keeps the form in which it was given."""
+    The engine works on these; a :class:`Dose` keeps the form in which it was given.
+
+    >>> [str(d) for d in expand_doses([Dose(Route.ORAL, 25, every_min=480, count=2)])]
+    ['oral 25 mg at 0 min', 'oral 25 mg at 480 min']
+    """
     return sorted((e for d in doses for e in d.occurrences()), key=lambda d: d.start_min)

@@ -11,7 +11,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from ketaclinic.errors import ModelError, UnknownNameError, UserInputError
 from ketaclinic.pharmacology._catalogue import MODELS
-from ketaclinic.pharmacology._doses import Dose, Route, parse_doses
+from ketaclinic.pharmacology._dose_grammar import parse_doses
+from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML, Summary, summarise
 from ketaclinic.pharmacology._models import (
     HEPATIC_SCALING,
@@ -90,7 +91,7 @@ def regimen_inputs(
     """
     inputs: list[Input] = []
     for dose in doses:
-        amount = dose.amount * weight_kg if dose.per_kg else np.full(weight_kg.shape, dose.amount)
+        amount = dose.amount_mg(weight_kg)
         worst = float(np.max(amount))
         if not DOSE_MG.contains(worst):
             raise UserInputError(
@@ -126,7 +127,7 @@ def _units_of(
         return [(dose.start_min, amount_mg, False)]
     count = np.rint(amount_mg / device)
     if np.any(np.abs(count * device - amount_mg) > 1e-9) or np.any(count < 1):
-        raise UserInputError(
+        raise ModelError(
             f"{model.name}: intranasal doses are whole {device:g} mg devices; got "
             f"{float(np.max(amount_mg)):g} mg (accepted: {device:g}, {2 * device:g}, "
             f"{3 * device:g} mg)"
@@ -239,7 +240,7 @@ def simulate(
     spec = get_model(model)
     if not isinstance(patient, Patient):
         raise UserInputError("patient must be a ketaclinic.pharmacology.Patient")
-    dose_list = parse_doses(doses)
+    dose_list = expand_doses(parse_doses(doses))
     times = _check_times(times_min) if times_min is not None else default_times_min(dose_list)
     thresholds = [float(t) for t in thresholds_ng_per_ml]
     if any(not np.isfinite(t) or t <= 0 for t in thresholds):

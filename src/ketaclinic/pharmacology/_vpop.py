@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 from ketaclinic.errors import UserInputError
-from ketaclinic.pharmacology._doses import Dose, parse_doses
+from ketaclinic.pharmacology._dose_grammar import parse_doses
+from ketaclinic.pharmacology._doses import Dose, expand_doses
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML, minutes_above
 from ketaclinic.pharmacology._models import Covariates, PKModel
 from ketaclinic.pharmacology._simulate import (
@@ -549,7 +550,7 @@ def simulate_population(
     n = int(n)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or int(seed) < 0:
         raise UserInputError(f"seed must be a whole number >= 0, got {seed!r}")
-    dose_list = tuple(parse_doses(doses))
+    dose_list = tuple(expand_doses(parse_doses(doses)))
     check_routes(spec, dose_list)
     if not (math.isfinite(step_min) and step_min > 0):
         raise UserInputError(f"step must be above 0 min, got {step_min!r}")

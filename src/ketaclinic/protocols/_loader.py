@@ -10,19 +10,25 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ketaclinic.errors import UnknownNameError
+from ketaclinic.errors import DataFileError, UnknownNameError
 from ketaclinic.protocols._schema import Protocol
+from ketaclinic.safety import format_validation_error
 
 __all__ = ["get_protocol", "load_protocol_text", "protocols"]
 
 
 def load_protocol_text(text: str, name: str = "<text>") -> Protocol:
     """Validate one protocol document; errors name the file and the field."""
-    data: Any = yaml.safe_load(text)
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise DataFileError(f"protocol file {name} is not valid YAML: {error}") from None
     try:
         return Protocol.model_validate(data)
     except ValidationError as error:
-        raise ValueError(f"protocol file {name} is invalid: {error}") from error
+        raise DataFileError(
+            format_validation_error(error, f"protocol file {name} is invalid")
+        ) from None
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +41,7 @@ def protocols() -> MappingProxyType[str, Protocol]:
             continue
         protocol = load_protocol_text(item.read_text(), item.name)
         if item.name != f"{protocol.id}.yaml":
-            raise ValueError(f"protocol file {item.name} must be named {protocol.id}.yaml")
+            raise DataFileError(f"protocol file {item.name} must be named {protocol.id}.yaml")
         found[protocol.id] = protocol
     return MappingProxyType(found)
 

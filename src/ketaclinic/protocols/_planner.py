@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from ketaclinic.pharmacology import Dose, SimulationResult, parse_doses
+from ketaclinic.pharmacology import Dose, DoseUnit, SimulationResult, plain_number
 from ketaclinic.protocols._loader import get_protocol
 from ketaclinic.protocols._risk import RISK_PATIENTS, PopulationRisk, population_risk
 from ketaclinic.protocols._schema import DoseItem, Protocol
@@ -23,6 +23,7 @@ from ketaclinic.safety import (
     Order,
     PatientContext,
     SafetyReport,
+    Unavailable,
     check_order,
     compare_hepatic,
     peak_ng_per_ml,
@@ -64,26 +65,43 @@ def round_half_down(value: float, step: float) -> float:
 
 @dataclass(frozen=True)
 class PlannedDose:
-    """One concrete dose line: grammar text in mg, amount per dose, rate, repeats and the
-    hand calculation."""
+    """One concrete dose line of a plan: the :class:`Dose` in mg (or mg/h, mg/24h), its label
+    and the hand calculation that led to it."""
 
     label: str
-    text: str
-    amount_mg: float
-    rate_mg_per_h: float | None
-    duration_min: float
+    dose: Dose
     calculation: str
-    count: int = 1
+
+    @property
+    def text(self) -> str:
+        return str(self.dose)
+
+    @property
+    def amount_mg(self) -> float:
+        """mg of one occurrence."""
+        return self.dose.amount_mg(1.0)  # concrete doses are absolute: no weight needed
+
+    @property
+    def rate_mg_per_h(self) -> float | None:
+        return self.dose.rate_mg_per_h(1.0) if self.dose.is_infusion else None
+
+    @property
+    def duration_min(self) -> float:
+        return self.dose.duration_min
+
+    @property
+    def count(self) -> int:
+        return self.dose.count
 
     @property
     def total_mg(self) -> float:
         """All repeats of this line together."""
-        return self.amount_mg * self.count
+        return self.dose.total_mg(1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
-            "dose": self.text,
+            "dose": self.dose.to_json(),
             "amount_mg": self.amount_mg,
             "rate_mg_per_h": self.rate_mg_per_h,
             "duration_min": self.duration_min,
@@ -94,65 +112,55 @@ class PlannedDose:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.4g}" if abs(x - round(x)) > 1e-9 else f"{round(x)}"
+    return plain_number(round(x, 10))
+
+
+_ABSOLUTE = {
+    DoseUnit.MG_PER_KG: DoseUnit.MG,
+    DoseUnit.MG_PER_KG_PER_MIN: DoseUnit.MG_PER_MIN,
+    DoseUnit.MG_PER_KG_PER_H: DoseUnit.MG_PER_H,
+    DoseUnit.MG_PER_KG_PER_24H: DoseUnit.MG_PER_24H,
+}
 
 
 def concrete_dose(
     item: DoseItem, weight_kg: float, *, first_session: bool, age_years: float, factor: float = 1.0
 ) -> PlannedDose:
-    """``item`` for a patient, scaled by ``factor`` (hepatic adjustment) and rounded."""
+    """``item`` for a patient, scaled by ``factor`` (hepatic adjustment) and rounded.
+
+    >>> from ketaclinic.protocols import get_protocol
+    >>> rule = get_protocol("depression-iv").dose_rule.doses[0]
+    >>> planned = concrete_dose(rule, 70.0, first_session=True, age_years=40)
+    >>> str(planned.dose), planned.calculation
+    ('iv-infusion 35 mg over 40 min at 0 min', '0.5 mg/kg x 70 kg = 35 mg -> 35 mg (rounded to \
+1 mg); rate 35 mg / 40 min = 52.5 mg/h')
+    """
+    rule = item.dose
     step = item.round_to
-    start = f" at {_fmt(item.start_min)} min"
-    repeat = f" every {_fmt(item.every_h)} h x {item.count}" if item.every_h else ""
     scaled = "" if factor == 1.0 else f" x {factor:.3f} (equal-AUC hepatic factor)"
-    if item.amount_mg_per_kg is not None or item.amount_mg is not None:
-        if item.amount_mg_per_kg is not None:
-            raw = item.amount_mg_per_kg * weight_kg * factor
-            calc = f"{_fmt(item.amount_mg_per_kg)} mg/kg x {_fmt(weight_kg)} kg{scaled}"
-        else:
-            base = item.amount_mg
-            assert base is not None
-            if first_session and item.first_dose_age_65_mg and age_years >= 65:
-                base = item.first_dose_age_65_mg
-            raw = base * factor
-            calc = f"{_fmt(base)} mg fixed{scaled}"
-        mg = round_half_down(raw, step)
-        calc += f" = {raw:.4g} mg -> {_fmt(mg)} mg (rounded to {_fmt(step)} mg)"
-        if item.duration_min > 0:
-            text = f"{item.route_word} {_fmt(mg)} mg over {_fmt(item.duration_min)} min"
-            rate: float | None = mg / item.duration_min * 60.0
-            calc += f"; rate {mg:g} mg / {_fmt(item.duration_min)} min = {rate:.4g} mg/h"
-        else:
-            text, rate = f"{item.route_word} {_fmt(mg)} mg", None
-        return PlannedDose(
-            item.label, text + repeat + start, mg, rate, item.duration_min, calc, item.count
-        )
-    hours = item.duration_min / 60.0
-    if item.rate_mg_per_24h is not None:
-        raw = item.rate_mg_per_24h * factor
-        per_day = round_half_down(raw, step)
-        rate = per_day / 24.0
-        calc = (
-            f"{_fmt(item.rate_mg_per_24h)} mg/24h{scaled} = {raw:.4g} -> {_fmt(per_day)} mg/24h "
-            f"(rounded to {_fmt(step)} mg/24h) = {rate:.4g} mg/h"
-        )
-        text = f"{item.route_word} {_fmt(per_day)} mg/24h for {_fmt(item.duration_min)} min"
+    if rule.per_kg:
+        raw = rule.value * weight_kg * factor
+        calc = f"{_fmt(rule.value)} {rule.unit} x {_fmt(weight_kg)} kg{scaled}"
     else:
-        if item.rate_mg_per_kg_per_h is not None:
-            raw = item.rate_mg_per_kg_per_h * weight_kg * factor
-            calc = f"{_fmt(item.rate_mg_per_kg_per_h)} mg/kg/h x {_fmt(weight_kg)} kg{scaled}"
+        base = rule.value
+        if first_session and item.first_dose_age_65_mg and age_years >= 65:
+            base = item.first_dose_age_65_mg
+        raw = base * factor
+        calc = f"{_fmt(base)} {rule.unit} fixed{scaled}"
+    unit = _ABSOLUTE.get(rule.unit, rule.unit)
+    value = round_half_down(raw, step)
+    calc += f" = {raw:.4g} {unit} -> {_fmt(value)} {unit} (rounded to {_fmt(step)} {unit})"
+    dose = rule.replace(value=value, unit=unit)
+    if dose.is_infusion:
+        rate, amount = dose.rate_mg_per_h(1.0), dose.amount_mg(1.0)
+        if unit.is_rate:
+            hours = dose.duration_min / 60.0
+            if unit is not DoseUnit.MG_PER_H:
+                calc += f" = {rate:.4g} mg/h"
+            calc += f"; {rate:.4g} mg/h x {hours:.4g} h = {amount:.4g} mg"
         else:
-            assert item.rate_mg_per_h is not None
-            raw = item.rate_mg_per_h * factor
-            calc = f"{_fmt(item.rate_mg_per_h)} mg/h fixed{scaled}"
-        rate = round_half_down(raw, step)
-        calc += f" = {raw:.4g} mg/h -> {_fmt(rate)} mg/h (rounded to {_fmt(step)} mg/h)"
-        text = f"{item.route_word} {_fmt(rate)} mg/h for {_fmt(item.duration_min)} min"
-    amount = rate * hours
-    calc += f"; {rate:.4g} mg/h x {hours:.4g} h = {amount:.4g} mg"
-    return PlannedDose(
-        item.label, text + repeat + start, amount, rate, item.duration_min, calc, item.count
-    )
+            calc += f"; rate {_fmt(amount)} mg / {_fmt(dose.duration_min)} min = {rate:.4g} mg/h"
+    return PlannedDose(item.label, dose, calc)
 
 
 @dataclass(frozen=True)
@@ -160,7 +168,7 @@ class PlannedSession:
     number: int
     phase: str
     day: date
-    doses: tuple[str, ...]
+    doses: tuple[Dose, ...]
     total_mg: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,7 +176,7 @@ class PlannedSession:
             "number": self.number,
             "phase": self.phase,
             "date": self.day.isoformat(),
-            "doses": list(self.doses),
+            "doses": [d.to_json() for d in self.doses],
             "total_mg": self.total_mg,
         }
 
@@ -224,7 +232,7 @@ class Plan:
     hepatic: HepaticAdjustment | None
     report: SafetyReport
     rounding: str = field(default="")
-    population_risk: PopulationRisk | str | None = None
+    population_risk: PopulationRisk | Unavailable | None = None
 
     @property
     def allowed(self) -> bool:
@@ -254,12 +262,7 @@ class Plan:
             "title": p.title,
             "drug": str(p.drug),
             "route": str(p.route),
-            "patient": {
-                "weight_kg": self.patient.weight_kg,
-                "age_years": self.patient.age_years,
-                "sex": self.patient.sex,
-                "child_pugh": self.patient.child_pugh,
-            },
+            "patient": self.patient.covariates.as_dict(),
             "start": self.start.isoformat(),
             "dose_rule": p.dose_rule.summary,
             "doses": [d.to_dict() for d in self.doses],
@@ -271,11 +274,7 @@ class Plan:
             "allowed": self.report.allowed,
             "findings": [f.to_dict() for f in self.report.findings],
             "drug_library_version": self.report.drug_library_version,
-            "population_risk": (
-                self.population_risk.to_dict()
-                if isinstance(self.population_risk, PopulationRisk)
-                else self.population_risk
-            ),
+            "population_risk": self.population_risk.to_dict() if self.population_risk else None,
         }
 
 
@@ -311,7 +310,7 @@ def _calendar(
                     len(sessions) + 1,
                     phase.name,
                     start + timedelta(days=offset),
-                    tuple(d.text for d in doses),
+                    tuple(d.dose for d in doses),
                     sum(d.total_mg for d in doses),
                 )
             )
@@ -324,7 +323,7 @@ def _calendar(
                     len(sessions) + 1,
                     "maintenance",
                     start + timedelta(days=last_offset + k * maintenance.every_days),
-                    tuple(d.text for d in later),
+                    tuple(d.dose for d in later),
                     sum(d.total_mg for d in later),
                 )
             )
@@ -336,10 +335,9 @@ def check(order: Order, patient: PatientContext, *, as_of: datetime) -> SafetyRe
 
     >>> from datetime import UTC, datetime
     >>> from ketaclinic.safety import Order, PatientContext
-    >>> who = PatientContext(weight_kg=70, weight_measured_on="2026-11-20", age_years=40,
-    ...                      sex="female")
-    >>> order = Order(protocol="depression-iv", route="iv",
-    ...               doses=["iv-infusion 3.5 mg/kg over 40 min"])
+    >>> who = PatientContext.model_validate({"weight_measured_on": "2026-11-20",
+    ...     "covariates": {"weight_kg": 70, "age_years": 40, "sex": "female"}})
+    >>> order = Order(protocol="depression-iv", doses=["iv-infusion 3.5 mg/kg over 40 min"])
     >>> report = check(order, who, as_of=datetime(2026, 12, 1, 9, tzinfo=UTC))
     >>> report.allowed
     False
@@ -363,8 +361,8 @@ def plan(
     covers the first session too.
 
     >>> from ketaclinic.safety import PatientContext
-    >>> who = PatientContext(weight_kg=70, weight_measured_on="2026-11-20", age_years=40,
-    ...                      sex="female")
+    >>> who = PatientContext.model_validate({"weight_measured_on": "2026-11-20",
+    ...     "covariates": {"weight_kg": 70, "age_years": 40, "sex": "female"}})
     >>> p = plan("depression-iv", who, date(2026, 12, 1))
     >>> [d.text for d in p.doses], p.allowed
     (['iv-infusion 35 mg over 40 min at 0 min'], True)
@@ -372,50 +370,42 @@ def plan(
     ['2026-12-01', '2026-12-03', '2026-12-05']
     """
     spec = get_protocol(protocol) if isinstance(protocol, str) else protocol
+    who = patient.covariates
     standard_first = _session_doses(spec, patient, True, 1.0)
     factor = 1.0
     hepatic: HepaticAdjustment | None = None
     first, later = standard_first, _session_doses(spec, patient, False, 1.0)
     if patient.child_pugh == "B":
-        exposure = compare_hepatic(
-            spec.model_id, patient.pk_patient(), parse_doses([d.text for d in standard_first])
-        )
-        if not isinstance(exposure, str):
+        exposure = compare_hepatic(spec.model_id, who, [d.dose for d in standard_first])
+        if not isinstance(exposure, Unavailable):
             factor = exposure.equal_auc_dose_factor
             first = _session_doses(spec, patient, True, factor)
             later = _session_doses(spec, patient, False, factor)
-            adjusted = predict(
-                spec.model_id,
-                patient.pk_patient(),
-                parse_doses([d.text for d in first]),
-                long_horizon=True,
-            )
+            adjusted = predict(spec.model_id, who, [d.dose for d in first], long_horizon=True)
             hepatic = HepaticAdjustment(
                 "B",
                 factor,
                 standard_first,
                 first,
                 exposure,
-                adjusted if not isinstance(adjusted, str) else None,
+                adjusted if not isinstance(adjusted, Unavailable) else None,
                 exposure.basis,
             )
-    doses: list[Dose] = parse_doses([d.text for d in first])
-    prediction = predict(spec.model_id, patient.pk_patient(), doses)
+    doses = [d.dose for d in first]
+    prediction = predict(spec.model_id, who, doses)
     note = "the first session"
-    if isinstance(prediction, str):
-        note = f"no prediction: {prediction}"
-        prediction_result: SimulationResult | None = None
+    prediction_result: SimulationResult | None = None
+    if isinstance(prediction, Unavailable):
+        note = f"no prediction: {prediction.reason}"
     else:
         prediction_result = prediction
     moment = datetime.combine(start, SESSION_TIME_UTC, tzinfo=UTC)
-    order = Order(
-        protocol=spec.id, route=str(spec.route), doses=tuple(d.text for d in first), start=moment
-    )
+    order = Order(protocol=spec.id, route=spec.route, doses=tuple(doses), start=moment)
     report = check_order(order, patient, spec.profile(), as_of=moment)
     risk = (
         population_risk(
             spec.model_id,
-            patient.pk_patient(),
+            who,
             doses,
             [(c.conc_ng_per_ml, c.kind) for c in spec.ceilings],
             n=risk_patients,

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.errors import KetaclinicError
-from ketaclinic.pharmacology import Dose, Patient, simulate_population
+from ketaclinic.errors import ModelError, NumericalError
+from ketaclinic.pharmacology import Dose, Patient, Sex, simulate_population
+from ketaclinic.safety import Unavailable
 
 __all__ = ["CeilingRisk", "PopulationRisk", "population_risk"]
 
@@ -50,6 +51,7 @@ class PopulationRisk:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "available": True,
             "model": self.model_id,
             "n": self.n,
             "seed": self.seed,
@@ -76,11 +78,11 @@ def population_risk(
     ceilings: Sequence[tuple[float, str]],
     n: int = RISK_PATIENTS,
     seed: int = RISK_SEED,
-) -> PopulationRisk | str:
+) -> PopulationRisk | Unavailable:
     """Exceedance of each ``(ceiling ng/mL, kind)`` among ``n`` similar virtual patients, or
-    the reason it cannot be estimated."""
+    why the model cannot estimate it (bad input raises, as everywhere)."""
     covariates = {
-        "female_fraction": 1.0 if patient.sex == "female" else 0.0,
+        "female_fraction": 1.0 if patient.sex == Sex.FEMALE else 0.0,
         "weight_kg": patient.weight_kg,
         "age_years": patient.age_years,
         "height_cm": patient.height_cm,
@@ -100,8 +102,9 @@ def population_risk(
             thresholds_ng_per_ml=thresholds,
             effect_site=True,
         )
-    except KetaclinicError as error:
-        return str(error)
+    except (ModelError, NumericalError) as error:
+        kind = "numerical" if isinstance(error, NumericalError) else "not_supported"
+        return Unavailable(f"model.{kind}", str(error))
     metrics, site = (
         (result.effect_site, "effect site")
         if result.effect_site is not None

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ketaclinic.pharmacology import MODELS, Route
-from ketaclinic.safety import ConcentrationCeiling, Drug, ProtocolProfile, Setting, Severity
+from ketaclinic.pharmacology import MODELS, Drug, Route
+from ketaclinic.safety import ConcentrationCeiling, DoseField, ProtocolProfile, Setting, Severity
 
 __all__ = [
     "Ceiling",
@@ -33,54 +33,25 @@ class Evidence(_Frozen):
     source: str = Field(min_length=5)
 
 
-_AMOUNT_FIELDS = (
-    "amount_mg_per_kg",
-    "amount_mg",
-    "rate_mg_per_kg_per_h",
-    "rate_mg_per_h",
-    "rate_mg_per_24h",
-)
-
-
 class DoseItem(_Frozen):
-    """One dose of a session as a rule (mg/kg or fixed), rounded to ``round_to``.
-
-    ``round_to`` is in the unit of the concrete quantity: mg for amounts, mg/h for hourly
-    rates, mg/24h for daily rates. Rounding goes to the nearest increment, halves down.
-    """
+    """One dose of a session as a rule: a dose in the dose grammar (mg/kg or fixed), rounded
+    to ``round_to`` in the unit of the concrete dose: mg for amounts, mg/h for hourly rates,
+    mg/24h for daily rates (nearest increment, halves down)."""
 
     label: str
-    route_word: Literal["iv-bolus", "iv-infusion", "sc-infusion", "oral", "intranasal"]
-    amount_mg_per_kg: float | None = Field(default=None, gt=0)
-    amount_mg: float | None = Field(default=None, gt=0)
-    rate_mg_per_kg_per_h: float | None = Field(default=None, gt=0)
-    rate_mg_per_h: float | None = Field(default=None, gt=0)
-    rate_mg_per_24h: float | None = Field(default=None, gt=0)
-    duration_min: float = Field(default=0.0, ge=0)
-    start_min: float = Field(default=0.0, ge=0)
-    every_h: float | None = Field(default=None, gt=0)
-    count: int = Field(default=1, ge=1, le=100)
+    dose: DoseField = Field(
+        description="the rule in the dose grammar, e.g. 'iv-infusion 0.5 "
+        "mg/kg over 40 min at 0 min'"
+    )
     round_to: float = Field(gt=0)
     first_dose_age_65_mg: float | None = Field(
         default=None, gt=0, description="first-session dose at age 65 or older (esketamine)"
     )
     source: str = Field(min_length=5)
 
-    @model_validator(mode="after")
-    def _one_amount(self) -> DoseItem:
-        given = [f for f in _AMOUNT_FIELDS if getattr(self, f) is not None]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one of {', '.join(_AMOUNT_FIELDS)}; got {given}")
-        infusion = self.route_word.endswith("infusion")
-        if infusion != (self.duration_min > 0):
-            raise ValueError("infusions need duration_min > 0 and single doses none")
-        if given[0].startswith("rate") and not infusion:
-            raise ValueError("a rate needs an infusion route word")
-        return self
-
     @property
     def weight_based(self) -> bool:
-        return self.amount_mg_per_kg is not None or self.rate_mg_per_kg_per_h is not None
+        return self.dose.per_kg
 
 
 class DoseRule(_Frozen):

@@ -9,28 +9,36 @@ contraindications, interactions, hepatic, weight, eligibility, concentration, es
 """
 
 from ketaclinic.safety._engine import check_order
-from ketaclinic.safety._exposure import HepaticExposure, compare_hepatic, peak_ng_per_ml, predict
+from ketaclinic.safety._exposure import (
+    HepaticExposure,
+    Unavailable,
+    compare_hepatic,
+    peak_ng_per_ml,
+    predict,
+)
 from ketaclinic.safety._findings import Finding, SafetyReport, Severity, apply_overrides
 from ketaclinic.safety._inputs import (
     Diagnosis,
+    DoseField,
     Medication,
     Order,
     PainTreatment,
     PatientContext,
     PreviousSession,
+    RefusedDose,
     SubstanceUse,
     Vitals,
     as_utc,
     format_validation_error,
 )
 from ketaclinic.safety._library import LIMIT_NAMES, DrugLibrary, LibraryEntry, Limit, drug_library
-from ketaclinic.safety._profile import ConcentrationCeiling, Drug, ProtocolProfile, Setting
+from ketaclinic.safety._profile import ConcentrationCeiling, ProtocolProfile, Setting
 
 __all__ = [
     "LIMIT_NAMES",
     "ConcentrationCeiling",
     "Diagnosis",
-    "Drug",
+    "DoseField",
     "DrugLibrary",
     "Finding",
     "HepaticExposure",
@@ -42,10 +50,12 @@ __all__ = [
     "PatientContext",
     "PreviousSession",
     "ProtocolProfile",
+    "RefusedDose",
     "SafetyReport",
     "Setting",
     "Severity",
     "SubstanceUse",
+    "Unavailable",
     "Vitals",
     "apply_overrides",
     "as_utc",

@@ -2,36 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ketaclinic.pharmacology import Dose, Route
+from ketaclinic.pharmacology import Dose, Route, expand_doses
 from ketaclinic.safety._findings import Finding, Severity
 from ketaclinic.safety._inputs import Order, PatientContext, PreviousSession, as_utc
 from ketaclinic.safety._library import LibraryEntry, Limit
 from ketaclinic.safety._profile import ProtocolProfile
 
-__all__ = ["CheckContext", "Event", "limit_finding"]
+__all__ = ["CheckContext", "Given", "limit_finding", "mg_between", "number"]
 
 
 @dataclass(frozen=True)
-class Event:
-    """An amount given from ``start`` over ``duration_min`` (0: all at once)."""
+class Given:
+    """A dose anchored in time: ``dose`` with its times counted from ``at``, in mg for
+    ``weight_kg`` (the order's doses, or a previous session's)."""
 
-    start: datetime
-    amount_mg: float
-    duration_min: float
+    at: datetime
+    dose: Dose
+    weight_kg: float
+
+    @property
+    def start(self) -> datetime:
+        return self.at + timedelta(minutes=self.dose.start_min)
 
     @property
     def end(self) -> datetime:
-        return self.start + timedelta(minutes=self.duration_min)
+        return self.at + timedelta(minutes=self.dose.end_min)
 
-    def amount_between(self, low: datetime, high: datetime) -> float:
-        """mg given in ``[low, high)``; an infusion counts pro rata."""
-        if self.duration_min <= 0:
-            return self.amount_mg if low <= self.start < high else 0.0
-        overlap = (min(self.end, high) - max(self.start, low)).total_seconds() / 60.0
-        return self.amount_mg * max(overlap, 0.0) / self.duration_min
+
+def mg_between(given: Sequence[Given], low: datetime, high: datetime) -> float:
+    """mg given in ``[low, high)`` by all of ``given`` (infusions pro rata)."""
+    total = 0.0
+    for g in given:
+        lo = (low - g.at).total_seconds() / 60.0
+        hi = (high - g.at).total_seconds() / 60.0
+        total += g.dose.amount_mg_between(g.weight_kg, lo, hi)
+    return total
 
 
 @dataclass(frozen=True)
@@ -53,20 +62,23 @@ class CheckContext:
     def protocol_id(self) -> str:
         return self.profile.protocol_id
 
+    @property
+    def events(self) -> list[Dose]:
+        """The order's single dose events (repeats expanded), by start."""
+        return expand_doses(self.doses)
+
     def mg(self, dose: Dose) -> float:
+        """mg of one occurrence of ``dose`` for this patient."""
         return dose.amount_mg(self.weight_kg)
 
     def session_total_mg(self) -> float:
-        return sum(self.mg(d) for d in self.doses)
+        return sum(d.total_mg(self.weight_kg) for d in self.doses)
 
-    def order_events(self) -> list[Event]:
-        return [
-            Event(self.start + timedelta(minutes=d.start_min), self.mg(d), d.duration_min)
-            for d in self.doses
-        ]
+    def order_given(self) -> list[Given]:
+        return [Given(self.start, d, self.weight_kg) for d in self.doses]
 
     def order_end(self) -> datetime:
-        return max((e.end for e in self.order_events()), default=self.start)
+        return max((g.end for g in self.order_given()), default=self.start)
 
     def previous(self, same_protocol: bool = False) -> list[PreviousSession]:
         """Sessions started before this order, oldest first."""
@@ -78,8 +90,9 @@ class CheckContext:
         ]
         return sorted(sessions, key=lambda s: as_utc(s.start))
 
-    def previous_events(self) -> list[Event]:
-        return [Event(as_utc(s.start), s.dose_mg, s.duration_min) for s in self.previous()]
+    def previous_given(self) -> list[Given]:
+        # previous doses are absolute (mg, mg/h): the weight does not change them
+        return [Given(as_utc(s.start), d, self.weight_kg) for s in self.previous() for d in s.doses]
 
 
 def limit_finding(
@@ -105,6 +118,17 @@ def limit_finding(
     return _against(ctx, limit, name, value, what, unit, minimum, detail)
 
 
+def number(value: float) -> str:
+    """A measured quantity for a message: 4 significant digits, never an exponent.
+
+    >>> number(16800.0), number(0.123456), number(24.5)
+    ('16800', '0.1235', '24.5')
+    """
+    if value == 0 or abs(value) >= 1000:
+        return f"{value:.0f}"
+    return f"{value:.4g}"
+
+
 def _against(
     ctx: CheckContext,
     limit: Limit,
@@ -123,12 +147,13 @@ def _against(
     where = f"for {ctx.protocol_id} ({ctx.entry.route if ctx.entry else '?'})"
     word = "below the minimum" if minimum else "above the"
     extra = f" ({detail})" if detail else ""
+    shown = number(value)
     if beyond(limit.hard):
         return [
             Finding(
                 Severity.HARD_STOP,
                 f"{name}.hard",
-                f"{what} {value:.4g} {unit}{extra} is {word} hard limit {limit.hard:g} {unit} "
+                f"{what} {shown} {unit}{extra} is {word} hard limit {limit.hard:g} {unit} "
                 f"{where}; hard limits cannot be overridden (source: {limit.describe_source()})",
                 limit.describe_source(),
             )
@@ -138,7 +163,7 @@ def _against(
             Finding(
                 Severity.OVERRIDABLE,
                 f"{name}.soft",
-                f"{what} {value:.4g} {unit}{extra} is {word} soft limit {limit.soft:g} {unit} "
+                f"{what} {shown} {unit}{extra} is {word} soft limit {limit.soft:g} {unit} "
                 f"{where}; a physician may override with a reason "
                 f"(source: {limit.describe_source()})",
                 limit.describe_source(),

@@ -10,7 +10,7 @@ from ketaclinic.safety._inputs import Order, PatientContext, as_utc
 from ketaclinic.safety._library import DrugLibrary, drug_library
 from ketaclinic.safety._profile import ProtocolProfile
 from ketaclinic.safety.rules import DOSE_RULES, PATIENT_RULES
-from ketaclinic.safety.rules.route import resolve_doses, resolve_route, route_mismatch
+from ketaclinic.safety.rules.route import neuraxial_finding, route_mismatch
 
 __all__ = ["check_order"]
 
@@ -25,9 +25,9 @@ def check_order(
 ) -> SafetyReport:
     """Check ``order`` for ``patient`` under ``profile`` at time ``as_of`` (no clock is read).
 
-    Dose-grammar errors other than refused routes raise :class:`UserInputError`; every
-    clinical problem is a :class:`Finding`. ``allowed`` is true when there is no HARD_STOP and
-    every OVERRIDABLE finding carries a reason in ``order.overrides``.
+    The order arrives validated (doses are :class:`Dose` values); every clinical problem is a
+    :class:`Finding`, a neuraxial route or dose a HARD_STOP. ``allowed`` is true when there is
+    no HARD_STOP and every OVERRIDABLE finding carries a reason in ``order.overrides``.
     """
     lib = library or drug_library()
     now = as_utc(as_of)
@@ -43,10 +43,10 @@ def check_order(
                 "ketaclinic safety engine",
             )
         )
-    route, route_findings = resolve_route(order.route)
-    doses, dose_findings = resolve_doses(order.doses)
-    findings += route_findings + dose_findings
-    findings += route_mismatch(route, doses, profile.protocol_id)
+    findings += neuraxial_finding(order.refused)
+    findings += route_mismatch(order.doses, profile.protocol_id)
+    route = order.dose_route
+    doses = order.doses
     entry = lib.find(profile.protocol_id, route.value) if route is not None else None
     if route is not None and entry is None:
         routes = [e.route for e in lib.entries if e.protocol == profile.protocol_id]

@@ -1,23 +1,38 @@
-"""Predicted exposure from the pharmacology engine, as the safety rules and planner use it."""
+"""Predicted exposure from the pharmacology engine, as the safety rules and planner use it.
+
+Bad input (a dose outside the accepted range, an unknown model) raises
+:class:`~ketaclinic.errors.UserInputError` as everywhere else; a prediction the model cannot
+make (a route it does not have, a system it cannot solve) is an :class:`Unavailable` value with
+a code and a reason, which the rules turn into a finding.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ketaclinic.errors import KetaclinicError
+from ketaclinic.errors import ModelError, NumericalError
 from ketaclinic.pharmacology import (
     HEPATIC_SCALING,
     ChildPugh,
     Dose,
     Patient,
     SimulationResult,
+    expand_doses,
     simulate,
 )
+from ketaclinic.ranges import DOSE_MG
 
-__all__ = ["HepaticExposure", "compare_hepatic", "peak_ng_per_ml", "predict"]
+__all__ = [
+    "HepaticExposure",
+    "Unavailable",
+    "compare_hepatic",
+    "peak_ng_per_ml",
+    "predict",
+]
 
 
 # AUC comparisons run to a week after the last dose, so that the AUC is close to AUC(0-inf)
@@ -26,19 +41,44 @@ AUC_HORIZON_MIN = 7 * 24 * 60.0
 AUC_STEP_MIN = 5.0
 
 
+@dataclass(frozen=True)
+class Unavailable:
+    """A result that could not be computed for this model: ``code`` (``model.<kind>``) and
+    the reason in words. Not an error of the input: the caller shows it as a finding."""
+
+    code: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"available": False, "code": self.code, "reason": self.reason}
+
+
+def _unavailable(error: ModelError | NumericalError) -> Unavailable:
+    kind = "numerical" if isinstance(error, NumericalError) else "not_supported"
+    return Unavailable(f"model.{kind}", str(error))
+
+
 def predict(
     model_id: str, patient: Patient, doses: Sequence[Dose], *, long_horizon: bool = False
-) -> SimulationResult | str:
-    """The engine's prediction (default grid, or a week past the last dose for AUC), or the
-    reason it cannot make one."""
+) -> SimulationResult | Unavailable:
+    """The engine's prediction (default grid, or a week past the last dose for AUC), or why
+    the model cannot make it (including a dose beyond what the engine accepts: such an order
+    is stopped by the dose limits, and its prediction is not needed)."""
+    for dose in expand_doses(doses):
+        mg = dose.amount_mg(patient.weight_kg)
+        if not DOSE_MG.contains(mg):
+            return Unavailable(
+                "dose.out_of_range",
+                f"{dose} is {mg:.0f} mg, beyond the {DOSE_MG.describe()} the engine simulates",
+            )
+    times = None
+    if long_horizon:
+        end = max(d.end_min for d in doses) + AUC_HORIZON_MIN
+        times = np.arange(0.0, end + AUC_STEP_MIN / 2, AUC_STEP_MIN)
     try:
-        times = None
-        if long_horizon:
-            end = max(d.end_min for d in doses) + AUC_HORIZON_MIN
-            times = np.arange(0.0, end + AUC_STEP_MIN / 2, AUC_STEP_MIN)
         return simulate(model_id, patient, list(doses), times)
-    except KetaclinicError as error:
-        return str(error)
+    except (ModelError, NumericalError) as error:
+        return _unavailable(error)
 
 
 def peak_ng_per_ml(result: SimulationResult) -> tuple[float, str]:
@@ -58,7 +98,7 @@ def peak_ng_per_ml(result: SimulationResult) -> tuple[float, str]:
 class HepaticExposure:
     """The same doses with and without hepatic impairment, and the equal-AUC dose factor."""
 
-    child_pugh: str
+    child_pugh: ChildPugh
     normal: SimulationResult
     impaired: SimulationResult
 
@@ -78,16 +118,17 @@ class HepaticExposure:
     @property
     def basis(self) -> str:
         """The declared clearance-scaling assumption behind the impaired prediction."""
-        return HEPATIC_SCALING[ChildPugh(self.child_pugh)].basis
+        return HEPATIC_SCALING[self.child_pugh].basis
 
 
 def compare_hepatic(
     model_id: str, patient: Patient, doses: Sequence[Dose]
-) -> HepaticExposure | str:
+) -> HepaticExposure | Unavailable:
+    """The patient's exposure with their Child-Pugh class and without impairment."""
     impaired = predict(model_id, patient, doses, long_horizon=True)
-    normal = predict(model_id, patient.replace(child_pugh=ChildPugh.NONE), doses, long_horizon=True)
-    if isinstance(impaired, str):
+    if isinstance(impaired, Unavailable):
         return impaired
-    if isinstance(normal, str):
+    normal = predict(model_id, patient.replace(child_pugh=ChildPugh.NONE), doses, long_horizon=True)
+    if isinstance(normal, Unavailable):
         return normal
-    return HepaticExposure(str(patient.child_pugh), normal, impaired)
+    return HepaticExposure(ChildPugh(patient.child_pugh), normal, impaired)

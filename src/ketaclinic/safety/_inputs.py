@@ -1,27 +1,44 @@
 """The two inputs of a safety check: the patient context and the order (pydantic models).
 
 Their JSON Schemas are what ``ketaclinic schema patient|order`` prints; ranges come from
-:mod:`ketaclinic.ranges` so that they are declared once.
+:mod:`ketaclinic.ranges` so that they are declared once. The patient's covariates are the
+pharmacology engine's own :class:`~ketaclinic.pharmacology.Patient` (one covariate type for
+every layer); doses are :class:`~ketaclinic.pharmacology.Dose` values, parsed once here from
+the dose grammar or from their JSON form.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from ketaclinic.pharmacology import ChildPugh, Dose, Patient
-from ketaclinic.ranges import AGE_YEARS, HEIGHT_CM, WEIGHT_KG
+from ketaclinic.errors import RefusedRouteError
+from ketaclinic.pharmacology import ChildPugh, Dose, Patient, Route, Sex, parse_dose, route_of
+from ketaclinic.ranges import DOSE_MG, TIME_MIN
 
 __all__ = [
     "Diagnosis",
+    "DoseField",
     "Medication",
     "Order",
     "PainTreatment",
     "PatientContext",
     "PreviousSession",
+    "RefusedDose",
     "SubstanceUse",
     "Vitals",
     "as_utc",
@@ -34,6 +51,70 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def _to_dose(value: Any) -> Dose:
+    if isinstance(value, Dose):
+        return value
+    if isinstance(value, str):
+        return parse_dose(value)
+    if isinstance(value, dict):
+        return Dose.from_json(value)
+    raise ValueError(
+        f"a dose is dose-grammar text such as 'iv-bolus 35 mg at 0 min' or its JSON object, "
+        f"got {type(value).__name__}"
+    )
+
+
+_DOSE_SCHEMA = {
+    "description": "a dose in the dose grammar (`ketaclinic simulate --help`), e.g. "
+    "'iv-infusion 0.5 mg/kg over 40 min at 0 min', or its JSON object (Dose.to_json)",
+    "anyOf": [{"type": "string"}, {"type": "object"}],
+}
+# A Dose inside a pydantic model: validated from text or JSON, serialised as JSON.
+DoseField = Annotated[
+    Dose,
+    BeforeValidator(_to_dose),
+    PlainSerializer(lambda d: d.to_json(), return_type=dict),
+    WithJsonSchema(_DOSE_SCHEMA),
+]
+
+
+def _to_patient(value: Any) -> Patient:
+    if isinstance(value, Patient):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError("covariates must be a mapping of weight_kg, age_years, sex, ...")
+    unknown = sorted(set(value) - set(_COVARIATE_FIELDS))
+    if unknown:
+        raise ValueError(
+            f"unknown covariate {', '.join(unknown)}; accepted: {', '.join(_COVARIATE_FIELDS)}"
+        )
+    if "weight_kg" not in value:
+        raise ValueError("weight_kg is missing (required)")
+    return Patient(**value)
+
+
+_COVARIATE_FIELDS = ("weight_kg", "age_years", "sex", "height_cm", "child_pugh")
+_COVARIATE_SCHEMA = {
+    "type": "object",
+    "description": "the covariates the pharmacology engine uses",
+    "properties": {
+        "weight_kg": {"type": "number", "minimum": 2, "maximum": 300},
+        "age_years": {"type": "number", "minimum": 0, "maximum": 120},
+        "sex": {"enum": [s.value for s in Sex]},
+        "height_cm": {"type": "number", "minimum": 40, "maximum": 250},
+        "child_pugh": {"enum": [c.value for c in ChildPugh]},
+    },
+    "required": ["weight_kg", "age_years", "sex"],
+    "additionalProperties": False,
+}
+CovariatesField = Annotated[
+    Patient,
+    BeforeValidator(_to_patient),
+    PlainSerializer(lambda p: p.as_dict(), return_type=dict),
+    WithJsonSchema(_COVARIATE_SCHEMA),
+]
 
 
 class Diagnosis(StrEnum):
@@ -90,7 +171,7 @@ class Medication(_Strict):
     """A current medication: generic name, and its total daily dose in mg where known."""
 
     name: str = Field(min_length=1, description="generic name, e.g. 'lorazepam'")
-    dose_mg_per_day: float | None = Field(default=None, gt=0, le=100000)
+    dose_mg_per_day: float | None = Field(default=None, gt=0, le=DOSE_MG.high)
     route: str | None = Field(default=None, description="e.g. 'oral'")
 
     @field_validator("name")
@@ -110,24 +191,42 @@ class Vitals(_Strict):
 
 
 class PreviousSession(_Strict):
-    """A ketamine session already given: when, which protocol, how much."""
+    """A ketamine session already given: when, which protocol, and the doses given (in mg
+    or mg/h as given; per-kg doses are refused because the weight of that day is not known)."""
 
     start: datetime
     protocol: str = Field(min_length=1)
-    route: str = Field(min_length=1, description="iv, sc, im, oral, intranasal, ...")
-    dose_mg: float = Field(gt=0, le=10000, description="total amount given in the session")
-    duration_min: float = Field(default=0.0, ge=0, le=366 * 24 * 60)
+    doses: tuple[DoseField, ...] = Field(min_length=1, description="the doses given, as given")
+
+    @field_validator("doses")
+    @classmethod
+    def _absolute(cls, doses: tuple[Dose, ...]) -> tuple[Dose, ...]:
+        for dose in doses:
+            if dose.per_kg:
+                raise ValueError(
+                    f"{dose}: give what was given in mg or mg/h, not per kg (the weight of that "
+                    "day is not known here)"
+                )
+            if not DOSE_MG.contains(dose.total_mg(1.0)):
+                raise ValueError(f"{dose}: outside the accepted range {DOSE_MG.describe()}")
+        return doses
+
+    @property
+    def route(self) -> Route:
+        return self.doses[0].route
+
+    @property
+    def total_mg(self) -> float:
+        return sum(d.total_mg(1.0) for d in self.doses)
 
 
 class PatientContext(_Strict):
     """Everything the safety rules and the planner need to know about one patient."""
 
-    weight_kg: float = Field(ge=WEIGHT_KG.low, le=WEIGHT_KG.high, description=WEIGHT_KG.reason)
+    covariates: CovariatesField = Field(
+        description="weight_kg, age_years, sex, height_cm, child_pugh: the engine's covariates"
+    )
     weight_measured_on: date
-    age_years: float = Field(ge=AGE_YEARS.low, le=AGE_YEARS.high)
-    sex: Literal["male", "female"]
-    height_cm: float = Field(default=170.0, ge=HEIGHT_CM.low, le=HEIGHT_CM.high)
-    child_pugh: Literal["none", "A", "B", "C"] = "none"
     diagnoses: tuple[Diagnosis, ...] = ()
     notes: str = ""
     medications: tuple[Medication, ...] = ()
@@ -137,70 +236,158 @@ class PatientContext(_Strict):
     prior_pain_treatments: tuple[PainTreatment, ...] = ()
     previous_sessions: tuple[PreviousSession, ...] = ()
 
-    def pk_patient(self, child_pugh: str | None = None) -> Patient:
-        """The covariates the pharmacology engine uses."""
-        return Patient(
-            weight_kg=self.weight_kg,
-            age_years=self.age_years,
-            sex=self.sex,
-            height_cm=self.height_cm,
-            child_pugh=ChildPugh(child_pugh or self.child_pugh),
-        )
+    # read-only views of the covariates, so rules read what they mean
+    @property
+    def weight_kg(self) -> float:
+        return self.covariates.weight_kg
+
+    @property
+    def age_years(self) -> float:
+        return self.covariates.age_years
+
+    @property
+    def sex(self) -> Sex:
+        return Sex(self.covariates.sex)
+
+    @property
+    def child_pugh(self) -> ChildPugh:
+        return ChildPugh(self.covariates.child_pugh)
+
+
+def _neuraxial(word: str) -> RefusedRouteError | None:
+    try:
+        route_of(word)
+    except RefusedRouteError as error:
+        return error
+    except ValueError:
+        return None
+    return None
+
+
+@dataclass(frozen=True)
+class RefusedDose:
+    """A dose (or an order route) refused on clinical grounds before any check: the text as
+    given and why. The engine reports it as a HARD_STOP."""
+
+    text: str
+    reason: str
+
+
+def _refused(value: Any) -> tuple[RefusedDose, ...]:
+    if isinstance(value, RefusedDose):
+        return (value,)
+    if isinstance(value, list | tuple):
+        return tuple(v if isinstance(v, RefusedDose) else RefusedDose(**v) for v in value)
+    raise ValueError("refused must be a list of refused doses")
 
 
 class Order(_Strict):
-    """A ketamine order: protocol, route, doses in the dose grammar and overrides.
+    """A ketamine order: protocol, doses and overrides.
 
-    ``doses`` take dose-grammar strings or :class:`ketaclinic.pharmacology.Dose` objects (kept
-    as their grammar text). ``start`` is when the first dose starts (default: the check's
-    ``as_of``). ``overrides`` map a finding code to the physician's reason.
+    ``doses`` take dose-grammar strings, their JSON objects or :class:`Dose` values. ``route``
+    is optional: every dose names its route, and a route given here must agree with them.
+    A neuraxial route or dose is not a validation error but is kept in ``refused``, so that the
+    check reports it as a hard stop. ``start`` is when the first dose starts (default: the
+    check's ``as_of``). ``overrides`` map a finding code to the physician's reason.
     """
 
     protocol: str = Field(min_length=1)
-    route: str = Field(min_length=1, description="iv, sc, im, oral, intranasal, sublingual, rectal")
-    doses: tuple[str, ...] = Field(min_length=1, description="dose grammar, one dose per item")
+    route: Route | None = Field(
+        default=None, description="optional; iv, sc, im, oral, intranasal, sublingual, rectal"
+    )
+    doses: tuple[DoseField, ...] = Field(
+        default=(), description="dose grammar or dose JSON, one dose per item"
+    )
     start: datetime | None = None
     overrides: dict[str, str] = Field(default_factory=dict)
+    refused: Annotated[tuple[RefusedDose, ...], BeforeValidator(_refused)] = Field(
+        default=(), description="filled in by validation: neuraxial routes or doses given"
+    )
 
-    @field_validator("protocol", "route")
+    @field_validator("protocol")
     @classmethod
     def _lower(cls, value: str) -> str:
         return value.strip().lower()
 
-    @field_validator("doses", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _dose_text(cls, value: Any) -> Any:
-        if isinstance(value, str | Dose):
-            value = [value]
-        if isinstance(value, list | tuple):
-            return [str(v) if isinstance(v, Dose) else v for v in value]
-        return value
+    def _set_aside_refused(cls, data: Any) -> Any:
+        """Neuraxial doses and routes become ``refused`` entries instead of errors."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        refused = list(data.get("refused", ()))
+        route = data.get("route")
+        if isinstance(route, str):
+            data["route"] = route.strip().lower() or None
+            if _neuraxial(route) is not None:
+                refused.append(RefusedDose(route, str(_neuraxial(route))))
+                data["route"] = None
+        doses = data.get("doses", ())
+        if isinstance(doses, str | Dose | dict):
+            doses = [doses]
+        kept = []
+        for item in doses if isinstance(doses, list | tuple) else [doses]:
+            if isinstance(item, str) and item.split():
+                error = _neuraxial(item.split()[0])
+                if error is not None:
+                    refused.append(RefusedDose(item, str(error)))
+                    continue
+            kept.append(item)  # every other problem is the field's validation error
+        data["doses"] = kept
+        data["refused"] = refused
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Order:
+        if not self.doses and not self.refused:
+            raise ValueError("an order needs at least one dose")
+        wrong = sorted({str(d.route) for d in self.doses if self.route and d.route != self.route})
+        if wrong:
+            raise ValueError(
+                f"route {self.route} disagrees with the doses' route {', '.join(wrong)}: "
+                "one order takes one route (leave route out, or correct it)"
+            )
+        for dose in self.doses:
+            if dose.end_min > TIME_MIN.high:
+                raise ValueError(f"{dose}: ends after {TIME_MIN.describe()}")
+        return self
+
+    @property
+    def dose_route(self) -> Route | None:
+        """The route every dose uses (None when there are none or they differ)."""
+        routes = {d.route for d in self.doses}
+        if self.route is not None:
+            routes.add(self.route)
+        return routes.pop() if len(routes) == 1 else None
 
 
 def format_validation_error(exc: ValidationError, what: str) -> str:
     """One readable line: field, value given and what is accepted.
 
     >>> try:
-    ...     PatientContext.model_validate({"weight_kg": 700, "weight_measured_on": "2026-11-01",
-    ...                                   "age_years": 40, "sex": "male"})
+    ...     PatientContext.model_validate({"covariates": {"weight_kg": 700, "age_years": 40,
+    ...                                   "sex": "male"}, "weight_measured_on": "2026-11-01"})
     ... except ValidationError as e:
     ...     print(format_validation_error(e, "patient"))
-    patient: weight_kg = 700 is not accepted: Input should be less than or equal to 300
+    patient: covariates: weight 700 kg is outside the accepted range 2-300 kg
     """
     parts = []
     for error in exc.errors():
         field = ".".join(str(p) for p in error["loc"]) or "(top level)"
-        message = str(error["msg"])
+        message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "missing":
             parts.append(f"{field} is missing (required)")
             continue
         if error["type"] == "extra_forbidden":
             parts.append(f"{field} is not a known field")
             continue
+        if error["type"] == "value_error":
+            parts.append(f"{field}: {message}")
+            continue
         if (error["type"] == "enum" and "expected" in error.get("ctx", {})) or (
             error["type"] == "literal_error" and "expected" in error.get("ctx", {})
         ):
             message = f"accepted: {error['ctx']['expected']}"
-        value = error.get("input")
-        parts.append(f"{field} = {value!r} is not accepted: {message}")
+        parts.append(f"{field} = {error.get('input')!r} is not accepted: {message}")
     return f"{what}: " + "; ".join(parts)

@@ -11,9 +11,9 @@ from importlib import resources
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ketaclinic.errors import UnknownNameError
+from ketaclinic.errors import DataFileError, UnknownNameError
 
 __all__ = ["LIMIT_NAMES", "DrugLibrary", "LibraryEntry", "Limit", "Usual", "drug_library"]
 
@@ -158,4 +158,12 @@ class DrugLibrary(_Frozen):
 def drug_library() -> DrugLibrary:
     """The packaged drug library, loaded and validated once."""
     text = resources.files("ketaclinic.safety").joinpath("data/drug_library.yaml").read_text()
-    return DrugLibrary.model_validate(yaml.safe_load(text))
+    try:
+        return DrugLibrary.model_validate(yaml.safe_load(text))
+    except yaml.YAMLError as error:
+        raise DataFileError(f"drug library data/drug_library.yaml is not YAML: {error}") from None
+    except ValidationError as error:
+        from ketaclinic.safety._inputs import format_validation_error
+
+        where = "drug library data/drug_library.yaml is invalid"
+        raise DataFileError(format_validation_error(error, where)) from None

@@ -10,14 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ketaclinic.pharmacology import Drug
 from ketaclinic.safety._findings import Severity
 
-__all__ = ["ConcentrationCeiling", "Drug", "ProtocolProfile", "Setting"]
-
-
-class Drug(StrEnum):
-    RACEMIC = "racemic"
-    ESKETAMINE = "esketamine"
+__all__ = ["ConcentrationCeiling", "ProtocolProfile", "Setting"]
 
 
 class Setting(StrEnum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ketaclinic.safety._context import CheckContext
-from ketaclinic.safety._exposure import peak_ng_per_ml, predict
+from ketaclinic.safety._exposure import Unavailable, peak_ng_per_ml, predict
 from ketaclinic.safety._findings import Finding, Severity
 
 __all__ = ["predicted_concentration"]
@@ -13,13 +13,13 @@ def predicted_concentration(ctx: CheckContext) -> list[Finding]:
     if not ctx.doses:
         return []
     model = ctx.profile.model_id
-    result = predict(model, ctx.patient.pk_patient(), ctx.doses)
-    if isinstance(result, str):
+    result = predict(model, ctx.patient.covariates, ctx.doses)
+    if isinstance(result, Unavailable):
         return [
             Finding(
                 Severity.WARNING,
                 "prediction.unavailable",
-                f"no concentration prediction with {model}: {result}",
+                f"no concentration prediction with {model}: {result.reason}",
                 "ketaclinic.pharmacology",
             )
         ]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ketaclinic.pharmacology import Drug
 from ketaclinic.safety._context import CheckContext
 from ketaclinic.safety._findings import Finding, Severity
 from ketaclinic.safety._inputs import Diagnosis, SubstanceUse
-from ketaclinic.safety._profile import Drug, Setting
+from ketaclinic.safety._profile import Setting
 
 __all__ = ["CONTRAINDICATIONS", "blood_pressure", "contraindications", "pregnancy", "substance_use"]
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ketaclinic.pharmacology import Route
+from ketaclinic.pharmacology import Drug, Route
 from ketaclinic.safety._context import CheckContext
 from ketaclinic.safety._findings import Finding, Severity
-from ketaclinic.safety._profile import Drug
 
 __all__ = ["DEVICE_MG", "esketamine_steps"]
 
@@ -21,7 +20,7 @@ def esketamine_steps(ctx: CheckContext) -> list[Finding]:
     if not nasal:
         return []
     out = []
-    total = sum(ctx.mg(d) for d in nasal)
+    total = sum(d.total_mg(ctx.weight_kg) for d in nasal)
     if any(abs(ctx.mg(d) / DEVICE_MG - round(ctx.mg(d) / DEVICE_MG)) > 1e-9 for d in nasal):
         out.append(
             Finding(
@@ -33,7 +32,7 @@ def esketamine_steps(ctx: CheckContext) -> list[Finding]:
             )
         )
         return out
-    earlier = [s for s in ctx.previous(same_protocol=True) if s.route == Route.INTRANASAL.value]
+    earlier = [s for s in ctx.previous(same_protocol=True) if s.route is Route.INTRANASAL]
     if not earlier:
         older = ctx.patient.age_years >= OLDER_AGE_YEARS
         start = 28.0 if older else 56.0
@@ -49,7 +48,7 @@ def esketamine_steps(ctx: CheckContext) -> list[Finding]:
                 )
             )
         return out
-    last = earlier[-1].dose_mg
+    last = earlier[-1].total_mg
     if abs(total - last) > DEVICE_MG + 1e-9:
         out.append(
             Finding(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ketaclinic.safety._context import CheckContext
-from ketaclinic.safety._exposure import compare_hepatic
+from ketaclinic.safety._exposure import Unavailable, compare_hepatic
 from ketaclinic.safety._findings import Finding, Severity
 
 __all__ = ["hepatic_impairment"]
@@ -34,9 +34,9 @@ def hepatic_impairment(ctx: CheckContext) -> list[Finding]:
         return []
     text = "Child-Pugh B (moderate hepatic impairment): reduce the dose and monitor liver tests"
     if ctx.doses:
-        cmp = compare_hepatic(ctx.profile.model_id, ctx.patient.pk_patient(), ctx.doses)
-        if isinstance(cmp, str):
-            text += f"; predicted exposure unavailable ({cmp})"
+        cmp = compare_hepatic(ctx.profile.model_id, ctx.patient.covariates, ctx.doses)
+        if isinstance(cmp, Unavailable):
+            text += f"; predicted exposure unavailable ({cmp.reason})"
         else:
             n, b = cmp.normal.summary.ketamine, cmp.impaired.summary.ketamine
             text += (

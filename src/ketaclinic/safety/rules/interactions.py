@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ketaclinic.pharmacology import Route
+from ketaclinic.pharmacology import Drug, Route
 from ketaclinic.safety._context import CheckContext
 from ketaclinic.safety._findings import Finding, Severity
 from ketaclinic.safety._inputs import Medication
-from ketaclinic.safety._profile import Drug
 
 __all__ = [
     "BENZODIAZEPINE_LIMIT_DIAZEPAM_MG",

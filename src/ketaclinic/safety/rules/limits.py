@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ketaclinic.safety._context import CheckContext, Event, limit_finding
+from ketaclinic.safety._context import CheckContext, Given, limit_finding, mg_between, number
 from ketaclinic.safety._findings import Finding, Severity
 
 __all__ = ["cumulative_limits", "dose_form", "per_dose_limits", "session_limits", "window_max"]
@@ -46,7 +46,7 @@ def per_dose_limits(ctx: CheckContext) -> list[Finding]:
                 rate / w,
                 "infusion rate",
                 "mg/kg/h",
-                detail=f"{rate:.4g} mg/h at {w:g} kg; {detail}",
+                detail=f"{number(rate)} mg/h at {w:g} kg; {detail}",
             )
         else:
             out += limit_finding(ctx, "bolus_mg", mg, "single dose", "mg", detail=str(dose))
@@ -56,7 +56,7 @@ def per_dose_limits(ctx: CheckContext) -> list[Finding]:
                 mg / w,
                 "single dose",
                 "mg/kg",
-                detail=f"{mg:.4g} mg at {w:g} kg",
+                detail=f"{number(mg)} mg at {w:g} kg; {dose}",
             )
     return out
 
@@ -72,24 +72,28 @@ def session_limits(ctx: CheckContext) -> list[Finding]:
         total / ctx.weight_kg,
         "session total",
         "mg/kg",
-        detail=f"{total:.4g} mg at {ctx.weight_kg:g} kg",
+        detail=f"{number(total)} mg at {ctx.weight_kg:g} kg",
     )
     return out
 
 
-def window_max(events: list[Event], window: timedelta, after: datetime) -> float:
+def window_max(given: list[Given], window: timedelta, after: datetime) -> float:
     """The most mg given in any window of length ``window`` that ends after ``after``.
 
     The maximum of a sliding window over piecewise-constant input is reached with the window
     starting at an event start or ending at an event end, so only those are tried.
     """
-    starts = [e.start for e in events] + [e.end - window for e in events]
+    edges: list[datetime] = []
+    for g in given:
+        for event in g.dose.occurrences():
+            edges.append(g.at + timedelta(minutes=event.start_min))
+            edges.append(g.at + timedelta(minutes=event.end_min) - window)
     best = 0.0
-    for low in starts:
+    for low in edges:
         high = low + window
         if high <= after:
             continue
-        best = max(best, sum(e.amount_between(low, high) for e in events))
+        best = max(best, mg_between(given, low, high))
     return best
 
 
@@ -97,8 +101,7 @@ def cumulative_limits(ctx: CheckContext) -> list[Finding]:
     """24-hour and 7-day totals: this order plus every earlier ketamine session."""
     if not ctx.doses or ctx.entry is None:
         return []
-    order = ctx.order_events()
-    events = ctx.previous_events() + order
+    given = ctx.previous_given() + ctx.order_given()
     out: list[Finding] = []
     for name, window, what in (
         ("total_24h_mg", timedelta(hours=24), "24-hour total"),
@@ -106,7 +109,7 @@ def cumulative_limits(ctx: CheckContext) -> list[Finding]:
     ):
         if ctx.entry.limit(name) is None:
             continue
-        relevant = [e for e in events if e.end > ctx.start - window]
+        relevant = [g for g in given if g.end > ctx.start - window]
         amount = window_max(relevant, window, ctx.start)
         out += limit_finding(
             ctx, name, amount, what, "mg", detail="this order plus earlier sessions"

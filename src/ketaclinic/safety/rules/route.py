@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from ketaclinic.errors import DoseSyntaxError, RefusedRouteError, UserInputError
-from ketaclinic.pharmacology import Dose, Route, parse_dose, parse_doses
+from collections.abc import Sequence
+
+from ketaclinic.pharmacology import Dose, Route
 from ketaclinic.safety._context import CheckContext
 from ketaclinic.safety._findings import Finding, Severity
+from ketaclinic.safety._inputs import RefusedDose
 
-__all__ = ["neuraxial_finding", "oral_route", "resolve_doses", "resolve_route", "route_mismatch"]
+__all__ = ["neuraxial_finding", "oral_route", "route_mismatch"]
 
 NEURAXIAL_SOURCE = (
     "Miller's Anesthesia (neuraxial ketamine: preservative neurotoxicity, not approved); "
@@ -20,46 +22,32 @@ ORAL_SOURCE = (
 )
 
 
-def neuraxial_finding(error: RefusedRouteError) -> Finding:
-    return Finding(Severity.HARD_STOP, "route.neuraxial", str(error), NEURAXIAL_SOURCE)
-
-
-def resolve_route(text: str) -> tuple[Route | None, list[Finding]]:
-    """The order's route, or a HARD_STOP for a neuraxial route; unknown words are user errors."""
-    word = text.strip().lower()
-    for route in Route:
-        if word == route.value:
-            return route, []
-    try:
-        parse_dose(f"{word} 1 mg")
-    except RefusedRouteError as error:
-        return None, [neuraxial_finding(error)]
-    except DoseSyntaxError:
-        pass
-    accepted = ", ".join(r.value for r in Route)
-    raise UserInputError(f"order route {text!r} is not accepted; accepted: {accepted}")
-
-
-def resolve_doses(doses: tuple[str, ...]) -> tuple[tuple[Dose, ...], list[Finding]]:
-    """Parse the order's doses; a neuraxial dose becomes a HARD_STOP, other errors raise."""
-    try:
-        return tuple(parse_doses(list(doses))), []
-    except RefusedRouteError as error:
-        return (), [neuraxial_finding(error)]
-
-
-def route_mismatch(route: Route | None, doses: tuple[Dose, ...], protocol: str) -> list[Finding]:
-    if route is None:
+def neuraxial_finding(refused: Sequence[RefusedDose]) -> list[Finding]:
+    """One HARD_STOP for every neuraxial route or dose of an order (not one per dose)."""
+    if not refused:
         return []
-    wrong = sorted({str(d.route) for d in doses if d.route is not route})
-    if not wrong:
+    given = "; ".join(repr(r.text) for r in refused)
+    return [
+        Finding(
+            Severity.HARD_STOP,
+            "route.neuraxial",
+            f"{given}: {refused[0].reason}",
+            NEURAXIAL_SOURCE,
+        )
+    ]
+
+
+def route_mismatch(doses: Sequence[Dose], protocol: str) -> list[Finding]:
+    """Doses of different routes in one order (limits are per protocol and route)."""
+    routes = sorted({str(d.route) for d in doses})
+    if len(routes) < 2:
         return []
     return [
         Finding(
             Severity.HARD_STOP,
             "route.mismatch",
-            f"the order's route is {route} but doses use {', '.join(wrong)}: one order takes "
-            f"one route (protocol {protocol})",
+            f"the order's doses use several routes ({', '.join(routes)}): one order takes one "
+            f"route (protocol {protocol})",
             "ketaclinic drug library: limits are per protocol and route",
         )
     ]

@@ -64,7 +64,7 @@ def course_length(ctx: CheckContext) -> list[Finding]:
 
 def dose_spacing(ctx: CheckContext) -> list[Finding]:
     """The shortest gap between dose starts within the order (e.g. oral every 4-6 h)."""
-    starts = sorted(d.start_min for d in ctx.doses)
+    starts = [d.start_min for d in ctx.events]
     if len(starts) < 2:
         return []
     gap_h = min(b - a for a, b in itertools.pairwise(starts)) / 60.0

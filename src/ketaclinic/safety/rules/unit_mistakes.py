@@ -9,8 +9,8 @@ a WARNING asking to confirm it.
 
 from __future__ import annotations
 
-from ketaclinic.pharmacology import Dose
-from ketaclinic.safety._context import CheckContext
+from ketaclinic.pharmacology import Dose, DoseUnit, plain_number
+from ketaclinic.safety._context import CheckContext, number
 from ketaclinic.safety._findings import Finding, Severity
 
 __all__ = ["unit_mistakes"]
@@ -54,6 +54,22 @@ def _finding(ctx: CheckContext, dose: Dose, code: str, text: str, low: bool = Fa
     return Finding(severity, code, f"{dose}: {text} (source: {SOURCE})", SOURCE)
 
 
+def _swap_per_kg(unit: DoseUnit) -> DoseUnit:
+    """mg/kg <-> mg, mg/kg/h <-> mg/h, ...: the unit with or without "/kg"."""
+    if unit.per_kg:
+        return DoseUnit(unit.value.replace("/kg", "", 1))
+    return DoseUnit(unit.value.replace("mg", "mg/kg", 1))
+
+
+def _absolute(unit: DoseUnit) -> DoseUnit:
+    return _swap_per_kg(unit) if unit.per_kg else unit
+
+
+def _quantity(dose: Dose, weight_kg: float) -> float:
+    """What the usual dose is compared with: the rate (mg/h) of an infusion, else the mg."""
+    return dose.rate_mg_per_h(weight_kg) if dose.is_infusion else dose.amount_mg(weight_kg)
+
+
 def unit_mistakes(ctx: CheckContext) -> list[Finding]:
     entry = ctx.entry
     if entry is None:
@@ -70,41 +86,38 @@ def unit_mistakes(ctx: CheckContext) -> list[Finding]:
                 continue
             rate = dose.rate_mg_per_h(w)
             value, reference, what = rate, usual_rate, "rate"
-            shown = f"{rate:.4g} mg/h"
-            usual_shown = f"{usual_rate:.4g} mg/h"
+            shown = f"{number(rate)} mg/h"
+            usual_shown = f"{number(usual_rate)} mg/h"
         else:
             usual_amount = usual.bolus_mg_for(w)
             if usual_amount is None:
                 continue
             value, reference, what = mg, usual_amount, "dose"
-            shown, usual_shown = f"{mg:.4g} mg", f"{usual_amount:.4g} mg"
+            shown, usual_shown = f"{number(mg)} mg", f"{number(usual_amount)} mg"
         ratio = value / reference
-        per_kg_reference = reference / w
-        typed = value / w if dose.per_kg else value  # the number as typed, per kg or not
-        if dose.per_kg and ratio >= TENFOLD_FROM and 0.2 <= typed / reference <= 5.0:
+        # the same number read with (or without) "/kg": what the prescriber may have meant
+        other = _quantity(dose.replace(unit=_swap_per_kg(dose.unit)), w)
+        typed = f"{plain_number(dose.value)} {dose.unit}"
+        if dose.per_kg and ratio >= TENFOLD_FROM and 0.2 <= other / reference <= 5.0:
             out.append(
                 _finding(
                     ctx,
                     dose,
                     "unit.mg_per_kg_for_mg",
-                    f"{typed:.4g} mg/kg{'/h' if dose.is_infusion else ''} gives {shown}, "
-                    f"{ratio:.0f}x the usual {what} "
-                    f"{usual_shown}; {typed:.4g} looks like mg entered as mg/kg",
+                    f"{typed} gives {shown}, {ratio:.0f}x the usual {what} {usual_shown}; "
+                    f"{plain_number(dose.value)} looks like "
+                    f"{_swap_per_kg(dose.unit)} entered as {dose.unit}",
                 )
             )
-        elif (
-            not dose.per_kg
-            and ratio <= 1.0 / TENFOLD_FROM
-            and 0.2 <= typed / per_kg_reference <= 5.0
-        ):
+        elif not dose.per_kg and ratio <= 1.0 / TENFOLD_FROM and 0.2 <= other / reference <= 5.0:
             out.append(
                 _finding(
                     ctx,
                     dose,
                     "unit.mg_for_mg_per_kg",
                     f"{shown} is 1/{1 / ratio:.0f} of the usual {what} {usual_shown} "
-                    f"({per_kg_reference:.3g} mg/kg{'/h' if dose.is_infusion else ''}); it looks "
-                    "like a dose in mg/kg entered as mg",
+                    f"({number(reference / w)} {_swap_per_kg(_absolute(dose.unit))}); it looks "
+                    f"like a dose in {_swap_per_kg(dose.unit)} entered as {dose.unit}",
                     low=True,
                 )
             )
@@ -136,8 +149,9 @@ def _rate_amount(
                 ctx,
                 dose,
                 "unit.rate_for_amount",
-                f"the rate {rate:.4g} mg/h is about the usual total amount {usual_amount:.4g} "
-                f"mg, giving {amount:.4g} mg in all: was an amount (or mg/24h) entered as mg/h?",
+                f"the rate {number(rate)} mg/h is about the usual total amount "
+                f"{number(usual_amount)} mg, giving {number(amount)} mg in all: was an amount "
+                "(or mg/24h) entered as mg/h?",
             )
         ]
     if (
@@ -151,9 +165,9 @@ def _rate_amount(
                 ctx,
                 dose,
                 "unit.amount_for_rate",
-                f"the amount {amount:.4g} mg is about the usual hourly rate {usual_rate:.4g} "
-                f"mg/h, so the pump would run at only {rate:.3g} mg/h: was a rate in mg/h "
-                "entered as an amount?",
+                f"the amount {number(amount)} mg is about the usual hourly rate "
+                f"{number(usual_rate)} mg/h, so the pump would run at only {number(rate)} mg/h: "
+                "was a rate in mg/h entered as an amount?",
                 low=True,
             )
         ]
