@@ -1,8 +1,11 @@
 """ketaclinic: safe ketamine therapy.
 
-Layers (imports point down only; see DESIGN.md and the import-linter contracts):
-``cli`` -> ``services`` -> ``protocols`` -> ``safety`` -> ``pharmacology``.
-``errors`` and ``ranges`` sit beside every layer.
+Layers (imports point down only; see docs/architecture.md and the import-linter contracts)::
+
+    cli | web -> services -> store | compute | validation -> protocols -> safety | outcomes
+    -> pharmacology
+
+``errors``, ``ranges`` and ``config`` sit beside every layer.
 """
 
 __version__ = "0.1.0"
