@@ -111,6 +111,10 @@ class Score:
         }
 
 
+def _items(ids: list[str]) -> str:
+    return f"item {ids[0]} is" if len(ids) == 1 else f"items {', '.join(ids)} are"
+
+
 def _as_mapping(instrument: Instrument, answers: object) -> dict[str, object]:
     ids = [i.id for i in instrument.items]
     name = instrument.short_name
@@ -124,7 +128,7 @@ def _as_mapping(instrument: Instrument, answers: object) -> dict[str, object]:
         missing = [i for i in ids if i not in given]
         if missing:
             raise UserInputError(
-                f"{name}: answer for item {', '.join(missing)} is missing; every item "
+                f"{name}: {_items(missing)} missing; every item "
                 f"({', '.join(ids)}) needs an answer"
             )
         return given
@@ -138,7 +142,7 @@ def _as_mapping(instrument: Instrument, answers: object) -> dict[str, object]:
         missing = ids[len(values) :]
         raise UserInputError(
             f"{name} needs {len(ids)} answers (items {', '.join(ids)} in order); got "
-            f"{len(values)}: item {', '.join(missing)} is missing"
+            f"{len(values)}: {_items(missing)} missing"
         )
     if len(values) > len(ids):
         raise UserInputError(
