@@ -15,6 +15,7 @@ from ketaclinic.outcomes import (
     DecisionPoint,
     MinimumData,
     Threshold,
+    TrialDecision,
     TrialRule,
     evaluate_trial,
     score,
@@ -46,7 +47,7 @@ def _judge(
     *,
     as_of_shift_days: int = 2,
     session_days: int | None = None,
-):
+) -> TrialDecision:
     p = protocols()[protocol_id]
     sessions = _sessions(p, session_days)
     due = _decision_day(p, sessions)
