@@ -159,6 +159,16 @@ def test_daily_doses_are_parsed_with_explicit_units(text: str, expected: DailyDo
     assert parse_daily_dose(text) == expected
 
 
+@pytest.mark.parametrize("name", ["Oxycodone", "oxycodone oral", "OXYCODONE PO"])
+def test_drug_names_match_without_case_or_an_oral_route_word(name: str) -> None:
+    assert mme(name, "10 mg/day").drug == "oxycodone"
+
+
+def test_a_parenteral_route_is_not_converted() -> None:
+    with pytest.raises(UnknownNameError, match="'morphine iv' is not in the cdc-2022 MME table"):
+        mme("morphine iv", "10 mg/day")
+
+
 def test_a_daily_dose_value_is_accepted_as_is() -> None:
     assert mme("morphine", DailyDose(45, "mg/day")).mme_mg_per_day == 45
 

@@ -139,7 +139,9 @@ class MmeResult:
 
 
 def _key(name: str) -> str:
-    return " ".join(re.sub(r"[^a-z ]", " ", name.lower()).split())
+    # the oral tables: "oxycodone oral" and "oxycodone po" mean "oxycodone"
+    words = re.sub(r"[^a-z ]", " ", name.lower()).split()
+    return " ".join(w for w in words if w not in {"oral", "po"})
 
 
 def _lookup(table: MmeTable, drug: str) -> MmeDrug:

@@ -128,8 +128,7 @@ def _as_mapping(instrument: Instrument, answers: object) -> dict[str, object]:
         missing = [i for i in ids if i not in given]
         if missing:
             raise UserInputError(
-                f"{name}: {_items(missing)} missing; every item "
-                f"({', '.join(ids)}) needs an answer"
+                f"{name}: {_items(missing)} missing; every item ({', '.join(ids)}) needs an answer"
             )
         return given
     if isinstance(answers, str | bytes) or not isinstance(answers, Sequence):
