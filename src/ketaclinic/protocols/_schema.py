@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ketaclinic.outcomes import TrialRule
 from ketaclinic.pharmacology import MODELS, Drug, Route
 from ketaclinic.safety import ConcentrationCeiling, DoseField, ProtocolProfile, Setting, Severity
 
@@ -91,7 +92,12 @@ class Monitoring(_Frozen):
     source: str
 
 
-class TrialCriteria(_Frozen):
+class TrialCriteria(TrialRule):
+    """The trial criteria of a protocol: the human-readable text (``instrument``, ``baseline``,
+    ``threshold``, ``judge_at``, ``source``) and, from :class:`ketaclinic.outcomes.TrialRule`,
+    the machine-readable rule that :func:`ketaclinic.outcomes.evaluate_trial` applies.
+    """
+
     instrument: str
     baseline: str
     threshold: str
