@@ -40,6 +40,8 @@ def revisions() -> list[str]:
 
 def current_revision(db: Database) -> str | None:
     """The revision the database is at (``None`` for an empty database)."""
+    if db.sqlite_path is not None and not db.sqlite_path.exists():
+        return None
     with db.snapshot() as session:
         conn = session.connection()
         if not inspect(conn).has_table("alembic_version"):

@@ -93,23 +93,6 @@ __all__ = [
 
 METADATA = Base.metadata
 
-#: Every versioned clinical record class (all share ``ClinicalRecord``'s columns).
-CLINICAL_RECORDS: tuple[type[ClinicalRecord], ...] = tuple(
-    sorted(
-        (m.class_ for m in Base.registry.mappers if issubclass(m.class_, ClinicalRecord)),
-        key=lambda cls: cls.__tablename__,  # type: ignore[attr-defined]
-    )
-)
-
-#: Tables whose rows are never updated or deleted (clinical records and the audit trail).
-INSERT_ONLY_TABLES: tuple[str, ...] = tuple(
-    sorted(
-        m.class_.__tablename__  # type: ignore[attr-defined]
-        for m in Base.registry.mappers
-        if getattr(m.class_, "insert_only", False)
-    )
-)
-
 
 def table_of(model: type[object]) -> Table:
     """The Core table of a mapped class."""
@@ -117,3 +100,21 @@ def table_of(model: type[object]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model!r} is not a mapped table class")
     return table
+
+
+#: Every versioned clinical record class (all share ``ClinicalRecord``'s columns).
+CLINICAL_RECORDS: tuple[type[ClinicalRecord], ...] = tuple(
+    sorted(
+        (m.class_ for m in Base.registry.mappers if issubclass(m.class_, ClinicalRecord)),
+        key=lambda cls: table_of(cls).name,
+    )
+)
+
+#: Tables whose rows are never updated or deleted (clinical records and the audit trail).
+INSERT_ONLY_TABLES: tuple[str, ...] = tuple(
+    sorted(
+        table_of(m.class_).name
+        for m in Base.registry.mappers
+        if getattr(m.class_, "insert_only", False)
+    )
+)

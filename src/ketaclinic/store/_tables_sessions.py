@@ -126,7 +126,7 @@ class AdverseEvent(ClinicalRecord, Base):
         vocabulary("outcome", ("resolved", "resolving", "ongoing", "admitted", "fatal", "unknown")),
     )
 
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_sessions.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_sessions.id"), index=True)
     onset_at: Mapped[datetime]
     term: Mapped[str] = mapped_column(String(200))
     severity: Mapped[str] = mapped_column(String(20))

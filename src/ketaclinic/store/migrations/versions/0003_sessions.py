@@ -432,6 +432,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_discharges_patient_id"), "discharges", ["patient_id"], unique=False)
     op.create_index(op.f("ix_discharges_session_id"), "discharges", ["session_id"], unique=False)
+    op.create_index(
+        op.f("ix_adverse_events_session_id"), "adverse_events", ["session_id"], unique=False
+    )
     op.create_table(
         "assessments",
         sa.Column("course_id", sa.Integer(), nullable=True),
