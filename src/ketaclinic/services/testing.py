@@ -42,6 +42,7 @@ __all__ = [
     "FROZEN_AT",
     "PERSONAS",
     "FrozenClock",
+    "add_patient_with_course",
     "add_personas",
     "backend",
     "clock",
@@ -407,3 +408,151 @@ def fill_tables(conn: Connection, rows_per_table: int = 2) -> dict[str, int]:
                 ids.append(int(result.inserted_primary_key[0]))
         added[table.name] = rows_per_table
     return added
+
+
+# -- a small realistic chart -----------------------------------------------------------------
+def add_patient_with_course(
+    session: Any,
+    *,
+    recorded_by_id: int,
+    now: datetime,
+    mrn: str,
+    indication: str = "depression",
+    sessions: int = 3,
+    status: str = "active",
+) -> int:
+    """One patient with demographics, a weight, a diagnosis, a course with a status, a
+    signed order and ``sessions`` sessions (doses, vitals, scores, discharge, a charge).
+    Returns the patient id. For tests; the demo-data generator is the realistic one."""
+    from ketaclinic.store import (
+        Charge,
+        CourseStatusEvent,
+        Demographics,
+        Diagnosis,
+        Discharge,
+        DoseGiven,
+        Order,
+        OrderSignature,
+        Patient,
+        SessionScore,
+        TreatmentCourse,
+        TreatmentSession,
+        VitalSigns,
+        WeightMeasurement,
+    )
+
+    who = {"recorded_at": now, "recorded_by_id": recorded_by_id}
+    patient = Patient(mrn=mrn, created_at=now, created_by_id=recorded_by_id)
+    session.add(patient)
+    session.flush()
+    pid = {"patient_id": patient.id, **who}
+    session.add_all(
+        [
+            Demographics(
+                given_name="Test",
+                family_name=f"Patient {mrn}",
+                birth_date=date(1980, 5, 17),
+                sex_at_birth="female",
+                **pid,
+            ),
+            WeightMeasurement(measured_on=now.date(), weight_kg=72.5, height_cm=168.0, **pid),
+            Diagnosis(icd10cm_code="F33.2", free_text="recurrent major depression, severe", **pid),
+        ]
+    )
+    course = TreatmentCourse(
+        indication=indication,
+        protocol_id=f"{indication}-iv",
+        protocol_version="1",
+        trial_criteria={"instrument": "phq9"},
+        **pid,
+    )
+    session.add(course)
+    session.flush()
+    session.add(
+        CourseStatusEvent(
+            course_id=course.id, status=status, reason="started", effective_at=now, **pid
+        )
+    )
+    dose = {
+        "route": "iv",
+        "value": 0.5,
+        "unit": "mg/kg",
+        "duration_min": 40.0,
+        "text": "iv 0.5 mg/kg over 40 min",
+    }
+    order = Order(
+        course_id=course.id,
+        doses=[dose],
+        findings=[],
+        plan={"doses": [dose]},
+        drug_library_version="2026.1",
+        weight_kg=72.5,
+        **pid,
+    )
+    session.add(order)
+    session.flush()
+    session.add(
+        OrderSignature(order_id=order.id, signed_by_id=recorded_by_id, signed_at=now, **pid)
+    )
+    for k in range(sessions):
+        start = now + timedelta(days=3 * k)
+        visit = TreatmentSession(
+            course_id=course.id,
+            order_id=order.id,
+            scheduled_start_at=start,
+            actual_start_at=start,
+            actual_end_at=start + timedelta(minutes=120),
+            route="iv",
+            lot_number=f"LOT{k}",
+            multi_day=False,
+            **pid,
+        )
+        session.add(visit)
+        session.flush()
+        sid = {"session_id": visit.id, **pid}
+        session.add_all(
+            [
+                DoseGiven(
+                    given_at=start,
+                    kind="infusion_start",
+                    dose=dose,
+                    amount_mg=36.25,
+                    rate_mg_per_h=54.4,
+                    **sid,
+                ),
+                VitalSigns(
+                    measured_at=start + timedelta(minutes=40),
+                    systolic_mmhg=138,
+                    diastolic_mmhg=84,
+                    heart_rate_per_min=76,
+                    respiratory_rate_per_min=14,
+                    spo2_percent=98.0,
+                    **sid,
+                ),
+                SessionScore(
+                    measured_at=start + timedelta(minutes=40),
+                    instrument_id="moaas",
+                    instrument_version="1",
+                    score=5,
+                    **sid,
+                ),
+                Discharge(
+                    decided_at=start + timedelta(minutes=120),
+                    decision="discharged",
+                    observation_min=80.0,
+                    reason=None,
+                    **sid,
+                ),
+                Charge(
+                    category="drug",
+                    description="ketamine 50 mg/mL",
+                    quantity=1.0,
+                    unit_price_minor=1250,
+                    amount_minor=1250,
+                    currency="EUR",
+                    **sid,
+                ),
+            ]
+        )
+    session.flush()
+    return int(patient.id)
