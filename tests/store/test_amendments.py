@@ -35,6 +35,12 @@ def chart(db: Database, clock: FrozenClock) -> tuple[Database, int, int]:
     return db, patient, nurse
 
 
+def _insert(db: Database, record: Diagnosis) -> None:
+    with db.transaction() as session:
+        session.add(record)
+        session.flush()
+
+
 def _raw(db: Database, table: str, row_id: int) -> tuple[object, ...]:
     with db.snapshot() as session:
         return tuple(
@@ -119,19 +125,17 @@ def test_the_database_refuses_a_second_amendment_of_one_row(
             recorded_at=clock(),
             recorded_by_id=nurse,
         )
-    with pytest.raises(IntegrityError), db.transaction() as session:
-        session.add(
-            Diagnosis(
-                patient_id=patient,
-                icd10cm_code="F33.0",
-                free_text="fork",
-                amends_id=first.id,
-                amendment_reason="branch",
-                recorded_at=clock(),
-                recorded_by_id=nurse,
-            )
-        )
-        session.flush()
+    record = Diagnosis(
+        patient_id=patient,
+        icd10cm_code="F33.0",
+        free_text="fork",
+        amends_id=first.id,
+        amendment_reason="branch",
+        recorded_at=clock(),
+        recorded_by_id=nurse,
+    )
+    with pytest.raises(IntegrityError):
+        _insert(db, record)
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
@@ -139,16 +143,13 @@ def test_an_amendment_needs_a_reason(
     chart: tuple[Database, int, int], clock: FrozenClock, reason: str
 ) -> None:
     db, patient, nurse = chart
-    with pytest.raises(UserInputError, match="reason"), db.transaction() as session:
+    with db.transaction() as session:
         first = current_records(session, Diagnosis, patient)[0]
-        amend(
-            session,
-            first,
-            Diagnosis(icd10cm_code="F33.1", free_text="x"),
-            reason=reason,
-            recorded_at=clock(),
-            recorded_by_id=nurse,
-        )
+        correction = Diagnosis(icd10cm_code="F33.1", free_text="x")
+        with pytest.raises(UserInputError, match="reason"):
+            amend(
+                session, first, correction, reason=reason, recorded_at=clock(), recorded_by_id=nurse
+            )
 
 
 def test_the_database_refuses_an_amendment_without_a_reason(
@@ -157,18 +158,16 @@ def test_the_database_refuses_an_amendment_without_a_reason(
     db, patient, nurse = chart
     with db.snapshot() as session:
         first = current_records(session, Diagnosis, patient)[0].id
-    with pytest.raises(IntegrityError), db.transaction() as session:
-        session.add(
-            Diagnosis(
-                patient_id=patient,
-                icd10cm_code="F33.0",
-                free_text="x",
-                amends_id=first,
-                recorded_at=clock(),
-                recorded_by_id=nurse,
-            )
-        )
-        session.flush()
+    record = Diagnosis(
+        patient_id=patient,
+        icd10cm_code="F33.0",
+        free_text="x",
+        amends_id=first,
+        recorded_at=clock(),
+        recorded_by_id=nurse,
+    )
+    with pytest.raises(IntegrityError):
+        _insert(db, record)
 
 
 def test_an_amendment_stays_with_the_patient_and_the_kind(
@@ -245,6 +244,5 @@ def test_latest_weight_is_the_most_recent_measurement(
 
 
 def test_an_unknown_record_is_a_clear_error(db: Database) -> None:
-    with pytest.raises(RecordNotFoundError, match="no diagnoses record has id 999"):
-        with db.snapshot() as session:
-            get(session, Diagnosis, 999)
+    with db.snapshot() as session, pytest.raises(RecordNotFoundError, match="has id 999"):
+        get(session, Diagnosis, 999)

@@ -64,7 +64,7 @@ def test_it_refuses_a_bad_value_naming_variable_value_and_what_is_accepted(
 def test_it_refuses_a_data_dir_it_cannot_create(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(ConfigurationError, match="KETACLINIC_DATA_DIR=.*cannot create"):
+    with pytest.raises(ConfigurationError, match=r"KETACLINIC_DATA_DIR=.*cannot create"):
         load_settings(data_dir=blocker / "data")
 
 

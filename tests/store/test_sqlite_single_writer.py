@@ -95,6 +95,11 @@ def test_a_reader_closing_last_leaves_the_checkpoint_to_the_writer(sqlite_db: Da
     assert _state(path) == before
 
 
+def _write(db: Database) -> None:
+    with db.transaction() as session:
+        session.execute(text("SELECT 1"))
+
+
 def test_a_second_writer_is_refused_while_one_holds_the_lock(tmp_path: Path) -> None:
     first, settings = make_database(tmp_path, "sqlite")
     with first.transaction() as session:
@@ -103,8 +108,7 @@ def test_a_second_writer_is_refused_while_one_holds_the_lock(tmp_path: Path) -> 
     second = open_database(load_settings(data_dir=settings.data_dir, sqlite_busy_timeout_ms=200))
     started = time.monotonic()
     with pytest.raises(StorageError, match="another process is writing"):
-        with second.transaction() as session:
-            session.execute(text("SELECT 1"))
+        _write(second)
     assert time.monotonic() - started >= 0.2
     with second.snapshot() as session:  # reading beside the writer is fine
         assert session.execute(text("SELECT count(*) FROM chairs")).scalar_one() == 0
