@@ -345,6 +345,15 @@ class Database:
                 "in a crash; set synchronous_commit = on"
             )
 
+    def disconnect(self) -> None:
+        """Close every connection and give up the writer lock, but keep the engines (and
+        their compiled-statement caches): the next transaction reconnects. Call it before
+        ``os.fork()`` so that parent and child never share a connection or the lock."""
+        for engine in {id(e): e for e in (self._writer, self._reader) if e is not None}.values():
+            engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+
     def close(self) -> None:
         """Close every connection and give up the SQLite writer lock."""
         for engine in {id(e): e for e in (self._writer, self._reader) if e is not None}.values():
