@@ -207,8 +207,9 @@ def _survivors(db: Database) -> tuple[list[int], int]:
             partial += int(
                 session.execute(
                     text(
-                        f"SELECT count(*) FROM treatment_sessions s WHERE s.lot_number LIKE 'K%' AND "
-                        f"(SELECT count(*) FROM {table} c WHERE c.session_id = s.id) <> {expected}"
+                        "SELECT count(*) FROM treatment_sessions s WHERE s.lot_number LIKE 'K%'"
+                        f" AND (SELECT count(*) FROM {table} c WHERE c.session_id = s.id)"
+                        f" <> {expected}"
                     )
                 ).scalar_one()
             )
