@@ -92,7 +92,7 @@ def test_an_unreachable_server_is_a_configuration_error(tmp_path: Path) -> None:
     settings = load_settings(
         data_dir=tmp_path, database_url="postgresql://nobody@127.0.0.1:1/nothing"
     )
-    with pytest.raises(ConfigurationError, match="KETACLINIC_DATABASE_URL=.*cannot be reached"):
+    with pytest.raises(ConfigurationError, match=r"KETACLINIC_DATABASE_URL=.*cannot be reached"):
         open_database(settings)
 
 

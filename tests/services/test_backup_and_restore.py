@@ -147,7 +147,7 @@ def test_a_truncated_backup_is_refused(
     cut.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])
     target, _ = make_database(tmp_path, "sqlite", migrated=False)
     try:
-        with pytest.raises(IntegrityFailureError, match="not a complete|modified"):
+        with pytest.raises(IntegrityFailureError, match=r"not a complete|modified"):
             restore_database(target, cut, CLI, clock)
     finally:
         discard_database(target)

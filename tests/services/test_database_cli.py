@@ -36,7 +36,8 @@ def test_upgrade_then_check_then_verify(clinic: Path, capsys: pytest.CaptureFixt
     code, out, _ = run(capsys, "db", "check", "--json")
     report = json.loads(out)
     assert code == 0
-    assert report["ok"] and report["up_to_date"]
+    assert report["ok"]
+    assert report["up_to_date"]
     assert report["sqlite"]["single_writer"] is True
     assert report["durability"]["journal_mode"] == "wal"
     code, out, _ = run(capsys, "db", "check")
