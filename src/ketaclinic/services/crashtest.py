@@ -169,7 +169,7 @@ def _document(
 
 
 def _read_all(fd: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = os.read(fd, 65536)
         if not chunk:
@@ -195,7 +195,7 @@ def _survivors(db: Database) -> tuple[list[int], int]:
     """Session numbers present, and how many sessions lack some of their rows."""
     with db.snapshot() as session:
         numbers = [
-            int(lot[1:])
+            int((lot or 'K-1')[1:])
             for lot in session.scalars(
                 sql_select(TreatmentSession.lot_number).where(
                     TreatmentSession.lot_number.like("K%")
