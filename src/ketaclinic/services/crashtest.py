@@ -42,7 +42,7 @@ from ketaclinic.store import (
     open_database,
 )
 
-__all__ = ["CrashReport", "prepare", "run_crash_test"]
+__all__ = ["CrashReport", "document_session", "prepare", "run_crash_test"]
 
 _T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 #: rows each documented session writes besides itself: table -> count
@@ -89,12 +89,12 @@ def _child(db: Database, ids: dict[str, int], first: int, out: int) -> None:
     os.write(out, b"R\n")
     k = first
     while True:
-        _document(db, actor, ids, k)
+        document_session(db, actor, ids, k)
         os.write(out, f"{k}\n".encode())
         k += 1
 
 
-def _document(
+def document_session(
     db: Database,
     actor: Actor,
     ids: dict[str, int],
@@ -195,7 +195,7 @@ def _survivors(db: Database) -> tuple[list[int], int]:
     """Session numbers present, and how many sessions lack some of their rows."""
     with db.snapshot() as session:
         numbers = [
-            int((lot or 'K-1')[1:])
+            int((lot or "K-1")[1:])
             for lot in session.scalars(
                 sql_select(TreatmentSession.lot_number).where(
                     TreatmentSession.lot_number.like("K%")
@@ -246,7 +246,7 @@ def run_crash_test(
     # warm SQLAlchemy's statement caches here, once; the children inherit the engines
     # (not their connections, nor the writer lock: disconnect() before each fork)
     writer = ids_db
-    _document(
+    document_session(
         writer,
         Actor("nurse.crash", "127.0.0.1", ids["nurse"]),
         ids,

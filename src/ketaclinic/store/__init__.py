@@ -19,7 +19,13 @@ from ketaclinic.store._audit import (
     verify_chain,
 )
 from ketaclinic.store._base import ClinicalRecord
-from ketaclinic.store._chart import CohortSummary, PatientChart, cohort_summary, load_chart
+from ketaclinic.store._chart import (
+    ChartRow,
+    CohortSummary,
+    PatientChart,
+    cohort_summary,
+    load_chart,
+)
 from ketaclinic.store._check import DatabaseCheck, check_database, missing_guards
 from ketaclinic.store._database import (
     FIXED_SQLITE,
@@ -118,6 +124,7 @@ __all__ = [
     "AuditProblem",
     "ChainVerification",
     "Chair",
+    "ChartRow",
     "Charge",
     "ChildPughAssessment",
     "ClinicalRecord",
