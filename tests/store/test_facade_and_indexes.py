@@ -37,8 +37,8 @@ def test_the_services_export_exactly_their_facade() -> None:
 
 def _indexed(table: str, column: str) -> bool:
     t = METADATA.tables[table]
-    return any(list(ix.columns)[0].name == column for ix in t.indexes) or any(
-        list(c.columns)[0].name == column
+    return any(next(iter(ix.columns)).name == column for ix in t.indexes) or any(
+        next(iter(c.columns)).name == column
         for c in t.constraints
         if c.__class__.__name__ in ("UniqueConstraint", "PrimaryKeyConstraint")
     )
