@@ -244,6 +244,7 @@ def _clinic_rows(patients: int, seed: int = 7) -> Iterator[tuple[str, list[dict[
                 category="drug",
                 description="ketamine",
                 quantity=1.0,
+                quantity_unit="vial",
                 unit_price_minor=1500,
                 amount_minor=1500,
                 currency="EUR",

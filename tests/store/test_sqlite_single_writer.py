@@ -159,3 +159,7 @@ def test_one_writer_connection_serves_one_transaction_at_a_time(sqlite_db: Datab
     thread.join()
     assert order == ["first done", "second started"]
     assert sqlite_db.writer_engine.pool.size() == 1  # type: ignore[attr-defined]
+
+
+def test_the_protection_is_decided_when_the_database_opens(sqlite_db: Database) -> None:
+    assert sqlite_db.protection == sqlite_protection()

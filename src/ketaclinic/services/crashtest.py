@@ -152,6 +152,7 @@ def document_session(
                 category="drug",
                 description="ketamine",
                 quantity=1.0,
+                quantity_unit="vial",
                 unit_price_minor=900,
                 amount_minor=900,
                 currency="EUR",

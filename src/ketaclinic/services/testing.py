@@ -547,6 +547,7 @@ def add_patient_with_course(
                     category="drug",
                     description="ketamine 50 mg/mL",
                     quantity=1.0,
+                    quantity_unit="vial",
                     unit_price_minor=1250,
                     amount_minor=1250,
                     currency="EUR",

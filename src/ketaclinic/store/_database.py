@@ -192,11 +192,14 @@ class Database:
                     "existing directory"
                 )
             self.sqlite_path: Path | None = path
+            #: checked at start-up: which protection against the WAL-reset bug is active
+            self.protection: SQLiteProtection | None = sqlite_protection()
             self._lock = _WriterLock(
                 Path(f"{path}.writer-lock"), settings.sqlite_busy_timeout_ms / 1000
             )
         else:
             self.sqlite_path = None
+            self.protection = None
         self._writer_sessions: sessionmaker[Session] | None = None
         self._reader_sessions: sessionmaker[Session] | None = None
 

@@ -168,6 +168,7 @@ class Charge(ClinicalRecord, Base):
     category: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[float]
+    quantity_unit: Mapped[str] = mapped_column(String(20))  # vial, min, h, session...
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

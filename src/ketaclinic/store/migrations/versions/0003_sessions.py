@@ -486,6 +486,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=20), nullable=False),
         sa.Column("description", sa.String(length=200), nullable=False),
         sa.Column("quantity", sa.Double(), nullable=False),
+        sa.Column("quantity_unit", sa.String(length=20), nullable=False),
         sa.Column("unit_price_minor", sa.BigInteger(), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
