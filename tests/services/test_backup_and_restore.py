@@ -176,3 +176,12 @@ def test_a_missing_backup_file_is_bad_input(
 ) -> None:
     with pytest.raises(UserInputError, match="does not exist"):
         restore_database(db, tmp_path / "nope.backup", CLI, clock)
+
+
+def test_an_unreadable_or_unwritable_path_is_bad_input(
+    db: Database, tmp_path: Path, clock: FrozenClock
+) -> None:
+    with pytest.raises(UserInputError, match="cannot read backup file"):
+        restore_database(db, tmp_path, CLI, clock)
+    with pytest.raises(UserInputError, match="does not exist"):
+        backup_database(db, tmp_path / "missing" / "b.backup", CLI, clock)

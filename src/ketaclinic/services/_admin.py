@@ -167,13 +167,17 @@ def backup_database(db: Database, path: Path, actor: Actor, clock: Clock = utc_n
     revision = current_revision(db)
     if revision is None:
         raise RefusedError("the database has no schema yet: nothing to back up")
-    with audited_transaction(db, actor, clock) as uc:
-        uc.audit("database.backup", details={"file": path.name})
-        created = uc.now
-    partial = path.with_name(f".{path.name}.partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     manifest: dict[str, dict[str, Any]] = {}
     try:
-        with partial.open("xb") as handle, db.snapshot() as session:
+        handle_cm = partial.open("xb")
+    except OSError as exc:
+        raise UserInputError(f"cannot write the backup to {path}: {exc.strerror}") from None
+    try:
+        with audited_transaction(db, actor, clock) as uc:
+            uc.audit("database.backup", details={"file": path.name})
+            created = uc.now
+        with handle_cm as handle, db.snapshot() as session:
             out = _HashingWriter(handle)
             out.line(
                 {
@@ -236,6 +240,8 @@ def _verified_lines(path: Path) -> tuple[list[bytes], str]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise UserInputError(f"backup file {path} does not exist") from None
+    except OSError as exc:
+        raise UserInputError(f"cannot read backup file {path}: {exc.strerror}") from None
     body, _, last = data.rstrip(b"\n").rpartition(b"\n")
     try:
         trailer = json.loads(last)
