@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -31,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from ketaclinic.config import load_settings
 from ketaclinic.services import Actor, audited_transaction
@@ -382,6 +383,8 @@ def _measure(db: Database, label: str) -> None:
 
 
 def _crash(db: Database, label: str) -> None:
+    """On a fresh database of its own: the kill points test durability, not scale."""
+    prepare(db)
     settings = db.settings
     db.close()
     report = run_crash_test(settings, KILL_POINTS, seed=11)
@@ -396,14 +399,15 @@ def _crash(db: Database, label: str) -> None:
 
 
 def _sqlite() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="kc-bench-"))
-    db = open_database(load_settings(data_dir=folder))
-    upgrade(db)
-    try:
-        _measure(db, "sqlite")
-        _crash(db, "sqlite")
-    finally:
-        db.close()
+    for purpose in (_measure, _crash):
+        folder = Path(tempfile.mkdtemp(prefix="kc-bench-"))
+        db = open_database(load_settings(data_dir=folder))
+        upgrade(db)
+        try:
+            purpose(db, "sqlite")
+        finally:
+            db.close()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _postgres() -> None:
@@ -424,21 +428,19 @@ def _postgres() -> None:
         print(f"postgresql: skipped ({str(exc).strip().splitlines()[0]})")
         return
     with admin:
-        admin.execute(f"CREATE DATABASE {name}")
-        try:
-            db = open_database(
-                load_settings(
-                    database_url=url.set(database=name).render_as_string(hide_password=False)
+        for purpose in (_measure, _crash):
+            admin.execute(f"CREATE DATABASE {name}")
+            try:
+                db = open_database(
+                    load_settings(
+                        database_url=url.set(database=name).render_as_string(hide_password=False)
+                    )
                 )
-            )
-            upgrade(db)
-            with db.transaction() as session:
-                session.execute(text("SELECT 1"))
-            _measure(db, "postgresql")
-            _crash(db, "postgresql")
-            db.close()
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                upgrade(db)
+                purpose(db, "postgresql")
+                db.close()
+            finally:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def main() -> None:
