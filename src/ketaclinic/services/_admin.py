@@ -344,7 +344,7 @@ def restore_database(
                 f"({', '.join(f'{k}: {v}' for k, v in sorted(full.items())) or 'audit events'})"
             )
         for table in TABLES:
-            rows = list(_decoded(table.name, sections[table.name][1]))
+            rows = _decoded(table.name, sections[table.name][1])
             if table.name == _HEAD_TABLE:
                 for row in rows:
                     uc.session.execute(

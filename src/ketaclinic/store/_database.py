@@ -191,6 +191,7 @@ class Database:
                     f"directory {path.parent} does not exist; accepted: an SQLite file in an "
                     "existing directory"
                 )
+            path = path.resolve()  # the writer, the readers and the lock agree on one file
             self.sqlite_path: Path | None = path
             #: checked at start-up: which protection against the WAL-reset bug is active
             self.protection: SQLiteProtection | None = sqlite_protection()
