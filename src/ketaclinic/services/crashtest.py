@@ -192,6 +192,31 @@ def _wait_ready(fd: int, timeout_s: float) -> bytes:
     return data
 
 
+_CHILD_APP = "ketaclinic-crash-writer"
+
+
+def _wait_for_server(db: Database, timeout_s: float = 30.0) -> None:
+    """PostgreSQL: wait until no backend serves a killed writer (its last COMMIT, if it had
+    reached the server, is then either committed or rolled back for good)."""
+    if db.dialect != "postgresql":
+        return
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with db.snapshot() as session:
+            busy = session.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+                    "AND datname = current_database()"
+                ),
+                {"name": _CHILD_APP},
+            ).scalar_one()
+        if not busy:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("PostgreSQL still serves a killed writer after 30 s")
+        time.sleep(0.005)
+
+
 def _survivors(db: Database) -> tuple[list[int], int]:
     """Session numbers present, and how many sessions lack some of their rows."""
     with db.snapshot() as session:
@@ -235,7 +260,16 @@ def run_crash_test(
     """Kill a writer ``kill_points`` times; the database must be prepared (``prepare``) and
     no connection of this process may be open (each fork starts clean)."""
     rng = random.Random(seed)
-    ids_db = open_database(settings)
+    writer_settings = settings
+    if not settings.is_sqlite:
+        # PostgreSQL may still be finishing the killed client's COMMIT after the client is
+        # gone; the writer's connections carry a name so that the parent can wait for the
+        # server to be done with them before it looks (see _wait_for_server).
+        url = settings.sqlalchemy_url.update_query_dict({"application_name": _CHILD_APP})
+        writer_settings = settings.model_copy(
+            update={"database_url": url.render_as_string(hide_password=False)}
+        )
+    ids_db = open_database(writer_settings)
     with ids_db.snapshot() as session:
         row = session.execute(
             text(
@@ -280,6 +314,7 @@ def run_crash_test(
         acknowledged |= acked_now
         db = open_database(settings)
         try:
+            _wait_for_server(db)
             present, broken = _survivors(db)
             partial += broken
             present_set = set(present)
