@@ -20,5 +20,7 @@ def test_a_killed_writer_loses_nothing_acknowledged_and_leaves_nothing_half_writ
     assert report.partial == 0, report
     assert report.out_of_order == 0, report
     assert report.deep_checks == KILL_POINTS // 50
-    assert report.acknowledged >= KILL_POINTS, "too few writes happened to test anything"
+    # about 1.5 commits land between two kills on an idle machine; far fewer under load, but
+    # never so few that the kills stop hitting writes in flight
+    assert report.acknowledged >= KILL_POINTS // 4, "too few writes happened to test anything"
     assert report.survived >= report.acknowledged
