@@ -3,7 +3,8 @@
 A child (forked from the caller after every import, so each kill point costs milliseconds)
 documents one session per transaction: the session, one dose, three vital signs, a discharge,
 a charge and the audit event, and writes the session's number to a pipe only after the
-commit returned. The parent kills it after a random delay, then checks that
+commit returned. The parent kills it after a random delay (uniform up to a scale that
+grows while kills land before any commit, as on a loaded machine), then checks that
 
 - every session whose commit returned is there (durability),
 - no session is there in part (atomicity: each has all of its rows),
@@ -292,6 +293,7 @@ def run_crash_test(
     writer.disconnect()
     acknowledged: set[int] = set()
     present_before: set[int] = set()
+    delay_scale_ms = max_delay_ms
     lost = partial = out_of_order = unacknowledged = deep = 0
     started = time.monotonic()
     for point in range(kill_points):
@@ -305,13 +307,19 @@ def run_crash_test(
                 os._exit(3)
         os.close(write_fd)
         data = _wait_ready(read_fd, 30.0)
-        time.sleep(rng.uniform(0.0, max_delay_ms) / 1000)
+        time.sleep(rng.uniform(0.0, delay_scale_ms) / 1000)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         data += _read_all(read_fd)
         os.close(read_fd)
         acked_now = {int(line) for line in data.split() if line != b"R"}
         acknowledged |= acked_now
+        # a loaded machine commits more slowly: stretch the delays until kills land among
+        # commits again (and shrink them back), so that every run tests writes in flight
+        if acked_now:
+            delay_scale_ms = max(max_delay_ms, delay_scale_ms * 0.9)
+        else:
+            delay_scale_ms = min(10 * max_delay_ms, delay_scale_ms * 1.25)
         db = open_database(settings)
         try:
             _wait_for_server(db)
