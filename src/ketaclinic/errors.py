@@ -8,6 +8,13 @@
     |   +-- DoseSyntaxError         a dose string the dose grammar does not accept
     |   +-- UnknownNameError        an unknown model, route, protocol, ...
     |   +-- RefusedRouteError       a route refused for clinical reasons (neuraxial)
+    |   +-- ConfigurationError      a KETACLINIC_* setting with a value that is not accepted
+    |   +-- RecordNotFoundError     no stored record has the given id (also an UnknownNameError)
+    +-- RefusedError                a well-formed request refused by a rule: exit code 3, HTTP 409
+    |   +-- StorageError            the database cannot be used safely now (unsafe durability
+    |                               settings, another process holds the SQLite writer lock)
+    +-- IntegrityFailureError       stored data failed verification (audit chain, backup file,
+                                    integrity check): exit code 4
     +-- ModelError                  a model cannot do what was asked (e.g. route not fitted)
     +-- NumericalError              the solver met a system it cannot solve exactly
     +-- DataFileError               a packaged data file (protocol, drug library) is invalid
@@ -19,13 +26,18 @@ Interfaces (CLI, web) show that message and never a traceback.
 from __future__ import annotations
 
 __all__ = [
+    "ConfigurationError",
     "DataFileError",
     "DoseSyntaxError",
+    "IntegrityFailureError",
     "KetaclinicError",
     "ModelError",
     "NumericalError",
     "OutOfRangeError",
+    "RecordNotFoundError",
+    "RefusedError",
     "RefusedRouteError",
+    "StorageError",
     "UnknownNameError",
     "UserInputError",
 ]
@@ -69,3 +81,24 @@ class NumericalError(KetaclinicError, ArithmeticError):
 class DataFileError(KetaclinicError):
     """A packaged data file (protocol, drug library, instrument table) is invalid: a defect
     of the installation, reported at load time, never a user's input error."""
+
+
+class ConfigurationError(UserInputError):
+    """A ``KETACLINIC_*`` setting has a value that is not accepted (raised at start-up)."""
+
+
+class RecordNotFoundError(UnknownNameError):
+    """No stored record of the named kind has the given id."""
+
+
+class RefusedError(KetaclinicError):
+    """A well-formed request that a rule refuses (for example restoring into a full database)."""
+
+
+class StorageError(RefusedError):
+    """The database cannot be used safely now; the message says why and what to do."""
+
+
+class IntegrityFailureError(KetaclinicError):
+    """Stored data failed verification: an edited audit row, a modified backup file, a
+    failed integrity check. Never raised for bad input."""

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from ketaclinic.cli import _outcomes, _pharmacology, _protocols, _virtual_population
+from ketaclinic.cli import _database, _outcomes, _pharmacology, _protocols, _virtual_population
 from ketaclinic.cli._app import app, run_app
 
 __all__ = ["app", "main"]
@@ -20,6 +20,7 @@ _pharmacology.register(app)
 _virtual_population.register(app)
 _protocols.register(app)
 _outcomes.register(app)
+_database.register(app)
 
 
 def main() -> None:
