@@ -120,7 +120,8 @@ def test_check_exits_0_with_warnings(cli: Cli) -> None:
     patient, order = _files("palliative-oral")
     run = cli("check", "--patient", patient, "--order", order, *AS_OF, "--json")
     assert run.code == 0
-    assert [f["code"] for f in run.json()["findings"]] == ["route.oral"]
+    findings = [(f["severity"], f["code"]) for f in run.json()["findings"]]
+    assert findings == [("WARNING", "route.oral"), ("INFO", "interaction.cns_depressant")]
 
 
 def test_check_refuses_a_neuraxial_order_with_exit_3(cli: Cli, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ketaclinic.pharmacology import Dose, Route, expand_doses
+from ketaclinic.safety._body_size import dosing_weight
 from ketaclinic.safety._findings import Finding, Severity
 from ketaclinic.safety._inputs import Order, PatientContext, PreviousSession, as_utc
 from ketaclinic.safety._library import LibraryEntry, Limit
@@ -57,6 +58,13 @@ class CheckContext:
     @property
     def weight_kg(self) -> float:
         return self.patient.weight_kg
+
+    @property
+    def dosing_weight_kg(self) -> float:
+        """The weight the protocol's per-kg doses use for this patient (its weight basis)."""
+        if not self.profile.weight_based:
+            return self.weight_kg
+        return dosing_weight(self.patient, self.profile.weight_basis).weight_kg
 
     @property
     def protocol_id(self) -> str:
