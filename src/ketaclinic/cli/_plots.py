@@ -34,12 +34,12 @@ def check_plot_path(path: str | Path) -> Path:
     written). Every problem is a one-line :class:`UserInputError`."""
     out = Path(path)
     shown = repr(str(path))
-    if out.suffix.lower() not in _SUFFIXES:
-        raise UserInputError(f"plot file {shown} must end in one of {', '.join(_SUFFIXES)}")
     if out.is_dir():
         raise UserInputError(
             f"plot file {shown} is a folder: give a file name ending in {', '.join(_SUFFIXES)}"
         )
+    if out.suffix.lower() not in _SUFFIXES:
+        raise UserInputError(f"plot file {shown} must end in one of {', '.join(_SUFFIXES)}")
     if out.exists() and not os.access(out, os.W_OK):
         raise UserInputError(f"plot file {shown} cannot be written: permission denied")
     folder = out.absolute().parent

@@ -61,10 +61,10 @@ def as_utc(moment: datetime) -> datetime:
 When = TypeVar("When", date, datetime, date | None, datetime | None)
 
 
-def _in_clinic_dates(value: When, what: str) -> When:
+def _in_clinic_dates(value: When) -> When:
     if isinstance(value, date | datetime) and not CLINIC_DATE.contains(value):
         raise ValueError(
-            f"{what} {value.isoformat()} is outside the accepted dates {CLINIC_DATE.describe()}"
+            f"{value.isoformat()} is outside the accepted dates {CLINIC_DATE.describe()}"
         )
     return value
 
@@ -266,7 +266,7 @@ class Vitals(_Strict):
     @field_validator("measured_at")
     @classmethod
     def _date(cls, value: datetime | None) -> datetime | None:
-        return _in_clinic_dates(value, "measured_at")
+        return _in_clinic_dates(value)
 
 
 class PreviousSession(_Strict):
@@ -285,7 +285,7 @@ class PreviousSession(_Strict):
     @field_validator("start")
     @classmethod
     def _date(cls, value: datetime) -> datetime:
-        return _in_clinic_dates(value, "start")
+        return _in_clinic_dates(value)
 
     @field_validator("doses")
     @classmethod
@@ -340,7 +340,7 @@ class PatientContext(_Strict):
     @field_validator("weight_measured_on")
     @classmethod
     def _date(cls, value: date) -> date:
-        return _in_clinic_dates(value, "weight_measured_on")
+        return _in_clinic_dates(value)
 
     @property
     def height_recorded(self) -> bool:
@@ -432,7 +432,7 @@ class Order(_Strict):
     @field_validator("start")
     @classmethod
     def _date(cls, value: datetime | None) -> datetime | None:
-        return _in_clinic_dates(value, "start")
+        return _in_clinic_dates(value)
 
     @field_validator("doses", mode="before")
     @classmethod

@@ -73,7 +73,8 @@ def age_eligibility(ctx: CheckContext) -> list[Finding]:
         Finding(
             ages.outside,
             "eligibility.age",
-            f"age {age:g} years is outside the ages {where}: {ages.why}; {verdict} "
+            f"age {age:g} years is outside the ages {ctx.protocol_id} is for "
+            f"({ages.describe()}): {ages.why}; {verdict} "
             f"(source: {ages.source})",
             ages.source,
         )
