@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ketaclinic.pharmacology import Dose, Route, expand_doses
+from ketaclinic.pharmacology import Dose, Route, expand_doses, plain_number
 from ketaclinic.safety._body_size import dosing_weight
 from ketaclinic.safety._findings import Finding, Severity
 from ketaclinic.safety._inputs import Order, PatientContext, PreviousSession, as_utc
@@ -129,12 +129,12 @@ def limit_finding(
 def number(value: float) -> str:
     """A measured quantity for a message: 4 significant digits, never an exponent.
 
-    >>> number(16800.0), number(0.123456), number(24.5)
-    ('16800', '0.1235', '24.5')
+    >>> number(16800.0), number(0.123456), number(24.5), number(0.00001234)
+    ('16800', '0.1235', '24.5', '0.00001234')
     """
     if value == 0 or abs(value) >= 1000:
         return f"{value:.0f}"
-    return f"{value:.4g}"
+    return plain_number(float(f"{value:.4g}"))
 
 
 def _against(

@@ -344,7 +344,8 @@ class PatientContext(_Strict):
 
     @property
     def height_recorded(self) -> bool:
-        """True when the file gave ``height_cm`` (False: the covariates hold a default)."""
+        """True when the file gave ``height_cm`` (False: the covariates hold the engine's
+        170 cm default). Covariates given as a ``Patient`` value count as recorded."""
         return self._height_recorded
 
     @property
