@@ -183,7 +183,7 @@ def unscreened_medications(ctx: CheckContext) -> list[Finding]:
                 "interaction.unscreened",
                 f"medication {found.given!r} is not in the interaction tables "
                 f"({tables.version}): it cannot be screened for interactions with ketamine"
-                f"{hint}; check it by hand (give the generic name, e.g. 'phenelzine')",
+                f"{hint}; check it by hand, or give its generic name",
                 source,
             )
         )
