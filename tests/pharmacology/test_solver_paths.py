@@ -5,7 +5,7 @@ and for any mix of patients on either path."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ketaclinic.pharmacology import (
@@ -78,7 +78,9 @@ def test_the_matrix_exponential_fallback_agrees_with_the_modal_solution(
             np.array(data.draw(st.lists(st.floats(0.0, 1440.0), min_size=1, max_size=40)))
         )
     modal = decompose(system.a_per_min)
-    assert np.all(modal.good)
+    # two depots with the same rate (IM and intranasal extensions both 0.023 /min) repeat an
+    # eigenvalue and leave no modal solution to compare with: that case is the fallback's own
+    assume(np.all(modal.good))
     # Send a chosen subset of patients down the fallback path.
     forced = np.array(
         data.draw(st.lists(st.booleans(), min_size=cov.n, max_size=cov.n)), dtype=bool
