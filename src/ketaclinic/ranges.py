@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from ketaclinic.errors import OutOfRangeError
 
 __all__ = [
     "AGE_YEARS",
+    "CLINIC_DATE",
     "DOSE_COUNT",
     "DOSE_MG",
     "HEIGHT_CM",
     "TIME_MIN",
     "WEIGHT_KG",
     "ClinicalRange",
+    "DateRange",
 ]
 
 
@@ -86,4 +89,51 @@ DOSE_MG = ClinicalRange(
 TIME_MIN = ClinicalRange("time", "min", 0.0, 366 * 24 * 60.0, "simulations cover at most one year")
 DOSE_COUNT = ClinicalRange(
     "dose count", "doses", 1.0, 1000.0, "a repeated dose line ('every 8 h x N') covers at most 1000"
+)
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """An inclusive range of calendar dates (for dates people type: plan starts, check
+    times, order starts, measurements).
+
+    >>> CLINIC_DATE.check(date(2026, 12, 1), "--start")
+    datetime.date(2026, 12, 1)
+    >>> CLINIC_DATE.check(date(9999, 12, 31), "--start")
+    Traceback (most recent call last):
+    ...
+    ketaclinic.errors.OutOfRangeError: --start 9999-12-31 is outside the accepted dates \
+2000-01-01 to 2099-12-31
+    """
+
+    label: str
+    low: date
+    high: date
+    reason: str
+
+    def contains(self, value: date | datetime) -> bool:
+        day = value.date() if isinstance(value, datetime) else value
+        return self.low <= day <= self.high
+
+    def describe(self) -> str:
+        return f"{self.low.isoformat()} to {self.high.isoformat()}"
+
+    def check(self, value: date | datetime, what: str | None = None) -> date | datetime:
+        """Return ``value``, or raise :class:`OutOfRangeError` naming the accepted dates."""
+        if not self.contains(value):
+            shown = value.date() if isinstance(value, datetime) else value
+            raise OutOfRangeError(
+                f"{what or self.label} {shown.isoformat()} is outside the accepted dates "
+                f"{self.describe()}"
+            )
+        return value
+
+
+CLINIC_DATE = DateRange(
+    "date",
+    date(2000, 1, 1),
+    date(2099, 12, 31),
+    "dates of treatment a clinic records or plans; a plan runs up to about a year past its "
+    "start, and dates such as 0001-01-01 or 9999-12-31 are typing errors that would overflow "
+    "the calendar",
 )

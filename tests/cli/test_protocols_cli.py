@@ -120,7 +120,8 @@ def test_check_exits_0_with_warnings(cli: Cli) -> None:
     patient, order = _files("palliative-oral")
     run = cli("check", "--patient", patient, "--order", order, *AS_OF, "--json")
     assert run.code == 0
-    assert [f["code"] for f in run.json()["findings"]] == ["route.oral"]
+    findings = [(f["severity"], f["code"]) for f in run.json()["findings"]]
+    assert findings == [("WARNING", "route.oral"), ("INFO", "interaction.cns_depressant")]
 
 
 def test_check_refuses_a_neuraxial_order_with_exit_3(cli: Cli, tmp_path: Path) -> None:
@@ -293,3 +294,190 @@ def test_the_installed_script_exits_3_for_a_blocked_order(tmp_path: Path) -> Non
     )
     assert done.returncode == EXIT_BLOCKED, done.stderr
     assert json.loads(done.stdout)["allowed"] is False
+
+
+# --- issue 9: paths, encodings, dates, clock times, messages -------------------------------
+
+
+def _plan_args(patient: str, *more: str) -> list[str]:
+    return [
+        "plan",
+        "--protocol",
+        "depression-iv",
+        "--patient",
+        patient,
+        "--start",
+        "2026-12-01",
+        *more,
+    ]
+
+
+def _one_line_error(run: Any) -> None:
+    assert run.code == EXIT_USER_ERROR, run.out + run.err
+    assert len(run.err.strip().splitlines()) == 1, run.err
+    assert "Traceback" not in run.err
+
+
+def test_a_plot_path_that_is_a_folder_is_refused_before_any_work(cli: Cli, tmp_path: Path) -> None:
+    # the patient file does not exist: the plot path is checked first, so it is named instead
+    run = cli(*_plan_args(str(tmp_path / "missing.yaml"), "--plot", str(tmp_path)))
+    _one_line_error(run)
+    assert "is a folder" in run.err
+
+
+def test_a_plot_path_under_a_file_is_refused(cli: Cli, tmp_path: Path) -> None:
+    patient, _ = _files("depression-iv")
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    run = cli(*_plan_args(patient, "--plot", str(blocker / "sub" / "plan.png")))
+    _one_line_error(run)
+    assert "is not a folder" in run.err
+
+
+def test_an_unwritable_plot_path_is_refused(cli: Cli) -> None:
+    import tempfile
+
+    try:
+        handle, probe = tempfile.mkstemp(dir="/sys")
+    except OSError:
+        pass
+    else:  # pragma: no cover - a machine where /sys is writable
+        import os
+
+        os.close(handle)
+        os.unlink(probe)
+        pytest.skip("/sys is writable here")
+    patient, _ = _files("depression-iv")
+    run = cli(*_plan_args(patient, "--plot", "/sys/plan.png"))
+    _one_line_error(run)
+    assert "cannot be written" in run.err
+
+
+def test_missing_folders_of_a_plot_path_are_created(cli: Cli, tmp_path: Path) -> None:
+    patient, _ = _files("depression-iv")
+    target = tmp_path / "new" / "plan.png"
+    run = cli(*_plan_args(patient, "--plot", str(target)))
+    assert run.code == 0, run.err
+    assert target.exists()
+
+
+def test_a_file_that_is_not_utf8_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    _, order = _files("depression-iv")
+    latin1 = tmp_path / "patient.yaml"
+    latin1.write_bytes("notes: 'Müller'\n".encode("latin-1"))
+    run = cli("check", "--patient", str(latin1), "--order", order, *AS_OF)
+    _one_line_error(run)
+    assert "is not UTF-8 text (byte 0xfc at position 9)" in run.err
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01", "1999-12-31"])
+def test_a_start_date_outside_the_accepted_range_is_one_line(cli: Cli, start: str) -> None:
+    patient, _ = _files("depression-iv")
+    run = cli("plan", "--protocol", "depression-iv", "--patient", patient, "--start", start)
+    _one_line_error(run)
+    assert f"--start {start} is outside the accepted dates 2000-01-01 to 2099-12-31" in run.err
+
+
+def test_an_as_of_or_order_start_outside_the_range_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    patient, order = _files("depression-iv")
+    run = cli("check", "--patient", patient, "--order", order, "--as-of", "9999-12-31T00:00Z")
+    _one_line_error(run)
+    assert "accepted dates 2000-01-01 to 2099-12-31" in run.err
+    far = _write(tmp_path, "order.yaml", _order(start="9999-12-31T09:00:00Z"))
+    run = cli("check", "--patient", patient, "--order", far, *AS_OF)
+    _one_line_error(run)
+    assert "start: 9999-12-31T09:00:00+00:00 is outside the accepted dates" in run.err
+
+
+def test_yaml_yes_is_shown_as_typed(cli: Cli, tmp_path: Path) -> None:
+    patient_yaml, order = _files("depression-iv")
+    text = Path(patient_yaml).read_text().replace("sex: female", "sex: yes")
+    path = tmp_path / "patient.yaml"
+    path.write_text(text)
+    run = cli("check", "--patient", str(path), "--order", order, *AS_OF)
+    _one_line_error(run)
+    assert "sex 'yes' is not accepted" in run.err
+    assert "True" not in run.err
+
+
+def test_yes_still_means_true_for_a_yes_or_no_field(cli: Cli, tmp_path: Path) -> None:
+    patient_yaml, order = _files("depression-iv")
+    path = tmp_path / "patient.yaml"
+    path.write_text(Path(patient_yaml).read_text() + "pregnant: yes\n")
+    run = cli("check", "--patient", str(path), "--order", order, *AS_OF, "--json")
+    assert run.code == EXIT_BLOCKED
+    assert "contraindication.pregnancy" in {f["code"] for f in run.json()["findings"]}
+
+
+def test_check_without_as_of_says_which_clock_time_it_used(cli: Cli) -> None:
+    patient, order = _files("depression-iv")
+    run = cli("check", "--patient", patient, "--order", order)
+    assert "UTC, the current clock time (no --as-of given" in run.out
+    data = cli("check", "--patient", patient, "--order", order, "--json").json()
+    assert data["as_of_from"] == "clock"
+    assert data["as_of"].endswith("+00:00")
+    given = cli("check", "--patient", patient, "--order", order, *AS_OF, "--json").json()
+    assert (given["as_of"], given["as_of_from"]) == ("2026-12-01T09:00:00+00:00", "--as-of")
+
+
+@pytest.mark.parametrize(
+    ("when", "code", "expected"),
+    [
+        ("at 09:00", 0, ""),
+        ("at 10:30", 0, ""),
+        ("at 2026-12-01T09:00:00Z", 0, ""),
+        ("at 08:00", EXIT_USER_ERROR, "before the start of the order"),
+        ("at 25:00", EXIT_USER_ERROR, "is not a clock time such as 09:30"),
+    ],
+)
+def test_order_files_take_clock_times_and_date_times_as_dose_starts(
+    cli: Cli, tmp_path: Path, when: str, code: int, expected: str
+) -> None:
+    patient, _ = _files("depression-iv")
+    order = _write(tmp_path, "o.yaml", _order(doses=[f"iv-infusion 35 mg over 40 min {when}"]))
+    run = cli("check", "--patient", patient, "--order", order, *AS_OF, "--json")
+    assert run.code == code, run.out + run.err
+    assert expected in run.err
+
+
+def test_a_clock_time_needs_the_orders_start(cli: Cli, tmp_path: Path) -> None:
+    patient, _ = _files("depression-iv")
+    data = {"protocol": "depression-iv", "doses": ["iv-infusion 35 mg over 40 min at 09:00"]}
+    run = cli("check", "--patient", patient, "--order", _write(tmp_path, "o.yaml", data), *AS_OF)
+    _one_line_error(run)
+    assert "needs the start of the order" in run.err
+
+
+def test_a_drug_name_is_accepted_where_a_pain_treatment_class_is_expected(
+    cli: Cli, tmp_path: Path
+) -> None:
+    patient_yaml, order_yaml = _files("crps-daily-10d")
+    data = yaml.safe_load(Path(patient_yaml).read_text())
+    data["prior_pain_treatments"] = ["morphine", "amitriptyline"]
+    run = cli("check", "--patient", _write(tmp_path, "p.yaml", data), "--order", order_yaml, *AS_OF)
+    assert run.code == 0, run.out + run.err
+    data["prior_pain_treatments"] = ["morphine", "aromatherapy"]
+    run = cli("check", "--patient", _write(tmp_path, "p.yaml", data), "--order", order_yaml, *AS_OF)
+    _one_line_error(run)
+    assert "'aromatherapy' is not a pain-treatment class" in run.err
+    assert "amitriptyline (tricyclic)" in run.err
+
+
+def test_plan_output_says_no_observation_period_instead_of_zero_minutes(cli: Cli) -> None:
+    patient, _ = _files("palliative-oral")
+    run = cli(
+        "plan", "--protocol", "palliative-oral", "--patient", patient, "--start", "2026-12-01"
+    )
+    assert run.code == 0, run.err
+    assert "observe at least 0 min" not in run.out
+    assert "no fixed observation period after a dose" in run.out
+
+
+@pytest.mark.parametrize("protocol", sorted(protocols()))
+def test_plan_output_has_no_exponent_notation(cli: Cli, tmp_path: Path, protocol: str) -> None:
+    import re
+
+    patient, _ = _files(protocol)
+    run = cli("plan", "--protocol", protocol, "--patient", patient, "--start", "2026-12-01")
+    assert run.code == 0, run.err
+    assert not re.search(r"\d\.?\d*e[+-]\d", run.out), run.out

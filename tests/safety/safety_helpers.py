@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import Dose
-from ketaclinic.protocols import get_protocol
+from ketaclinic.protocols import get_protocol, profile_for
 from ketaclinic.safety import (
     Finding,
     Order,
@@ -115,7 +115,7 @@ def run(
         order = Order.model_validate(data)
     except ValidationError as error:
         raise UserInputError(format_validation_error(error, "order")) from None
-    return check_order(order, who, get_protocol(protocol).profile(), as_of=as_of)
+    return check_order(order, who, profile_for(get_protocol(protocol), who), as_of=as_of)
 
 
 def codes(report: SafetyReport, severity: Severity | None = None) -> set[str]:

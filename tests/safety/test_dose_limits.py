@@ -47,10 +47,10 @@ def test_a_fixed_bolus_cap_holds_in_heavy_patients() -> None:
 @pytest.mark.parametrize(
     ("rate", "expected"),
     [
-        ("1", set()),
-        ("1.1", {"infusion_rate_mg_per_kg_per_h.soft"}),
-        ("2", {"infusion_rate_mg_per_kg_per_h.soft"}),
-        ("2.1", {"infusion_rate_mg_per_kg_per_h.hard"}),
+        ("0.3", set()),
+        ("0.31", {"infusion_rate_mg_per_kg_per_h.soft"}),
+        ("1", {"infusion_rate_mg_per_kg_per_h.soft"}),
+        ("1.1", {"infusion_rate_mg_per_kg_per_h.hard"}),
     ],
 )
 def test_infusion_rate_limits_at_and_beyond_the_boundaries(rate: str, expected: set[str]) -> None:

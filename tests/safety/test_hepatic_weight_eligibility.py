@@ -14,13 +14,23 @@ def test_child_pugh_c_is_a_hard_stop() -> None:
 
 
 def test_child_pugh_b_warns_with_the_engines_predicted_exposure() -> None:
-    report = run("depression-iv", who=patient(child_pugh="B"))
+    # crps-daily-10d is equal-AUC: the standard 24.5 mg/h in Child-Pugh B gives x2.03 the AUC
+    # of the standard dose without impairment (Kamp 2020 with clearance / 2.03)
+    report = run("crps-daily-10d", who=patient(child_pugh="B"))
     warning = finding(report, "hepatic.child_pugh_b")
     assert warning.severity is Severity.WARNING
-    assert "AUC" in warning.message
-    assert "ng*h/mL" in warning.message
-    assert "the same AUC needs x0.4" in warning.message or "x0.5" in warning.message
-    assert report.allowed
+    assert "AUC x2.03)" in warning.message
+    assert "this order gives x2.03 of it, above the target" in warning.message
+    assert "the protocol's adjusted dose is about x0.49 of this order's dose" in warning.message
+
+
+def test_an_already_adjusted_dose_is_not_told_to_be_cut_again() -> None:
+    # the planner's equal-AUC dose for a 70 kg adult in Child-Pugh B: 24.5 / 2.03 = 12.1 mg/h
+    report = run("crps-daily-10d", ["iv-infusion 12.1 mg/h for 4 h"], who=patient(child_pugh="B"))
+    message = finding(report, "hepatic.child_pugh_b").message
+    assert "this order gives x1.00 of it, which matches it" in message
+    assert "adjusted dose is about" not in message
+    assert "needs x0.49" not in message
 
 
 @pytest.mark.parametrize("grade", ["none", "A"])

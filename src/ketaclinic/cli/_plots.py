@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +14,7 @@ from numpy.typing import NDArray
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import CONCENTRATION_BANDS
 
-__all__ = ["Curve", "write_concentration_plot"]
+__all__ = ["Curve", "check_plot_path", "write_concentration_plot"]
 
 _BAND_COLOURS = {"analgesic": "#2ca02c", "dissociative": "#ff7f0e", "anaesthetic": "#d62728"}
 _SUFFIXES = (".png", ".html", ".svg", ".pdf")
@@ -24,6 +26,39 @@ class Curve:
     times_min: NDArray[np.float64]
     conc_ng_per_ml: NDArray[np.float64]
     dash: bool = False
+
+
+def check_plot_path(path: str | Path) -> Path:
+    """Validate a plot path before any work: a known suffix, not a folder, and a place that
+    can be written (missing folders below a writable one are created when the plot is
+    written). Every problem is a one-line :class:`UserInputError`."""
+    out = Path(path)
+    shown = repr(str(path))
+    if out.is_dir():
+        raise UserInputError(
+            f"plot file {shown} is a folder: give a file name ending in {', '.join(_SUFFIXES)}"
+        )
+    if out.suffix.lower() not in _SUFFIXES:
+        raise UserInputError(f"plot file {shown} must end in one of {', '.join(_SUFFIXES)}")
+    if out.exists() and not os.access(out, os.W_OK):
+        raise UserInputError(f"plot file {shown} cannot be written: permission denied")
+    folder = out.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UserInputError(
+            f"plot file {shown} cannot be written: {str(folder)!r} is not a folder"
+        )
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".ketaclinic-probe-")
+    except OSError as error:
+        raise UserInputError(
+            f"plot file {shown} cannot be written: folder {str(folder)!r}: "
+            f"{error.strerror or type(error).__name__}"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
+    return out
 
 
 def _axis_hours(times_min: NDArray[np.float64]) -> tuple[NDArray[np.float64], str]:
@@ -44,11 +79,15 @@ def write_concentration_plot(
     ``bands``: optional shaded ranges (low curve, high curve, label), e.g. population
     percentiles, on the same time axis as the first curve.
     """
-    out = Path(path)
-    if out.suffix.lower() not in _SUFFIXES:
-        raise UserInputError(f"plot file {str(out)!r} must end in one of {', '.join(_SUFFIXES)}")
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
+    out = check_plot_path(path)
+    if not out.parent.exists():
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserInputError(
+                f"plot file {str(path)!r}: folder {str(out.parent)!r} cannot be created: "
+                f"{error.strerror or type(error).__name__}"
+            ) from None
     peak = max(float(np.max(c.conc_ng_per_ml)) for c in curves)
     peak = max([peak, *(float(np.max(high)) for _, high, _ in bands)])
     # show thresholds up to twice the peak; farther ones would flatten the curve

@@ -18,8 +18,11 @@ from pydantic import BaseModel, ValidationError
 
 from ketaclinic.cli._app import EXIT_BLOCKED, emit
 from ketaclinic.cli._files import read_mapping
+from ketaclinic.cli._plots import check_plot_path
 from ketaclinic.errors import UserInputError
+from ketaclinic.pharmacology import plain_number
 from ketaclinic.protocols import Plan, check, get_protocol, plan, protocols
+from ketaclinic.ranges import CLINIC_DATE
 from ketaclinic.safety import (
     Order,
     PatientContext,
@@ -45,21 +48,35 @@ def read_model(path: str, model: type[Model], what: str) -> Model:
 
 def _parse_date(text: str, option: str) -> date:
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserInputError(f"{option} {text!r} is not a date such as 2026-12-01") from None
-
-
-def _parse_moment(text: str | None, option: str) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(text)
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise UserInputError(
-            f"{option} {text!r} is not a date-time such as 2026-12-01T09:00:00Z"
+            f"{option} {text!r} is not a date such as 2026-12-01 (accepted: "
+            f"{CLINIC_DATE.describe()})"
         ) from None
+    CLINIC_DATE.check(day, option)
+    return day
+
+
+def _parse_moment(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserInputError(
+            f"{option} {text!r} is not a date-time such as 2026-12-01T09:00:00Z (accepted: "
+            f"{CLINIC_DATE.describe()})"
+        ) from None
+    CLINIC_DATE.check(moment, option)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _clock_note(as_of: datetime, given: bool) -> str:
+    if given:
+        return f"checked as of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC (--as-of)"
+    return (
+        f"checked as of {as_of:%Y-%m-%d %H:%M} UTC, the current clock time (no --as-of given; "
+        "it is also the order's start when the order has none)"
+    )
 
 
 def _protocol_rows() -> list[dict[str, Any]]:
@@ -77,53 +94,82 @@ def _protocol_rows() -> list[dict[str, Any]]:
     ]
 
 
-def _print_findings(report: SafetyReport) -> None:
+def _print_findings(report: SafetyReport, note: str = "") -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console()
+    if note:
+        console.print(note, highlight=False, markup=False, soft_wrap=True)
     colour = {"HARD_STOP": "red", "OVERRIDABLE": "magenta", "WARNING": "yellow", "INFO": "cyan"}
     if not report.findings:
         console.print("no findings")
     for f in report.findings:
         tag = f"[{colour[str(f.severity)]}]{f.severity}[/]"
         overridden = (
-            f" [green](overridden: {f.override_reason})[/green]" if f.override_reason else ""
+            f" [green](overridden: {escape(f.override_reason)})[/green]"
+            if f.override_reason
+            else ""
         )
-        console.print(f"{tag} {f.code}{overridden}: {f.message}", highlight=False)
+        console.print(
+            f"{tag} {escape(f.code)}{overridden}: {escape(f.message)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     verdict = "[green]ALLOWED[/green]" if report.allowed else "[red]BLOCKED[/red]"
-    console.print(f"{verdict} (drug library {report.drug_library_version})")
+    console.print(
+        f"{verdict} (drug library {report.drug_library_version}; interaction tables "
+        f"{report.interaction_tables_version})"
+    )
 
 
 def _print_plan(result: Plan) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     p, pt = result.protocol, result.patient
     console.print(
-        f"[bold]{p.title}[/bold] ({p.id}) - {pt.weight_kg:g} kg, {pt.age_years:g} years, "
-        f"{pt.sex}, Child-Pugh {pt.child_pugh}; start {result.start}",
+        f"[bold]{escape(p.title)}[/bold] ({p.id}) - {pt.weight_kg:g} kg, {pt.age_years:g} "
+        f"years, {pt.sex}, Child-Pugh {pt.child_pugh}; start {result.start}",
         highlight=False,
+        soft_wrap=True,
     )
-    console.print(f"dose rule: {p.dose_rule.summary}", highlight=False)
-    for dose in result.doses:
-        console.print(f"  {dose.label}: [bold]{dose.text}[/bold]", highlight=False)
-        console.print(f"    {dose.calculation}", highlight=False)
-    for step in p.dose_rule.titration:
-        console.print(f"  titration: {step}", highlight=False)
-    console.print(f"rounding: {result.rounding}", highlight=False)
-    if result.hepatic is not None:
-        h = result.hepatic.to_dict()
-        auc = h["auc_ng_h_per_ml"]
+    console.print(
+        f"dose rule: {p.dose_rule.summary}", highlight=False, markup=False, soft_wrap=True
+    )
+    console.print(f"ages: {p.ages.describe()}", highlight=False, markup=False, soft_wrap=True)
+    if result.model_choice is not None:
         console.print(
-            f"Child-Pugh B: doses x{h['equal_auc_dose_factor']:.2f} for the AUC without "
-            f"impairment. AUC standard dose: {auc['standard_dose_no_impairment']:.0f} ng*h/mL "
-            f"without impairment, {auc['standard_dose_impaired']:.0f} with; adjusted dose: "
-            f"{auc['adjusted_dose_impaired'] or 0:.0f}",
+            f"model: {result.model_choice.model_id} ({result.model_choice.reason})",
             highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
-        for std, adj in zip(result.hepatic.standard, result.hepatic.adjusted, strict=True):
-            console.print(f"  standard {std.text}  ->  proposed {adj.text}", highlight=False)
+    if result.dosing_weight is not None and p.weight_basis is not None:
+        w = result.dosing_weight
+        bmi = f"; BMI {w.bmi_kg_per_m2:.1f} kg/m2" if w.bmi_kg_per_m2 is not None else ""
+        console.print(
+            f"dosing weight: {plain_number(round(w.weight_kg, 1))} kg, {w.explanation}{bmi} "
+            f"(weight basis: {p.weight_basis.scalar} body weight from BMI "
+            f"{p.weight_basis.above_bmi_kg_per_m2:g} kg/m2; {p.weight_basis.source})",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    for dose in result.doses:
+        console.print(
+            f"  {escape(dose.label)}: [bold]{escape(dose.text)}[/bold]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(f"    {dose.calculation}", highlight=False, markup=False, soft_wrap=True)
+    for step in p.dose_rule.titration:
+        console.print(f"  titration: {step}", highlight=False, markup=False, soft_wrap=True)
+    console.print(f"rounding: {result.rounding}", highlight=False, markup=False, soft_wrap=True)
+    if result.hepatic is not None:
+        _print_hepatic(console, result)
     table = Table(title="session calendar")
     for col in ("#", "phase", "date", "doses", "total mg"):
         table.add_column(col)
@@ -133,7 +179,7 @@ def _print_plan(result: Plan) -> None:
             s.phase,
             s.day.isoformat(),
             "; ".join(str(d) for d in s.doses),
-            f"{s.total_mg:.4g}",
+            plain_number(round(s.total_mg, 4)),
         )
     console.print(table)
     if result.prediction is not None:
@@ -145,28 +191,81 @@ def _print_plan(result: Plan) -> None:
             f"{k.auc_ng_h_per_ml:.0f} ng*h/mL"
             + (f"; effect-site Cmax {e.cmax_ng_per_ml:.0f} ng/mL" if e else ""),
             highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
     risk = result.population_risk
     if isinstance(risk, Unavailable):
-        console.print(f"population risk: not estimated ({risk.reason})", highlight=False)
+        console.print(
+            f"population risk: not estimated ({risk.reason})",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     elif risk is not None:
         console.print(
             f"population risk ({risk.n} similar virtual patients, seed {risk.seed}; "
             f"{risk.variability}):",
             highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
         for sentence in risk.sentences():
-            console.print(f"  {sentence}", highlight=False)
+            console.print(f"  {sentence}", highlight=False, markup=False, soft_wrap=True)
+    observe = (
+        f"observe at least {p.monitoring.min_observation_min} min after dosing"
+        if p.monitoring.min_observation_min > 0
+        else "no fixed observation period after a dose (inpatient monitoring as above)"
+    )
     console.print(
-        f"monitoring: {p.monitoring.vitals}; observe at least "
-        f"{p.monitoring.min_observation_min} min",
+        f"monitoring: {p.monitoring.vitals}; {observe}",
         highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
     console.print(
         f"trial: {p.trial.instrument}, {p.trial.threshold}, judged {p.trial.judge_at}",
         highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
     _print_findings(result.report)
+
+
+def _print_hepatic(console: Any, result: Plan) -> None:
+    h = result.hepatic
+    assert h is not None
+    data = h.to_dict()
+    auc, peak = data["auc_ng_h_per_ml"], data["peak_ng_per_ml"]
+    method = {
+        "equal_auc": f"doses x{h.factor:.2f} for the AUC without impairment",
+        "equal_peak": f"doses x{h.factor:.2f} for the {h.peak_site} peak without impairment",
+        "none": "no dose change",
+    }[str(h.method)]
+    adjusted_auc = auc["adjusted_dose_impaired"]
+    adjusted_peak = peak["adjusted_dose_impaired"]
+    console.print(
+        f"Child-Pugh B ({h.method}): {method}; {h.advice} (source: {h.source}). Standard dose: "
+        f"AUC {auc['standard_dose_no_impairment']:.0f} ng*h/mL and {h.peak_site} peak "
+        f"{peak['standard_dose_no_impairment']:.0f} ng/mL without impairment, "
+        f"{auc['standard_dose_impaired']:.0f} and {peak['standard_dose_impaired']:.0f} with it"
+        + (
+            f"; proposed dose: {adjusted_auc:.0f} ng*h/mL and {adjusted_peak:.0f} ng/mL"
+            if adjusted_auc is not None and adjusted_peak is not None and h.factor != 1.0
+            else ""
+        ),
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    if h.factor != 1.0:
+        for std, adj in zip(h.standard, h.adjusted, strict=True):
+            console.print(
+                f"  standard {std.text}  ->  proposed {adj.text}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
 
 
 def _plot(result: Plan, path: str) -> Path:
@@ -248,6 +347,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         spec = get_protocol(protocol_id)
+        if plot:
+            check_plot_path(plot)  # before any work: a bad path fails in a moment, not after
         context = read_model(patient, PatientContext, "patient")
         first = _parse_date(start, "--start") if start is not None else datetime.now(UTC).date()
         result = plan(spec, context, first)
@@ -263,17 +364,25 @@ def register(app: typer.Typer) -> None:
         patient: str = typer.Option(..., "--patient", help="Patient file (YAML or JSON)."),
         order: str = typer.Option(..., "--order", help="Order file (YAML or JSON)."),
         as_of: str | None = typer.Option(
-            None, "--as-of", help="Check time, e.g. 2026-12-01T09:00:00Z (default: now)."
+            None,
+            "--as-of",
+            help="Check time, e.g. 2026-12-01T09:00:00Z (default: now; the output says which "
+            "time was used).",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
+        moment = _parse_moment(as_of, "--as-of") if as_of is not None else datetime.now(UTC)
         context = read_model(patient, PatientContext, "patient")
         the_order = read_model(order, Order, "order")
-        report = check(the_order, context, as_of=_parse_moment(as_of, "--as-of"))
+        report = check(the_order, context, as_of=moment)
+        note = _clock_note(moment, as_of is not None)
         if as_json:
-            typer.echo(json.dumps(report.to_dict()))
+            data = report.to_dict()
+            data["as_of"] = moment.astimezone(UTC).isoformat()
+            data["as_of_from"] = "--as-of" if as_of is not None else "clock"
+            typer.echo(json.dumps(data))
         else:
-            _print_findings(report)
+            _print_findings(report, note)
         if not report.allowed:
             raise typer.Exit(EXIT_BLOCKED)
 

@@ -1,166 +1,54 @@
 """The dose planner: protocol + patient + start date -> concrete doses, calendar, prediction,
 findings.
 
-Rounding (practical increments, declared per dose in the protocol data as ``round_to``):
-IV amounts to 1 mg, pump rates to 0.1 mg/h, oral doses to 5 mg, SC 24-h amounts to 10 mg
-and esketamine to whole 28 mg devices. Rounding goes to the nearest increment with halves
-rounded down (never up past the calculated dose by half a step), and never below one step.
+For one patient the planner chooses the PK model (:func:`choose_model`), the dosing weight
+(the protocol's weight basis), the concrete doses (caps and rounding, :mod:`._dosing`) and, in
+Child-Pugh B, the protocol's hepatic adjustment (:mod:`._hepatic`); the safety engine then
+checks the first session with the same model and the standard doses as its hepatic reference.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from ketaclinic.pharmacology import Dose, DoseUnit, SimulationResult, plain_number
+from ketaclinic.pharmacology import Dose, SimulationResult
+from ketaclinic.protocols._dosing import (
+    ROUNDING_RULES,
+    ModelChoice,
+    PlannedDose,
+    choose_model,
+    concrete_dose,
+)
+from ketaclinic.protocols._hepatic import HepaticAdjustment, hepatic_factor, peaks
 from ketaclinic.protocols._loader import get_protocol
 from ketaclinic.protocols._risk import RISK_PATIENTS, PopulationRisk, population_risk
-from ketaclinic.protocols._schema import DoseItem, Protocol
+from ketaclinic.protocols._schema import Protocol
 from ketaclinic.safety import (
-    HepaticExposure,
+    DosingWeight,
+    HepaticBasis,
     Order,
     PatientContext,
+    ProtocolProfile,
     SafetyReport,
     Unavailable,
     check_order,
-    compare_hepatic,
+    dosing_weight,
     peak_ng_per_ml,
     predict,
 )
 
 __all__ = [
-    "ROUNDING_RULES",
     "SESSION_TIME_UTC",
-    "HepaticAdjustment",
     "Plan",
-    "PlannedDose",
     "PlannedSession",
     "check",
-    "concrete_dose",
     "plan",
-    "round_half_down",
+    "profile_for",
 ]
 
-ROUNDING_RULES = (
-    "IV amounts to 1 mg, pump rates to 0.1 mg/h, oral doses to 5 mg, SC 24-h amounts to 10 mg, "
-    "esketamine to whole 28 mg devices; nearest increment, halves rounded down, at least one "
-    "increment"
-)
 SESSION_TIME_UTC = time(9, 0)  # sessions in the calendar start at 09:00 UTC on their day
-
-
-def round_half_down(value: float, step: float) -> float:
-    """Nearest multiple of ``step``, halves down, at least one ``step``.
-
-    >>> round_half_down(24.5, 1), round_half_down(24.51, 1), round_half_down(52.5, 28)
-    (24.0, 25.0, 56.0)
-    >>> round_half_down(0.2, 5)
-    5.0
-    """
-    n = math.ceil(value / step - 0.5 - 1e-9)
-    return float(round(max(n, 1) * step, 10))
-
-
-@dataclass(frozen=True)
-class PlannedDose:
-    """One concrete dose line of a plan: the :class:`Dose` in mg (or mg/h, mg/24h), its label
-    and the hand calculation that led to it."""
-
-    label: str
-    dose: Dose
-    calculation: str
-
-    @property
-    def text(self) -> str:
-        return str(self.dose)
-
-    @property
-    def amount_mg(self) -> float:
-        """mg of one occurrence."""
-        return self.dose.amount_mg(1.0)  # concrete doses are absolute: no weight needed
-
-    @property
-    def rate_mg_per_h(self) -> float | None:
-        return self.dose.rate_mg_per_h(1.0) if self.dose.is_infusion else None
-
-    @property
-    def duration_min(self) -> float:
-        return self.dose.duration_min
-
-    @property
-    def count(self) -> int:
-        return self.dose.count
-
-    @property
-    def total_mg(self) -> float:
-        """All repeats of this line together."""
-        return self.dose.total_mg(1.0)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "dose": self.dose.to_json(),
-            "amount_mg": self.amount_mg,
-            "rate_mg_per_h": self.rate_mg_per_h,
-            "duration_min": self.duration_min,
-            "count": self.count,
-            "total_mg": self.total_mg,
-            "calculation": self.calculation,
-        }
-
-
-def _fmt(x: float) -> str:
-    return plain_number(round(x, 10))
-
-
-_ABSOLUTE = {
-    DoseUnit.MG_PER_KG: DoseUnit.MG,
-    DoseUnit.MG_PER_KG_PER_MIN: DoseUnit.MG_PER_MIN,
-    DoseUnit.MG_PER_KG_PER_H: DoseUnit.MG_PER_H,
-    DoseUnit.MG_PER_KG_PER_24H: DoseUnit.MG_PER_24H,
-}
-
-
-def concrete_dose(
-    item: DoseItem, weight_kg: float, *, first_session: bool, age_years: float, factor: float = 1.0
-) -> PlannedDose:
-    """``item`` for a patient, scaled by ``factor`` (hepatic adjustment) and rounded.
-
-    >>> from ketaclinic.protocols import get_protocol
-    >>> rule = get_protocol("depression-iv").dose_rule.doses[0]
-    >>> planned = concrete_dose(rule, 70.0, first_session=True, age_years=40)
-    >>> str(planned.dose), planned.calculation
-    ('iv-infusion 35 mg over 40 min at 0 min', '0.5 mg/kg x 70 kg = 35 mg -> 35 mg (rounded to \
-1 mg); rate 35 mg / 40 min = 52.5 mg/h')
-    """
-    rule = item.dose
-    step = item.round_to
-    scaled = "" if factor == 1.0 else f" x {factor:.3f} (equal-AUC hepatic factor)"
-    if rule.per_kg:
-        raw = rule.value * weight_kg * factor
-        calc = f"{_fmt(rule.value)} {rule.unit} x {_fmt(weight_kg)} kg{scaled}"
-    else:
-        base = rule.value
-        if first_session and item.first_dose_age_65_mg and age_years >= 65:
-            base = item.first_dose_age_65_mg
-        raw = base * factor
-        calc = f"{_fmt(base)} {rule.unit} fixed{scaled}"
-    unit = _ABSOLUTE.get(rule.unit, rule.unit)
-    value = round_half_down(raw, step)
-    calc += f" = {raw:.4g} {unit} -> {_fmt(value)} {unit} (rounded to {_fmt(step)} {unit})"
-    dose = rule.replace(value=value, unit=unit)
-    if dose.is_infusion:
-        rate, amount = dose.rate_mg_per_h(1.0), dose.amount_mg(1.0)
-        if unit.is_rate:
-            hours = dose.duration_min / 60.0
-            if unit is not DoseUnit.MG_PER_H:
-                calc += f" = {rate:.4g} mg/h"
-            calc += f"; {rate:.4g} mg/h x {hours:.4g} h = {amount:.4g} mg"
-        else:
-            calc += f"; rate {_fmt(amount)} mg / {_fmt(dose.duration_min)} min = {rate:.4g} mg/h"
-    return PlannedDose(item.label, dose, calc)
 
 
 @dataclass(frozen=True)
@@ -182,41 +70,6 @@ class PlannedSession:
 
 
 @dataclass(frozen=True)
-class HepaticAdjustment:
-    """Standard doses vs the doses giving the AUC of a patient without impairment."""
-
-    child_pugh: str
-    factor: float
-    standard: tuple[PlannedDose, ...]
-    adjusted: tuple[PlannedDose, ...]
-    standard_exposure: HepaticExposure
-    adjusted_prediction: SimulationResult | None
-    basis: str
-
-    def to_dict(self) -> dict[str, Any]:
-        normal = self.standard_exposure.normal.summary.ketamine
-        impaired = self.standard_exposure.impaired.summary.ketamine
-        adjusted = self.adjusted_prediction.summary.ketamine if self.adjusted_prediction else None
-        return {
-            "child_pugh": self.child_pugh,
-            "equal_auc_dose_factor": self.factor,
-            "standard_doses": [d.to_dict() for d in self.standard],
-            "adjusted_doses": [d.to_dict() for d in self.adjusted],
-            "auc_ng_h_per_ml": {
-                "standard_dose_no_impairment": normal.auc_ng_h_per_ml,
-                "standard_dose_impaired": impaired.auc_ng_h_per_ml,
-                "adjusted_dose_impaired": adjusted.auc_ng_h_per_ml if adjusted else None,
-            },
-            "cmax_ng_per_ml": {
-                "standard_dose_no_impairment": normal.cmax_ng_per_ml,
-                "standard_dose_impaired": impaired.cmax_ng_per_ml,
-                "adjusted_dose_impaired": adjusted.cmax_ng_per_ml if adjusted else None,
-            },
-            "basis": self.basis,
-        }
-
-
-@dataclass(frozen=True)
 class Plan:
     """A concrete plan for one patient. ``population_risk``: how many similar virtual
     patients exceed each concentration ceiling on the first session (or why it could not be
@@ -233,6 +86,8 @@ class Plan:
     report: SafetyReport
     rounding: str = field(default="")
     population_risk: PopulationRisk | Unavailable | None = None
+    model_choice: ModelChoice | None = None
+    dosing_weight: DosingWeight | None = None
 
     @property
     def allowed(self) -> bool:
@@ -274,12 +129,37 @@ class Plan:
             "allowed": self.report.allowed,
             "findings": [f.to_dict() for f in self.report.findings],
             "drug_library_version": self.report.drug_library_version,
+            "interaction_tables_version": self.report.interaction_tables_version,
             "population_risk": self.population_risk.to_dict() if self.population_risk else None,
+            "model_choice": self.model_choice.to_dict() if self.model_choice else None,
+            "dosing_weight": _weight_dict(self.dosing_weight),
+            "ages": p.ages.model_dump(mode="json"),
         }
 
 
+def _weight_dict(weight: DosingWeight | None) -> dict[str, Any] | None:
+    if weight is None:
+        return None
+    return {
+        "weight_kg": weight.weight_kg,
+        "scalar": str(weight.scalar),
+        "bmi_kg_per_m2": weight.bmi_kg_per_m2,
+        "ideal_body_weight_kg": weight.ideal_kg,
+        "explanation": weight.explanation,
+    }
+
+
+def _dosing_weight(protocol: Protocol, patient: PatientContext) -> DosingWeight:
+    basis = protocol.weight_basis.weight_basis() if protocol.weight_basis else None
+    return dosing_weight(patient, basis)
+
+
 def _session_doses(
-    protocol: Protocol, patient: PatientContext, first: bool, factor: float
+    protocol: Protocol,
+    patient: PatientContext,
+    first: bool,
+    factor: float = 1.0,
+    factor_label: str = "hepatic factor",
 ) -> tuple[PlannedDose, ...]:
     return tuple(
         concrete_dose(
@@ -288,8 +168,24 @@ def _session_doses(
             first_session=first,
             age_years=patient.age_years,
             factor=factor,
+            dosing=_dosing_weight(protocol, patient) if protocol.weight_basis else None,
+            factor_label=factor_label,
         )
         for item in protocol.dose_rule.doses
+    )
+
+
+def profile_for(protocol: Protocol, patient: PatientContext) -> ProtocolProfile:
+    """The protocol's profile for one patient: the model chosen for them and their standard
+    doses (the hepatic rule's reference); first-session doses when they have had no session
+    of this protocol."""
+    choice = choose_model(protocol, patient.covariates)
+    first = not any(s.protocol == protocol.id for s in patient.previous_sessions)
+    standard = _session_doses(protocol, patient, first)
+    return protocol.profile(
+        choice.model_id,
+        reference_doses=tuple(d.dose for d in standard),
+        model_reason=choice.reason,
     )
 
 
@@ -345,7 +241,7 @@ def check(order: Order, patient: PatientContext, *, as_of: datetime) -> SafetyRe
     ['concentration.hard', 'infusion_rate_mg_per_kg_per_h.hard']
     """
     protocol = get_protocol(order.protocol)
-    return check_order(order, patient, protocol.profile(), as_of=as_of)
+    return check_order(order, patient, profile_for(protocol, patient), as_of=as_of)
 
 
 def plan(
@@ -371,28 +267,19 @@ def plan(
     """
     spec = get_protocol(protocol) if isinstance(protocol, str) else protocol
     who = patient.covariates
-    standard_first = _session_doses(spec, patient, True, 1.0)
-    factor = 1.0
-    hepatic: HepaticAdjustment | None = None
-    first, later = standard_first, _session_doses(spec, patient, False, 1.0)
-    if patient.child_pugh == "B":
-        exposure = compare_hepatic(spec.model_id, who, [d.dose for d in standard_first])
-        if not isinstance(exposure, Unavailable):
-            factor = exposure.equal_auc_dose_factor
-            first = _session_doses(spec, patient, True, factor)
-            later = _session_doses(spec, patient, False, factor)
-            adjusted = predict(spec.model_id, who, [d.dose for d in first], long_horizon=True)
-            hepatic = HepaticAdjustment(
-                "B",
-                factor,
-                standard_first,
-                first,
-                exposure,
-                adjusted if not isinstance(adjusted, Unavailable) else None,
-                exposure.basis,
-            )
+    choice = choose_model(spec, who)
+    model = choice.model_id
+    standard_first = _session_doses(spec, patient, True)
+    first, later = standard_first, _session_doses(spec, patient, False)
+    hepatic = (
+        _hepatic_adjustment(spec, patient, model, standard_first)
+        if patient.child_pugh == "B"
+        else None
+    )
+    if hepatic is not None:
+        first, later = hepatic.adjusted, hepatic.adjusted_later
     doses = [d.dose for d in first]
-    prediction = predict(spec.model_id, who, doses)
+    prediction = predict(model, who, doses)
     note = "the first session"
     prediction_result: SimulationResult | None = None
     if isinstance(prediction, Unavailable):
@@ -401,10 +288,15 @@ def plan(
         prediction_result = prediction
     moment = datetime.combine(start, SESSION_TIME_UTC, tzinfo=UTC)
     order = Order(protocol=spec.id, route=spec.route, doses=tuple(doses), start=moment)
-    report = check_order(order, patient, spec.profile(), as_of=moment)
+    profile = spec.profile(
+        model,
+        reference_doses=tuple(d.dose for d in standard_first),
+        model_reason=choice.reason,
+    )
+    report = check_order(order, patient, profile, as_of=moment)
     risk = (
         population_risk(
-            spec.model_id,
+            model,
             who,
             doses,
             [(c.conc_ng_per_ml, c.kind) for c in spec.ceilings],
@@ -421,8 +313,57 @@ def plan(
         sessions=_calendar(spec, patient, start, first, later),
         prediction=prediction_result,
         prediction_note=note,
-        hepatic=hepatic,
+        hepatic=hepatic.adjustment if hepatic is not None else None,
         report=report,
         rounding=ROUNDING_RULES,
         population_risk=risk,
+        model_choice=choice,
+        dosing_weight=_dosing_weight(spec, patient),
     )
+
+
+@dataclass(frozen=True)
+class _Hepatic:
+    adjustment: HepaticAdjustment
+    adjusted: tuple[PlannedDose, ...]
+    adjusted_later: tuple[PlannedDose, ...]
+
+
+def _hepatic_adjustment(
+    spec: Protocol, patient: PatientContext, model: str, standard: tuple[PlannedDose, ...]
+) -> _Hepatic | None:
+    """The protocol's Child-Pugh B adjustment, or None when the model cannot predict it."""
+    who = patient.covariates
+    method = spec.hepatic.child_pugh_b
+    found = hepatic_factor(method, model, who, [d.dose for d in standard])
+    if isinstance(found, Unavailable):
+        return None
+    factor, exposure, (p_normal, p_impaired, site) = found
+    label = {
+        HepaticBasis.EQUAL_AUC: "equal-AUC hepatic factor",
+        HepaticBasis.EQUAL_PEAK: "equal-peak hepatic factor",
+        HepaticBasis.NONE: "no hepatic change",
+    }[method]
+    first = _session_doses(spec, patient, True, factor, label)
+    later = _session_doses(spec, patient, False, factor, label)
+    adjusted = predict(model, who, [d.dose for d in first], long_horizon=True)
+    adjusted_peak = peaks(model, who, [d.dose for d in first])
+    adjustment = HepaticAdjustment(
+        "B",
+        method,
+        factor,
+        standard,
+        first,
+        exposure,
+        adjusted if not isinstance(adjusted, Unavailable) else None,
+        (
+            p_normal,
+            p_impaired,
+            adjusted_peak[1] if not isinstance(adjusted_peak, Unavailable) else None,
+        ),
+        site,
+        exposure.basis,
+        spec.hepatic.advice,
+        spec.hepatic.source,
+    )
+    return _Hepatic(adjustment, first, later)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ketaclinic.pharmacology import Dose, Route, expand_doses
+from ketaclinic.pharmacology import Dose, Route, expand_doses, plain_number
+from ketaclinic.safety._body_size import dosing_weight
 from ketaclinic.safety._findings import Finding, Severity
 from ketaclinic.safety._inputs import Order, PatientContext, PreviousSession, as_utc
 from ketaclinic.safety._library import LibraryEntry, Limit
@@ -57,6 +58,13 @@ class CheckContext:
     @property
     def weight_kg(self) -> float:
         return self.patient.weight_kg
+
+    @property
+    def dosing_weight_kg(self) -> float:
+        """The weight the protocol's per-kg doses use for this patient (its weight basis)."""
+        if not self.profile.weight_based:
+            return self.weight_kg
+        return dosing_weight(self.patient, self.profile.weight_basis).weight_kg
 
     @property
     def protocol_id(self) -> str:
@@ -121,12 +129,12 @@ def limit_finding(
 def number(value: float) -> str:
     """A measured quantity for a message: 4 significant digits, never an exponent.
 
-    >>> number(16800.0), number(0.123456), number(24.5)
-    ('16800', '0.1235', '24.5')
+    >>> number(16800.0), number(0.123456), number(24.5), number(0.00001234)
+    ('16800', '0.1235', '24.5', '0.00001234')
     """
     if value == 0 or abs(value) >= 1000:
         return f"{value:.0f}"
-    return f"{value:.4g}"
+    return plain_number(float(f"{value:.4g}"))
 
 
 def _against(

@@ -8,6 +8,7 @@ from ketaclinic.safety._context import CheckContext
 from ketaclinic.safety._findings import Finding, SafetyReport, Severity, apply_overrides
 from ketaclinic.safety._inputs import Order, PatientContext, as_utc
 from ketaclinic.safety._library import DrugLibrary, drug_library
+from ketaclinic.safety._medicines import interaction_tables
 from ketaclinic.safety._profile import ProtocolProfile
 from ketaclinic.safety.rules import DOSE_RULES, PATIENT_RULES
 from ketaclinic.safety.rules.route import neuraxial_finding, route_mismatch
@@ -75,4 +76,8 @@ def check_order(
     if ctx.entry is not None and ctx.doses:
         for rule in DOSE_RULES:
             findings += rule(ctx)
-    return SafetyReport(tuple(apply_overrides(findings, order.overrides)), lib.version)
+    return SafetyReport(
+        tuple(apply_overrides(findings, order.overrides)),
+        lib.version,
+        interaction_tables().version,
+    )

@@ -70,6 +70,7 @@ class SafetyReport:
 
     findings: tuple[Finding, ...]
     drug_library_version: str = ""
+    interaction_tables_version: str = ""
 
     @property
     def allowed(self) -> bool:
@@ -86,6 +87,7 @@ class SafetyReport:
         return {
             "allowed": self.allowed,
             "drug_library_version": self.drug_library_version,
+            "interaction_tables_version": self.interaction_tables_version,
             "findings": [f.to_dict() for f in self.findings],
         }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -20,7 +20,9 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -28,7 +30,9 @@ from pydantic import (
 
 from ketaclinic.errors import RefusedRouteError
 from ketaclinic.pharmacology import ChildPugh, Dose, Patient, Route, Sex, parse_dose, route_of
-from ketaclinic.ranges import DOSE_MG, TIME_MIN
+from ketaclinic.ranges import CLINIC_DATE, DOSE_MG, TIME_MIN
+from ketaclinic.safety._clock_times import resolve_clock_starts
+from ketaclinic.safety._medicines import PainTreatment, interaction_tables
 
 __all__ = [
     "Diagnosis",
@@ -38,6 +42,7 @@ __all__ = [
     "PainTreatment",
     "PatientContext",
     "PreviousSession",
+    "PriorTreatment",
     "RefusedDose",
     "SubstanceUse",
     "Vitals",
@@ -51,6 +56,43 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+When = TypeVar("When", date, datetime, date | None, datetime | None)
+
+
+def _in_clinic_dates(value: When) -> When:
+    if isinstance(value, date | datetime) and not CLINIC_DATE.contains(value):
+        raise ValueError(
+            f"{value.isoformat()} is outside the accepted dates {CLINIC_DATE.describe()}"
+        )
+    return value
+
+
+def _parse_moment(value: Any) -> datetime | None:
+    """A start given as a datetime or ISO text (None when absent or unreadable: the field's
+    own validation reports that)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _with_clock_starts(doses: Any, start: Any, where: str) -> Any:
+    """Dose texts with clock-time or date-time starts resolved against ``start``."""
+    items = [doses] if isinstance(doses, str) else doses
+    if not isinstance(items, list | tuple):
+        return doses
+    moment = _parse_moment(start)
+    resolved = [
+        resolve_clock_starts(item, moment, where) if isinstance(item, str) else item
+        for item in items
+    ]
+    return resolved if not isinstance(doses, str) else resolved[0]
 
 
 def _to_dose(value: Any) -> Dose:
@@ -141,20 +183,49 @@ class Diagnosis(StrEnum):
     OPIOID_TOLERANCE = "opioid_tolerance"
 
 
-class PainTreatment(StrEnum):
-    """Classes of pain treatment tried before (third-line eligibility, DOMAIN.md section 1)."""
+@dataclass(frozen=True)
+class PriorTreatment:
+    """A pain treatment tried before: the class (``tricyclic``) or a drug of it
+    (``amitriptyline``), kept as given, with the class it stands for."""
 
-    OPIOID = "opioid"
-    NSAID = "nsaid"
-    PARACETAMOL = "paracetamol"
-    TRICYCLIC = "tricyclic"
-    GABAPENTINOID = "gabapentinoid"
-    SNRI = "snri"
-    OTHER_ANTICONVULSANT = "other_anticonvulsant"
-    TOPICAL = "topical"
-    INTERVENTIONAL = "interventional"
-    PHYSIOTHERAPY = "physiotherapy"
-    PSYCHOLOGICAL = "psychological"
+    given: str
+    treatment_class: PainTreatment
+
+    def __str__(self) -> str:
+        return self.given
+
+
+def _to_prior_treatment(value: Any) -> PriorTreatment:
+    if isinstance(value, PriorTreatment):
+        return value
+    if isinstance(value, PainTreatment):
+        return PriorTreatment(value.value, value)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a prior pain treatment is a class such as 'tricyclic' or a drug name")
+    given = " ".join(value.split())
+    found = interaction_tables().pain_class(given)
+    if found is None:
+        classes = ", ".join(p.value for p in PainTreatment)
+        raise ValueError(
+            f"{given!r} is not a pain-treatment class or a drug the tables place in one; "
+            f"accepted: {classes}, or a drug name such as amitriptyline (tricyclic)"
+        )
+    return PriorTreatment(given, found)
+
+
+PriorTreatmentField = Annotated[
+    PriorTreatment,
+    BeforeValidator(_to_prior_treatment),
+    PlainSerializer(lambda t: t.given, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "a class ("
+            + ", ".join(p.value for p in PainTreatment)
+            + ") or a drug name of one, e.g. amitriptyline (tricyclic)",
+        }
+    ),
+]
 
 
 class SubstanceUse(StrEnum):
@@ -170,24 +241,32 @@ class _Strict(BaseModel):
 class Medication(_Strict):
     """A current medication: generic name, and its total daily dose in mg where known."""
 
-    name: str = Field(min_length=1, description="generic name, e.g. 'lorazepam'")
+    name: str = Field(
+        min_length=1, description="generic or brand name, e.g. 'lorazepam' or 'Ativan'"
+    )
     dose_mg_per_day: float | None = Field(default=None, gt=0, le=DOSE_MG.high)
     route: str | None = Field(default=None, description="e.g. 'oral'")
 
     @field_validator("name")
     @classmethod
     def _normalise(cls, value: str) -> str:
-        return " ".join(value.lower().split())
+        return " ".join(value.split())  # kept as given; matched case-insensitively
 
 
 class Vitals(_Strict):
-    """The latest vital signs."""
+    """The latest vital signs. Without ``measured_at`` the check takes them to be measured at
+    the order's start and says so."""
 
-    measured_at: datetime
+    measured_at: datetime | None = None
     systolic_mmhg: float = Field(ge=40, le=300)
     diastolic_mmhg: float = Field(ge=20, le=200)
     heart_rate_per_min: float | None = Field(default=None, ge=20, le=250)
     spo2_percent: float | None = Field(default=None, ge=50, le=100)
+
+    @field_validator("measured_at")
+    @classmethod
+    def _date(cls, value: datetime | None) -> datetime | None:
+        return _in_clinic_dates(value)
 
 
 class PreviousSession(_Strict):
@@ -197,6 +276,16 @@ class PreviousSession(_Strict):
     start: datetime
     protocol: str = Field(min_length=1)
     doses: tuple[DoseField, ...] = Field(min_length=1, description="the doses given, as given")
+
+    @field_validator("doses", mode="before")
+    @classmethod
+    def _clock_starts(cls, doses: Any, info: ValidationInfo) -> Any:
+        return _with_clock_starts(doses, info.data.get("start"), "the session")
+
+    @field_validator("start")
+    @classmethod
+    def _date(cls, value: datetime) -> datetime:
+        return _in_clinic_dates(value)
 
     @field_validator("doses")
     @classmethod
@@ -233,8 +322,35 @@ class PatientContext(_Strict):
     vitals: Vitals | None = None
     pregnant: bool = False
     substance_use: SubstanceUse = SubstanceUse.NONE
-    prior_pain_treatments: tuple[PainTreatment, ...] = ()
+    prior_pain_treatments: tuple[PriorTreatmentField, ...] = ()
     previous_sessions: tuple[PreviousSession, ...] = ()
+    _height_recorded: bool = PrivateAttr(default=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_height(cls, data: Any, handler: Any) -> PatientContext:
+        """Record whether a height was given: the engine's covariates default to 170 cm,
+        which must not pass for a measured height (BMI, ideal body weight)."""
+        model: PatientContext = handler(data)
+        covariates = data.get("covariates") if isinstance(data, dict) else None
+        if isinstance(covariates, dict):
+            model._height_recorded = covariates.get("height_cm") is not None
+        return model
+
+    @field_validator("weight_measured_on")
+    @classmethod
+    def _date(cls, value: date) -> date:
+        return _in_clinic_dates(value)
+
+    @property
+    def height_recorded(self) -> bool:
+        """True when the file gave ``height_cm`` (False: the covariates hold the engine's
+        170 cm default). Covariates given as a ``Patient`` value count as recorded."""
+        return self._height_recorded
+
+    @property
+    def pain_treatment_classes(self) -> frozenset[PainTreatment]:
+        return frozenset(t.treatment_class for t in self.prior_pain_treatments)
 
     # read-only views of the covariates, so rules read what they mean
     @property
@@ -287,18 +403,23 @@ class Order(_Strict):
     ``doses`` take dose-grammar strings, their JSON objects or :class:`Dose` values. ``route``
     is optional: every dose names its route, and a route given here must agree with them.
     A neuraxial route or dose is not a validation error but is kept in ``refused``, so that the
-    check reports it as a hard stop. ``start`` is when the first dose starts (default: the
-    check's ``as_of``). ``overrides`` map a finding code to the physician's reason.
+    check reports it as a hard stop. ``start`` is the order's time zero (default: the check's
+    ``as_of``): each dose starts ``at N min`` after it, or at a clock time or date-time in
+    files (:mod:`ketaclinic.safety._clock_times`). ``overrides`` map a finding code to the
+    physician's reason.
     """
 
     protocol: str = Field(min_length=1)
     route: Route | None = Field(
         default=None, description="optional; iv, sc, im, oral, intranasal, sublingual, rectal"
     )
-    doses: tuple[DoseField, ...] = Field(
-        default=(), description="dose grammar or dose JSON, one dose per item"
-    )
     start: datetime | None = None
+    doses: tuple[DoseField, ...] = Field(
+        default=(),
+        description="dose grammar or dose JSON, one dose per item; in files a dose may start "
+        "at a clock time ('at 09:30', on the start's day, in the start's time zone) or a "
+        "date-time ('at 2026-12-01T09:30:00Z'), counted from `start`",
+    )
     overrides: dict[str, str] = Field(default_factory=dict)
     refused: Annotated[tuple[RefusedDose, ...], BeforeValidator(_refused)] = Field(
         default=(), description="filled in by validation: neuraxial routes or doses given"
@@ -308,6 +429,16 @@ class Order(_Strict):
     @classmethod
     def _lower(cls, value: str) -> str:
         return value.strip().lower()
+
+    @field_validator("start")
+    @classmethod
+    def _date(cls, value: datetime | None) -> datetime | None:
+        return _in_clinic_dates(value)
+
+    @field_validator("doses", mode="before")
+    @classmethod
+    def _clock_starts(cls, doses: Any, info: ValidationInfo) -> Any:
+        return _with_clock_starts(doses, info.data.get("start"), "the order")
 
     @model_validator(mode="before")
     @classmethod

@@ -51,7 +51,8 @@ class Limit(_Frozen):
 
 
 class Usual(_Frozen):
-    """The usual dose, used to spot probable unit and decimal mistakes."""
+    """The usual dose, used to spot probable unit and decimal mistakes. With both a per-kg
+    and a fixed value the usual dose is the smaller: a per-kg dose up to a cap."""
 
     bolus_mg: float | None = Field(default=None, gt=0)
     bolus_mg_per_kg: float | None = Field(default=None, gt=0)
@@ -60,20 +61,21 @@ class Usual(_Frozen):
     infusion_duration_h: float | None = Field(default=None, gt=0)
 
     def bolus_mg_for(self, weight_kg: float) -> float | None:
-        if self.bolus_mg_per_kg is not None:
-            return self.bolus_mg_per_kg * weight_kg
-        return self.bolus_mg
+        return _smaller(self.bolus_mg_per_kg, weight_kg, self.bolus_mg)
 
     def rate_mg_per_h_for(self, weight_kg: float) -> float | None:
-        if self.infusion_rate_mg_per_kg_per_h is not None:
-            return self.infusion_rate_mg_per_kg_per_h * weight_kg
-        return self.infusion_rate_mg_per_h
+        return _smaller(self.infusion_rate_mg_per_kg_per_h, weight_kg, self.infusion_rate_mg_per_h)
 
     def infusion_mg_for(self, weight_kg: float) -> float | None:
         rate = self.rate_mg_per_h_for(weight_kg)
         if rate is None or self.infusion_duration_h is None:
             return None
         return rate * self.infusion_duration_h
+
+
+def _smaller(per_kg: float | None, weight_kg: float, fixed: float | None) -> float | None:
+    values = [v for v in (per_kg * weight_kg if per_kg is not None else None, fixed) if v]
+    return min(values, default=None)
 
 
 LIMIT_NAMES = (

@@ -13,13 +13,14 @@ from ketaclinic.safety.rules.contraindications import (
     pregnancy,
     substance_use,
 )
-from ketaclinic.safety.rules.eligibility import third_line
+from ketaclinic.safety.rules.eligibility import age_eligibility, third_line
 from ketaclinic.safety.rules.esketamine import esketamine_steps
 from ketaclinic.safety.rules.hepatic import hepatic_impairment
 from ketaclinic.safety.rules.interactions import (
     benzodiazepine_load,
     cyp_interactions,
     other_interactions,
+    unscreened_medications,
 )
 from ketaclinic.safety.rules.limits import (
     cumulative_limits,
@@ -35,7 +36,7 @@ from ketaclinic.safety.rules.schedule import (
     sessions_per_week,
 )
 from ketaclinic.safety.rules.unit_mistakes import unit_mistakes
-from ketaclinic.safety.rules.weight import weight_age
+from ketaclinic.safety.rules.weight import body_size, weight_age
 
 __all__ = ["DOSE_RULES", "PATIENT_RULES", "RULES", "Rule"]
 
@@ -44,6 +45,7 @@ Rule = Callable[[CheckContext], list[Finding]]
 # Rules that need only the patient and the protocol: they run even when the order's route or
 # doses were refused, so the prescriber sees every problem at once.
 PATIENT_RULES: tuple[Rule, ...] = (
+    age_eligibility,
     contraindications,
     pregnancy,
     substance_use,
@@ -51,8 +53,10 @@ PATIENT_RULES: tuple[Rule, ...] = (
     benzodiazepine_load,
     cyp_interactions,
     other_interactions,
+    unscreened_medications,
     hepatic_impairment,
     weight_age,
+    body_size,
     third_line,
 )
 # Rules that need resolved doses and a drug-library entry.

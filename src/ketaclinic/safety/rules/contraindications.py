@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ketaclinic.pharmacology import Drug
 from ketaclinic.safety._context import CheckContext
 from ketaclinic.safety._findings import Finding, Severity
-from ketaclinic.safety._inputs import Diagnosis, SubstanceUse
+from ketaclinic.safety._inputs import Diagnosis, SubstanceUse, as_utc
 from ketaclinic.safety._profile import Setting
 
 __all__ = ["CONTRAINDICATIONS", "blood_pressure", "contraindications", "pregnancy", "substance_use"]
@@ -23,10 +23,13 @@ COHEN_2018 = (
 )
 SPRAVATO = "SPRAVATO (esketamine) prescribing information, Janssen (FDA label)"
 KETALAR = "KETALAR (ketamine) prescribing information (FDA label)"
+SPRAVATO_BP = f"{SPRAVATO} section 5 (increases in blood pressure)"
 
 
 @dataclass(frozen=True)
 class Contraindication:
+    """A coded condition; ``wording`` names the condition first and is the message."""
+
     diagnosis: Diagnosis
     racemic: Severity | None
     esketamine: Severity | None
@@ -39,22 +42,22 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         Diagnosis.UNCONTROLLED_CARDIOVASCULAR_DISEASE,
         Severity.HARD_STOP,
         Severity.HARD_STOP,
-        "should not be used in poorly controlled cardiovascular disease",
+        "poorly controlled cardiovascular disease: ketamine should not be used",
         COHEN_2018,
     ),
     Contraindication(
         Diagnosis.UNCONTROLLED_PSYCHOSIS,
         Severity.HARD_STOP,
         Severity.HARD_STOP,
-        "should not be used in poorly controlled psychosis",
+        "poorly controlled psychosis: ketamine should not be used",
         COHEN_2018,
     ),
     Contraindication(
         Diagnosis.SEVERE_HEPATIC_DISEASE,
         Severity.HARD_STOP,
         Severity.HARD_STOP,
-        "should not be used in severe hepatic disease (esketamine: Child-Pugh C not studied, "
-        "use not recommended)",
+        "severe hepatic disease: ketamine should not be used (esketamine: Child-Pugh C not "
+        "studied, use not recommended)",
         f"{COHEN_2018}; {SPRAVATO} section 8.6",
     ),
     Contraindication(
@@ -142,7 +145,7 @@ def contraindications(ctx: CheckContext) -> list[Finding]:
             Finding(
                 severity,
                 f"contraindication.{item.diagnosis.value}",
-                f"{item.diagnosis.value.replace('_', ' ')}: {item.wording} (source: {item.source})",
+                f"{item.wording} (source: {item.source})",
                 item.source,
             )
         )
@@ -191,10 +194,33 @@ def substance_use(ctx: CheckContext) -> list[Finding]:
 
 HYPERTENSION_SYSTOLIC_MMHG = 140.0
 HYPERTENSION_DIASTOLIC_MMHG = 90.0
+SEVERE_SYSTOLIC_MMHG = 180.0
+SEVERE_DIASTOLIC_MMHG = 110.0
+SEVERE_SOURCE = (
+    "clinical judgement, borrowing the threshold of Hartle 2016 (AAGBI/BHS joint guideline: "
+    "The measurement of adult blood pressure and management of hypertension before elective "
+    "surgery, Anaesthesia 71:326-337, DOI 10.1111/anae.13348): elective procedures proceed "
+    "below 180 mmHg systolic and 110 mmHg diastolic; a high reading is measured twice more, at "
+    "least 1 min apart, and the lower of the last two is recorded"
+)
+# A BP counts as "before dosing" when it was measured in the 2 h before the order's start: the
+# pre-dose reading of the same visit (SPRAVATO: assess BP prior to dosing). 2 h is clinical
+# judgement: arrival, consent and preparation fit in it, and an older reading does not show
+# today's blood pressure.
+FRESH_BP_MIN = 120.0
+
+
+def _ago(minutes: float) -> str:
+    if minutes < 0:
+        return f"{-minutes / 60.0:.1f} h after the order's start"
+    if minutes < 48 * 60:
+        return f"{minutes / 60.0:.1f} h before the order's start"
+    return f"{minutes / 1440.0:.0f} days before the order's start"
 
 
 def blood_pressure(ctx: CheckContext) -> list[Finding]:
-    """Baseline BP > 140/90: weigh the risk (esketamine label); missing BP for outpatients."""
+    """The pre-dose blood pressure: 140/90 weigh the risk, 180/110 do not dose now, a reading
+    older than 2 h (or after the start) does not count; missing BP for outpatients."""
     vitals = ctx.patient.vitals
     if vitals is None:
         if ctx.profile.setting is Setting.OUTPATIENT:
@@ -208,16 +234,69 @@ def blood_pressure(ctx: CheckContext) -> list[Finding]:
                 )
             ]
         return []
+    out: list[Finding] = []
+    if vitals.measured_at is None:
+        age_min = 0.0
+        out.append(
+            Finding(
+                Severity.INFO,
+                "vitals.time_assumed",
+                f"the vitals have no measured_at: taken as measured at the order's start "
+                f"({ctx.start:%Y-%m-%d %H:%M} UTC); give measured_at so that their age can be "
+                "checked",
+                "ketaclinic safety engine",
+            )
+        )
+    else:
+        age_min = (ctx.start - as_utc(vitals.measured_at)).total_seconds() / 60.0
     sys_, dia = vitals.systolic_mmhg, vitals.diastolic_mmhg
-    if sys_ > HYPERTENSION_SYSTOLIC_MMHG or dia > HYPERTENSION_DIASTOLIC_MMHG:
-        return [
+    bp = f"{sys_:g}/{dia:g} mmHg"
+    severe = sys_ >= SEVERE_SYSTOLIC_MMHG or dia >= SEVERE_DIASTOLIC_MMHG
+    high = sys_ > HYPERTENSION_SYSTOLIC_MMHG or dia > HYPERTENSION_DIASTOLIC_MMHG
+    if not 0.0 <= age_min <= FRESH_BP_MIN:
+        if not (high or ctx.profile.setting is Setting.OUTPATIENT):
+            return out
+        level = ""
+        if high:
+            level = (
+                " and it was high (at or above 180/110 mmHg)"
+                if severe
+                else (" and it was above 140/90 mmHg")
+            )
+        out.append(
+            Finding(
+                Severity.WARNING if high else Severity.INFO,
+                "vitals.stale",
+                f"blood pressure {bp} was measured {_ago(age_min)}: it does not count as the "
+                f"pre-dose reading (measured in the {FRESH_BP_MIN / 60:g} h before the start)"
+                f"{level}; measure it again before dosing (source: {SPRAVATO_BP}; "
+                "2-h window: clinical judgement)",
+                SPRAVATO_BP,
+            )
+        )
+        return out
+    if severe:
+        out.append(
+            Finding(
+                Severity.OVERRIDABLE,
+                "vitals.severe_hypertension",
+                f"blood pressure {bp} before dosing is at or above 180/110 mmHg: do not dose "
+                "now; re-measure (twice, at least 1 min apart, record the lower) and enter the "
+                "new reading, or a physician may override with a written reason; ketamine "
+                "raises BP further (mean peak +16/+11 mmHg at 40 min in depression clinics) "
+                f"(source: {SEVERE_SOURCE})",
+                SEVERE_SOURCE,
+            )
+        )
+    elif high:
+        out.append(
             Finding(
                 Severity.WARNING,
                 "vitals.hypertension",
-                f"baseline blood pressure {sys_:g}/{dia:g} mmHg is above 140/90 mmHg: ketamine "
-                "raises BP (mean peak +16/+11 mmHg at 40 min in depression clinics); weigh the "
-                f"risk before dosing (source: {SPRAVATO} section 5.4)",
-                f"{SPRAVATO} section 5.4",
+                f"baseline blood pressure {bp} is above 140/90 mmHg: ketamine raises BP (mean "
+                "peak +16/+11 mmHg at 40 min in depression clinics); weigh the risk before "
+                f"dosing (source: {SPRAVATO_BP})",
+                SPRAVATO_BP,
             )
-        ]
-    return []
+        )
+    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ketaclinic.pharmacology import Drug, Route
-from ketaclinic.safety._context import CheckContext
+from ketaclinic.safety._context import CheckContext, number
 from ketaclinic.safety._findings import Finding, Severity
 
 __all__ = ["DEVICE_MG", "esketamine_steps"]
@@ -26,7 +26,7 @@ def esketamine_steps(ctx: CheckContext) -> list[Finding]:
             Finding(
                 Severity.HARD_STOP,
                 "esketamine.device_steps",
-                f"esketamine {total:g} mg is not a whole number of {DEVICE_MG:g} mg devices "
+                f"esketamine {number(total)} mg is not a whole number of {DEVICE_MG:g} mg devices "
                 f"(accepted: 28, 56 or 84 mg) (source: {LABEL})",
                 LABEL,
             )
@@ -42,7 +42,7 @@ def esketamine_steps(ctx: CheckContext) -> list[Finding]:
                 Finding(
                     Severity.OVERRIDABLE,
                     "esketamine.start_dose",
-                    f"first esketamine dose {total:g} mg is above the label's day-1 dose "
+                    f"first esketamine dose {number(total)} mg is above the label's day-1 dose "
                     f"{start:g} mg for {who} (source: {LABEL})",
                     LABEL,
                 )
@@ -54,8 +54,8 @@ def esketamine_steps(ctx: CheckContext) -> list[Finding]:
             Finding(
                 Severity.OVERRIDABLE,
                 "esketamine.step",
-                f"esketamine {total:g} mg after {last:g} mg last session: change the dose in "
-                f"{DEVICE_MG:g} mg steps (source: {LABEL})",
+                f"esketamine {number(total)} mg after {number(last)} mg last session: change "
+                f"the dose in {DEVICE_MG:g} mg steps (source: {LABEL})",
                 LABEL,
             )
         )

@@ -1,18 +1,22 @@
-"""Drug interactions (DOMAIN.md section 3): benzodiazepine load, MAOIs, stimulants, CYP
-inhibitors and inducers with the published change in oral S-ketamine exposure, theophylline,
-levothyroxine and lamotrigine.
+"""Drug interactions (DOMAIN.md section 3) from the versioned interaction tables
+(``safety/data/interactions.yaml``): benzodiazepine load, MAOIs, stimulants, CNS depressants,
+CYP inhibitors and inducers with the published change in oral S-ketamine exposure,
+theophylline, thyroid hormone and lamotrigine.
 
-Medication names are matched as lower-case generic names (and common synonyms).
+Names are matched case-insensitively as generic names or brand names (``Nardil`` is
+phenelzine). A name in no table cannot be screened: that is a WARNING, with the closest known
+name as a suggestion, never silence.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from ketaclinic.pharmacology import Drug, Route
-from ketaclinic.safety._context import CheckContext
+from ketaclinic.safety._context import CheckContext, number
 from ketaclinic.safety._findings import Finding, Severity
 from ketaclinic.safety._inputs import Medication
+from ketaclinic.safety._medicines import Lookup, interaction_tables
 
 __all__ = [
     "BENZODIAZEPINE_LIMIT_DIAZEPAM_MG",
@@ -21,151 +25,69 @@ __all__ = [
     "cyp_interactions",
     "diazepam_equivalent_mg",
     "other_interactions",
+    "unscreened_medications",
 ]
 
-ASHTON = (
-    "Ashton H. Benzodiazepines: how they work and how to withdraw (the Ashton Manual, 2002), "
-    "table of approximate equivalent doses to diazepam 10 mg"
-)
-ANDRASHKO = (
-    "Andrashko 2020: benzodiazepine doses above 8 mg diazepam equivalent blunt the "
-    "antidepressant response to ketamine (DOMAIN.md section 3)"
-)
-REMS = "SPRAVATO REMS Patient Monitoring Form (MAOIs and psychostimulants are recorded)"
-SPRAVATO_DDI = "SPRAVATO prescribing information section 7 (psychostimulants, MAOIs: monitor BP)"
-KETALAR = "KETALAR prescribing information section 7 (theophylline/aminophylline; thyroid hormones)"
-
+_TABLES = interaction_tables()
 # mg of diazepam per mg of drug = 10 mg / the Ashton Manual's equivalent dose
-DIAZEPAM_MG_PER_MG: dict[str, float] = {
-    "diazepam": 1.0,
-    "alprazolam": 10.0 / 0.5,
-    "clonazepam": 10.0 / 0.5,
-    "lorazepam": 10.0 / 1.0,
-    "oxazepam": 10.0 / 20.0,
-    "temazepam": 10.0 / 20.0,
-    "chlordiazepoxide": 10.0 / 25.0,
-    "nitrazepam": 10.0 / 10.0,
-    "clobazam": 10.0 / 20.0,
-    "lormetazepam": 10.0 / 1.5,
-    "zolpidem": 10.0 / 20.0,
-    "zopiclone": 10.0 / 15.0,
-}
-BENZODIAZEPINE_LIMIT_DIAZEPAM_MG = 8.0
-
-MAOIS = frozenset(
-    {
-        "phenelzine",
-        "tranylcypromine",
-        "isocarboxazid",
-        "selegiline",
-        "rasagiline",
-        "moclobemide",
-        "safinamide",
-    }
-)
-STIMULANTS = frozenset(
-    {
-        "methylphenidate",
-        "dexmethylphenidate",
-        "amphetamine",
-        "dexamfetamine",
-        "dextroamphetamine",
-        "lisdexamfetamine",
-        "methamphetamine",
-        "modafinil",
-        "armodafinil",
-        "solriamfetol",
-    }
-)
+DIAZEPAM_MG_PER_MG: dict[str, float] = _TABLES.benzodiazepines.diazepam_mg_per_mg
+BENZODIAZEPINE_LIMIT_DIAZEPAM_MG = _TABLES.benzodiazepines.limit_diazepam_mg_per_day
 
 
-@dataclass(frozen=True)
-class CypInteraction:
-    code: str
-    names: frozenset[str]
-    oral_auc_factor: float
-    iv_auc_factor: float | None
-    mechanism: str
-    source: str
+def _looked_up(medications: Iterable[Medication]) -> list[tuple[Medication, Lookup]]:
+    tables = interaction_tables()
+    return [(m, tables.lookup(m.name)) for m in medications]
 
 
-CYP_INTERACTIONS: tuple[CypInteraction, ...] = (
-    CypInteraction(
-        "clarithromycin",
-        frozenset({"clarithromycin"}),
-        2.6,
-        None,
-        "CYP3A4 inhibitor",
-        "Hagelberg 2010: oral S-ketamine AUC x2.6 with clarithromycin (DOMAIN.md section 3)",
-    ),
-    CypInteraction(
-        "grapefruit",
-        frozenset({"grapefruit", "grapefruit juice"}),
-        3.0,
-        None,
-        "intestinal CYP3A4 inhibitor",
-        "Peltoniemi 2012: oral S-ketamine AUC x3.0 with grapefruit juice (DOMAIN.md section 3)",
-    ),
-    CypInteraction(
-        "ticlopidine",
-        frozenset({"ticlopidine"}),
-        2.4,
-        None,
-        "CYP2B6 inhibitor",
-        "Peltoniemi 2011: oral S-ketamine AUC x2.4 with ticlopidine (DOMAIN.md section 3)",
-    ),
-    CypInteraction(
-        "rifampicin",
-        frozenset({"rifampicin", "rifampin"}),
-        0.14,
-        0.86,
-        "CYP3A4/2B6 inducer",
-        "Peltoniemi 2012: rifampicin lowers oral S-ketamine AUC by 86 % and IV by 14 % "
-        "(DOMAIN.md section 3)",
-    ),
-)
+def _hits(ctx: CheckContext, names: Iterable[str]) -> list[Lookup]:
+    wanted = set(names)
+    return [found for _, found in _looked_up(ctx.patient.medications) if found.generic in wanted]
 
 
-def _names(ctx: CheckContext) -> dict[str, Medication]:
-    return {m.name: m for m in ctx.patient.medications}
+def _shown(hits: list[Lookup]) -> str:
+    return ", ".join(dict.fromkeys(h.shown for h in hits))
 
 
 def diazepam_equivalent_mg(medications: tuple[Medication, ...]) -> tuple[float, list[str]]:
     """Daily diazepam-equivalent mg and the benzodiazepines whose dose is unknown.
 
-    >>> diazepam_equivalent_mg((Medication(name="lorazepam", dose_mg_per_day=1),))
+    >>> diazepam_equivalent_mg((Medication(name="Ativan", dose_mg_per_day=1),))
     (10.0, [])
     """
+    factors = interaction_tables().benzodiazepines.diazepam_mg_per_mg
     total = 0.0
     unknown = []
-    for med in medications:
-        factor = DIAZEPAM_MG_PER_MG.get(med.name)
+    for med, found in _looked_up(medications):
+        factor = factors.get(found.generic or "")
         if factor is None:
             continue
         if med.dose_mg_per_day is None:
-            unknown.append(med.name)
+            unknown.append(found.shown)
         else:
             total += med.dose_mg_per_day * factor
     return total, unknown
 
 
 def benzodiazepine_load(ctx: CheckContext) -> list[Finding]:
+    table = interaction_tables().benzodiazepines
     total, unknown = diazepam_equivalent_mg(ctx.patient.medications)
+    limit = table.limit_diazepam_mg_per_day
     why = (
         "blunts the antidepressant response"
         if ctx.profile.drug is Drug.ESKETAMINE or "depression" in ctx.protocol_id
         else "adds to sedation and may blunt the response"
     )
+    sources = f"{table.limit_source}; {table.source}"
     out = []
-    if total > BENZODIAZEPINE_LIMIT_DIAZEPAM_MG:
+    if total > limit:
         out.append(
             Finding(
                 Severity.WARNING,
                 "interaction.benzodiazepine_load",
-                f"benzodiazepine load {total:.3g} mg/day diazepam equivalent is above "
-                f"{BENZODIAZEPINE_LIMIT_DIAZEPAM_MG:g} mg: {why}; consider reducing before "
-                f"ketamine (sources: {ANDRASHKO}; {ASHTON})",
-                f"{ANDRASHKO}; {ASHTON}",
+                f"benzodiazepine load {number(total)} mg/day diazepam equivalent is above "
+                f"{number(limit)} mg/day: {why}; consider reducing before ketamine "
+                f"(sources: {sources})",
+                sources,
             )
         )
     if unknown:
@@ -174,29 +96,28 @@ def benzodiazepine_load(ctx: CheckContext) -> list[Finding]:
                 Severity.WARNING,
                 "interaction.benzodiazepine_dose_unknown",
                 f"{', '.join(unknown)} without a daily dose: the diazepam-equivalent load "
-                f"cannot be checked against {BENZODIAZEPINE_LIMIT_DIAZEPAM_MG:g} mg "
-                f"(source: {ANDRASHKO})",
-                ANDRASHKO,
+                f"cannot be checked against {number(limit)} mg/day (source: {table.limit_source})",
+                table.limit_source,
             )
         )
     return out
 
 
 def cyp_interactions(ctx: CheckContext) -> list[Finding]:
-    names = _names(ctx)
     oral = any(d.route is Route.ORAL for d in ctx.doses) or ctx.route is Route.ORAL
     out = []
-    for item in CYP_INTERACTIONS:
-        hit = sorted(item.names & names.keys())
-        if not hit:
+    for item in interaction_tables().cyp:
+        hits = _hits(ctx, item.names)
+        if not hits:
             continue
         change = _change(item.oral_auc_factor)
         if oral:
-            severity = Severity.OVERRIDABLE if item.oral_auc_factor > 1 else Severity.WARNING
+            raises = item.oral_auc_factor > 1
+            severity = Severity.OVERRIDABLE if raises else Severity.WARNING
             effect = (
                 "reduce the dose or avoid the combination"
-                if item.oral_auc_factor > 1
-                else "oral ketamine may not work"
+                if raises
+                else ("oral ketamine may not work")
             )
             text = f"oral ketamine exposure (AUC) {change}: {effect}"
         else:
@@ -211,7 +132,7 @@ def cyp_interactions(ctx: CheckContext) -> list[Finding]:
             Finding(
                 severity,
                 f"interaction.{item.code}",
-                f"{hit[0]} ({item.mechanism}): {text} (source: {item.source})",
+                f"{hits[0].shown} ({item.mechanism}): {text} (source: {item.source})",
                 item.source,
             )
         )
@@ -220,63 +141,50 @@ def cyp_interactions(ctx: CheckContext) -> list[Finding]:
 
 def _change(factor: float) -> str:
     if factor >= 1:
-        return f"x{factor:g}"
+        return f"x{number(factor)}"
     return f"-{(1 - factor) * 100:.0f} %"
 
 
 def other_interactions(ctx: CheckContext) -> list[Finding]:
-    names = set(_names(ctx))
+    """MAOIs, stimulants, CNS depressants, theophylline, thyroid hormone, lamotrigine."""
+    tables = interaction_tables()
+    benzodiazepines = tuple(tables.benzodiazepines.equivalent_to_diazepam_10_mg)
     out = []
-    maoi = sorted(names & MAOIS)
-    if maoi:
+    for group in tables.groups:
+        names = group.names + (benzodiazepines if group.code == "cns_depressant" else ())
+        hits = _hits(ctx, names)
+        if not hits:
+            continue
+        out.append(
+            Finding(
+                Severity(group.severity),
+                f"interaction.{group.code}",
+                f"{_shown(hits)} ({group.label}): {group.effect} (source: {group.source})",
+                group.source,
+            )
+        )
+    return out
+
+
+def unscreened_medications(ctx: CheckContext) -> list[Finding]:
+    """Every medicine the tables do not know: it cannot be screened (WARNING)."""
+    tables = interaction_tables()
+    source = f"ketaclinic interaction tables {tables.version}"
+    out = []
+    for _, found in _looked_up(ctx.patient.medications):
+        if found.recognised:
+            continue
+        hint = ""
+        if found.suggestion is not None:
+            hint = f"; did you mean {found.suggestion}? (correct the name to screen it)"
         out.append(
             Finding(
                 Severity.WARNING,
-                "interaction.maoi",
-                f"{', '.join(maoi)} (MAOI): blood pressure may rise; monitor BP closely "
-                f"(sources: {SPRAVATO_DDI}; {REMS})",
-                f"{SPRAVATO_DDI}; {REMS}",
-            )
-        )
-    stim = sorted(names & STIMULANTS)
-    if stim:
-        out.append(
-            Finding(
-                Severity.WARNING,
-                "interaction.stimulant",
-                f"{', '.join(stim)} (psychostimulant): blood pressure may rise; monitor BP "
-                f"closely (sources: {SPRAVATO_DDI}; {REMS})",
-                f"{SPRAVATO_DDI}; {REMS}",
-            )
-        )
-    if names & {"theophylline", "aminophylline"}:
-        out.append(
-            Finding(
-                Severity.WARNING,
-                "interaction.theophylline",
-                "theophylline/aminophylline with ketamine may lower the seizure threshold "
-                f"(source: {KETALAR})",
-                KETALAR,
-            )
-        )
-    if names & {"levothyroxine", "liothyronine", "thyroxine"}:
-        out.append(
-            Finding(
-                Severity.WARNING,
-                "interaction.thyroid_hormone",
-                "thyroid hormone with ketamine: risk of hypertension and tachycardia "
-                f"(source: {KETALAR})",
-                KETALAR,
-            )
-        )
-    if "lamotrigine" in names:
-        out.append(
-            Finding(
-                Severity.INFO,
-                "interaction.lamotrigine",
-                "lamotrigine may lessen ketamine's dissociative and psychotomimetic side "
-                "effects (DOMAIN.md section 3)",
-                "DOMAIN.md section 3 (lamotrigine lowers side effects)",
+                "interaction.unscreened",
+                f"medication {found.given!r} is not in the interaction tables "
+                f"({tables.version}): it cannot be screened for interactions with ketamine"
+                f"{hint}; check it by hand, or give its generic name",
+                source,
             )
         )
     return out

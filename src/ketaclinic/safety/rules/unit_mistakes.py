@@ -76,12 +76,13 @@ def unit_mistakes(ctx: CheckContext) -> list[Finding]:
         return []
     usual = entry.usual
     w = ctx.weight_kg
+    dw = ctx.dosing_weight_kg  # the usual dose is what the protocol plans for this patient
     out: list[Finding] = []
     for dose in ctx.doses:
         mg = ctx.mg(dose)
         if dose.is_infusion:
-            usual_rate = usual.rate_mg_per_h_for(w)
-            usual_amount = usual.infusion_mg_for(w)
+            usual_rate = usual.rate_mg_per_h_for(dw)
+            usual_amount = usual.infusion_mg_for(dw)
             if usual_rate is None:
                 continue
             rate = dose.rate_mg_per_h(w)
@@ -89,7 +90,7 @@ def unit_mistakes(ctx: CheckContext) -> list[Finding]:
             shown = f"{number(rate)} mg/h"
             usual_shown = f"{number(usual_rate)} mg/h"
         else:
-            usual_amount = usual.bolus_mg_for(w)
+            usual_amount = usual.bolus_mg_for(dw)
             if usual_amount is None:
                 continue
             value, reference, what = mg, usual_amount, "dose"
@@ -116,7 +117,7 @@ def unit_mistakes(ctx: CheckContext) -> list[Finding]:
                     dose,
                     "unit.mg_for_mg_per_kg",
                     f"{shown} is 1/{1 / ratio:.0f} of the usual {what} {usual_shown} "
-                    f"({number(reference / w)} {_swap_per_kg(_absolute(dose.unit))}); it looks "
+                    f"({number(reference / dw)} {_swap_per_kg(_absolute(dose.unit))}); it looks "
                     f"like a dose in {_swap_per_kg(dose.unit)} entered as {dose.unit}",
                     low=True,
                 )
@@ -133,7 +134,7 @@ def unit_mistakes(ctx: CheckContext) -> list[Finding]:
                 )
             )
         if dose.is_infusion and usual_amount is not None:
-            out += _rate_amount(ctx, dose, usual_amount, usual.rate_mg_per_h_for(w))
+            out += _rate_amount(ctx, dose, usual_amount, usual.rate_mg_per_h_for(dw))
     return out
 
 
