@@ -66,10 +66,10 @@ def test_it_refuses_to_delete_an_insert_only_row(filled: Database, table: str) -
         assert session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 2
 
 
-def test_it_refuses_to_truncate_on_postgresql(filled: Database) -> None:
-    if filled.dialect != "postgresql":
-        pytest.skip("TRUNCATE exists on PostgreSQL only")
-    with pytest.raises(DBAPIError, match="insert-only"), filled.transaction() as session:
+def test_it_refuses_to_truncate_on_postgresql(postgres_db: Database) -> None:
+    with postgres_db.transaction() as session:
+        fill_tables(session.connection())
+    with pytest.raises(DBAPIError, match="insert-only"), postgres_db.transaction() as session:
         session.execute(text("TRUNCATE audit_events"))
 
 
