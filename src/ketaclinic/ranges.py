@@ -14,7 +14,9 @@ from ketaclinic.errors import OutOfRangeError
 __all__ = [
     "AGE_YEARS",
     "DOSE_MG",
+    "GRID_POINTS",
     "HEIGHT_CM",
+    "POPULATION_PATIENTS",
     "TIME_MIN",
     "WEIGHT_KG",
     "ClinicalRange",
@@ -83,3 +85,21 @@ DOSE_MG = ClinicalRange(
     low_inclusive=False,
 )
 TIME_MIN = ClinicalRange("time", "min", 0.0, 366 * 24 * 60.0, "simulations cover at most one year")
+
+# Limits of the engine's work per request, not clinical facts; declared here all the same so
+# that every check and message uses the same number.
+GRID_POINTS = ClinicalRange(
+    "output grid",
+    "points",
+    1.0,
+    20_000_000.0,
+    "time points of one curve: 20 million float64 values are 160 MB per concentration",
+)
+POPULATION_PATIENTS = ClinicalRange(
+    "virtual patients",
+    "patients",
+    1.0,
+    100_000_000.0,
+    "one run: metrics and covariates take about 190 bytes a patient (3 thresholds), so "
+    "10^8 patients need about 19 GB",
+)
