@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from ketaclinic.pharmacology import (
+    AbsorptionPath,
     Input,
     LinearSystem,
     Solution,
+    Structure,
     build_system,
     decompose,
     solve,
@@ -40,7 +42,7 @@ def _plasma(system: LinearSystem, inputs: list[Input], times: np.ndarray) -> Sol
 
 
 def _one_compartment() -> LinearSystem:
-    return build_system({"CL": CL, "V1": V1}, {})
+    return build_system(Structure(), {"CL": CL, "V1": V1})
 
 
 @GRIDS
@@ -121,7 +123,7 @@ def _two_compartment_bolus_closed_form(t: np.ndarray) -> np.ndarray:
 
 @GRIDS
 def test_two_compartment_bolus_is_biexponential(times: np.ndarray) -> None:
-    system = build_system({"CL": CL, "V1": V1, "Q2": Q2, "V2": V2}, {})
+    system = build_system(Structure(peripherals=1), {"CL": CL, "V1": V1, "Q2": Q2, "V2": V2})
     sol = _plasma(system, [Input(system.index("central"), 0.0, 0.0, DOSE_MG)], times)
     expected = _two_compartment_bolus_closed_form(times)
     np.testing.assert_allclose(sol.values[:, 0, :], expected, rtol=RTOL, atol=ATOL_MG_PER_L)
@@ -129,7 +131,7 @@ def test_two_compartment_bolus_is_biexponential(times: np.ndarray) -> None:
 
 def test_two_compartment_bolus_peripheral_amount_is_biexponential() -> None:
     """The peripheral amount after a bolus: D k12 (exp(-beta t) - exp(-alpha t))/(alpha - beta)."""
-    system = build_system({"CL": CL, "V1": V1, "Q2": Q2, "V2": V2}, {})
+    system = build_system(Structure(peripherals=1), {"CL": CL, "V1": V1, "Q2": Q2, "V2": V2})
     times = np.array([0.0, 1.0, 5.0, 30.0, 120.0, 600.0])
     row = np.zeros((3, 1, len(system.states)))
     row[:, 0, system.index("periph2")] = 1.0  # amount in mg
@@ -144,7 +146,11 @@ def test_two_compartment_bolus_peripheral_amount_is_biexponential() -> None:
 
 
 def _depot_system(ka: np.ndarray, f: np.ndarray) -> LinearSystem:
-    return build_system({"CL": CL, "V1": V1, "ka_oral": ka, "F_oral": f}, {"depot_oral": "oral"})
+    """One compartment with an oral depot; the per-patient ka and F arrays override the
+    path's own (placeholder) values, as inter-individual variability does."""
+    oral = AbsorptionPath("oral", ka_per_min=0.1)
+    params = {"CL": CL, "V1": V1, oral.ka_name: ka, oral.f_name: f}
+    return build_system(Structure(), params, [oral])
 
 
 @GRIDS
@@ -175,7 +181,7 @@ def test_equal_absorption_and_elimination_rates_are_solved_exactly() -> None:
 def test_effect_site_follows_plasma_with_its_own_closed_form() -> None:
     """After a one-compartment bolus, Ce = D/V ke0 (exp(-k t) - exp(-ke0 t)) / (ke0 - k)."""
     ke0 = np.array([0.114, 0.5, 0.01])
-    system = build_system({"CL": CL, "V1": V1, "ke0": ke0}, {})
+    system = build_system(Structure(effect_site=True), {"CL": CL, "V1": V1, "ke0": ke0})
     times = np.array([0.0, 0.2, 1.0, 6.1, 30.0, 200.0])
     rows = system.concentration_row("effect")[:, None, :]
     sol = solve(system, [Input(system.index("central"), 0.0, 0.0, DOSE_MG)], times, rows)

@@ -18,7 +18,7 @@ from ketaclinic.pharmacology import (
     parse_duration_min,
 )
 
-ISSUE_EXAMPLES = {
+GRAMMAR_EXAMPLES = {
     "iv-bolus 35 mg at 0 min": [Dose(Route.IV, 35.0)],
     "iv-infusion 0.5 mg/kg over 40 min at 0 min": [
         Dose(Route.IV, 0.5, per_kg=True, duration_min=40.0)
@@ -38,13 +38,13 @@ ISSUE_EXAMPLES = {
 }
 
 
-@pytest.mark.parametrize("text", list(ISSUE_EXAMPLES))
-def test_every_example_of_the_issue_parses_to_the_intended_doses(text: str) -> None:
-    assert parse_dose(text) == ISSUE_EXAMPLES[text]
+@pytest.mark.parametrize("text", list(GRAMMAR_EXAMPLES))
+def test_every_documented_example_parses_to_the_intended_doses(text: str) -> None:
+    assert parse_dose(text) == GRAMMAR_EXAMPLES[text]
 
 
-@pytest.mark.parametrize("text", list(ISSUE_EXAMPLES))
-def test_every_example_of_the_issue_is_in_the_help_text(text: str) -> None:
+@pytest.mark.parametrize("text", list(GRAMMAR_EXAMPLES))
+def test_every_documented_example_is_in_the_help_text(text: str) -> None:
     assert text in DOSE_GRAMMAR_HELP
 
 

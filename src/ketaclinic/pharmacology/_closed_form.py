@@ -10,37 +10,64 @@ with ``B_i = A_i ke0 / (ke0 - alpha_i)`` and ``B_e = -sum_i B_i`` (decay rate ke
 Cubic roots by the trigonometric method (all three are real for mammillary models).
 
 The per-patient loop is compiled by Numba (this module is imported only on the compiled
-path); the NumPy path reaches the same numbers through the general eigen-decomposition, and
-the tests hold the two together.
+path; ``warm_up()`` compiles or loads it ahead of the first request); the NumPy path reaches
+the same numbers through the general eigen-decomposition, and the tests hold the two
+together.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
+import numba
 import numpy as np
+from numba import prange
 from numpy.typing import NDArray
 
+from ketaclinic.pharmacology._grid_compiled import PATIENTS_PER_TASK
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML
 from ketaclinic.pharmacology._solver import MIN_RELATIVE_GAP
-from ketaclinic.pharmacology._vpop_kernel import PATIENTS_PER_TASK
 
-numba: Any
-prange: Any
-try:
-    import numba
-    from numba import prange
-except ImportError:  # pragma: no cover - Numba is a dependency
-    numba = None
-    prange = range
-
-__all__ = ["mammillary_coefficients"]
+__all__ = ["Disposition", "IvInputs", "ModalCoefficients", "mammillary_coefficients", "warm_up"]
 
 FloatArray = NDArray[np.float64]
+_jit = numba.njit(inline="always", cache=True)  # helpers, inlined into the compiled loop
 
 
+class Disposition(NamedTuple):
+    """Parameters of every patient (n,): L/min, L and 1/min (zeros where a model has none)."""
+
+    cl: FloatArray
+    v1: FloatArray
+    q2: FloatArray
+    v2: FloatArray
+    q3: FloatArray
+    v3: FloatArray
+    ke0: FloatArray
+
+
+class IvInputs(NamedTuple):
+    """IV inputs into the central compartment at the segment starts ``t0`` (min)."""
+
+    bolus_mg: FloatArray  # (n, g)
+    rate_mg_per_min: FloatArray  # (n, g)
+    t0: FloatArray  # (g,)
+    t_last: float  # the AUC runs to here
+
+
+class ModalCoefficients(NamedTuple):
+    """What the kernel writes: modes, coefficients, exact AUC and which patients it serves."""
+
+    lam: FloatArray  # (n, s)
+    const: FloatArray  # (n, g, k)
+    coef: FloatArray  # (n, g, k, s)
+    area: FloatArray  # (n, k) ng*min/mL
+    good: NDArray[np.bool_]  # (n,)
+
+
+@_jit
 def _modes(
     k10: float, k12: float, k21: float, k13: float, k31: float, compartments: int, lam: Any
 ) -> None:
@@ -71,6 +98,7 @@ def _modes(
         lam[0] = -k10
 
 
+@_jit
 def _residue(i: int, k21: float, k31: float, compartments: int, lam: Any) -> float:
     """Residue of mode ``i`` of the central amount after a unit bolus (dimensionless)."""
     alpha = -lam[i]
@@ -86,98 +114,49 @@ def _residue(i: int, k21: float, k31: float, compartments: int, lam: Any) -> flo
     return num / den
 
 
-def _fill(
-    cl: Any,
-    v1: Any,
-    q2: Any,
-    v2: Any,
-    q3: Any,
-    v3: Any,
-    ke0: Any,
-    compartments: int,
-    effect_site: bool,
-    bolus: Any,
-    rate: Any,
-    seg_t0: Any,
-    t_last: float,
-    lam: Any,
-    const: Any,
-    coef: Any,
-    area: Any,
-    good: Any,
-) -> None:
-    n = bolus.shape[0]
+def _fill(disp: Any, doses: Any, compartments: int, effect_site: bool, out: Any) -> None:
+    # Inside the parallel loop every array that is written is a plain local name (outputs
+    # unpacked here, scratch allocated in the loop): Numba (0.68) was seen to drop writes
+    # made through a tuple's arrays in code inlined into a parallel loop. Inputs stay tuples.
+    lam, const, coef, area, good = out
+    n = doses.bolus_mg.shape[0]
     s_count = lam.shape[1]
     for task in prange((n + PATIENTS_PER_TASK - 1) // PATIENTS_PER_TASK):
         # scratch per task: allocating per patient would serialise the threads on malloc
-        w_plasma = np.zeros(s_count)
+        w_plasma = np.zeros(s_count)  # output weight of each mode, ng/mL per mg
         w_effect = np.zeros(s_count)
-        z = np.zeros(s_count)
+        z = np.zeros(s_count)  # amount seen by each mode, mg
         for p in range(task * PATIENTS_PER_TASK, min(n, (task + 1) * PATIENTS_PER_TASK)):
-            _patient(
-                p,
-                cl,
-                v1,
-                q2,
-                v2,
-                q3,
-                v3,
-                ke0,
-                compartments,
-                effect_site,
-                bolus,
-                rate,
-                seg_t0,
-                t_last,
-                lam,
-                const,
-                coef,
-                area,
-                good,
-                w_plasma,
-                w_effect,
-                z,
-            )
+            row = lam[p]
+            ok = _modes_and_weights(p, disp, compartments, effect_site, row, w_plasma, w_effect)
+            good[p] = ok
+            if ok:
+                _segments(p, doses, row, w_plasma, w_effect, z, const, coef, area)
 
 
-def _patient(
+@_jit
+def _modes_and_weights(
     p: int,
-    cl: Any,
-    v1: Any,
-    q2: Any,
-    v2: Any,
-    q3: Any,
-    v3: Any,
-    ke0: Any,
+    disp: Any,
     compartments: int,
     effect_site: bool,
-    bolus: Any,
-    rate: Any,
-    seg_t0: Any,
-    t_last: float,
-    lam: Any,
-    const: Any,
-    coef: Any,
-    area: Any,
-    good: Any,
+    row: Any,
     w_plasma: Any,
     w_effect: Any,
-    z: Any,
-) -> None:
-    """One patient's modes, coefficients and AUC (see ``mammillary_coefficients``)."""
-    g_count = bolus.shape[1]
-    k_count = coef.shape[2]
-    s_count = lam.shape[1]
-    k10 = cl[p] / v1[p]
-    k12 = q2[p] / v1[p] if compartments >= 2 else 0.0
-    k21 = q2[p] / v2[p] if compartments >= 2 else 0.0
-    k13 = q3[p] / v1[p] if compartments == 3 else 0.0
-    k31 = q3[p] / v3[p] if compartments == 3 else 0.0
-    row = lam[p]
+) -> bool:
+    """Patient ``p``'s modes into ``row`` and the output weight of each mode (ng/mL per mg):
+    false when a near-degenerate pair makes the modal sums cancel (the expm path's patient)."""
+    s_count = row.shape[0]
+    v1 = disp.v1[p]
+    k10 = disp.cl[p] / v1
+    k12 = disp.q2[p] / v1 if compartments >= 2 else 0.0
+    k21 = disp.q2[p] / disp.v2[p] if compartments >= 2 else 0.0
+    k13 = disp.q3[p] / v1 if compartments == 3 else 0.0
+    k31 = disp.q3[p] / disp.v3[p] if compartments == 3 else 0.0
     _modes(k10, k12, k21, k13, k31, compartments, row)
+    ke0 = disp.ke0[p]
     if effect_site:
-        row[compartments] = -ke0[p]
-    # a near-degenerate pair makes the modal sums cancel: that patient takes the expm path
+        row[compartments] = -ke0
     scale = 0.0
     for i in range(s_count):
         scale = max(scale, abs(row[i]))
@@ -186,20 +165,37 @@ def _patient(
         ok = ok and row[i] < 0.0
         for j in range(i + 1, s_count):
             ok = ok and abs(row[i] - row[j]) > MIN_RELATIVE_GAP * scale
-    good[p] = ok
     if not ok:
-        return
-    # output weights per mode, ng/mL per mg: plasma, then (optionally) the effect site
+        return False
     w_plasma[:] = 0.0
     w_effect[:] = 0.0
     for i in range(compartments):
-        w_plasma[i] = _residue(i, k21, k31, compartments, row) / v1[p] * MG_PER_L_TO_NG_PER_ML
+        w_plasma[i] = _residue(i, k21, k31, compartments, row) / v1 * MG_PER_L_TO_NG_PER_ML
     if effect_site:
         total = 0.0
         for i in range(compartments):
-            w_effect[i] = w_plasma[i] * ke0[p] / (ke0[p] + row[i])
+            w_effect[i] = w_plasma[i] * ke0 / (ke0 + row[i])
             total += w_effect[i]
         w_effect[compartments] = -total
+    return True
+
+
+@_jit
+def _segments(
+    p: int,
+    doses: Any,
+    row: Any,
+    w_plasma: Any,
+    w_effect: Any,
+    z: Any,
+    const: Any,
+    coef: Any,
+    area: Any,
+) -> None:
+    """Patient ``p``'s constants, coefficients and AUC, segment by segment."""
+    bolus, rate, seg_t0, t_last = doses.bolus_mg, doses.rate_mg_per_min, doses.t0, doses.t_last
+    g_count = bolus.shape[1]
+    k_count = coef.shape[2]
     z[:] = 0.0
     for g in range(g_count):
         t0 = seg_t0[g]
@@ -207,7 +203,7 @@ def _patient(
         u1 = min(t1, t_last) - t0
         for k in range(k_count):
             const[p, g, k] = 0.0
-        for i in range(s_count):
+        for i in range(row.shape[0]):
             z[i] += bolus[p, g]
             zss = rate[p, g] / -row[i]
             c = z[i] - zss
@@ -228,58 +224,57 @@ def _patient(
                 z[i] = zss + c * math.exp(row[i] * (t1 - t0))
 
 
-if numba is not None:  # helpers are inlined into the compiled loop
-    _modes = numba.njit(inline="always", cache=True)(_modes)
-    _residue = numba.njit(inline="always", cache=True)(_residue)
-    _patient = numba.njit(inline="always", cache=True)(_patient)
-
-_COMPILED: Callable[..., None] | None = None
+_KERNEL = numba.njit(parallel=True, cache=True)(_fill)
 
 
 def mammillary_coefficients(
-    params: dict[str, FloatArray],
-    effect_site: bool,
-    bolus_mg: FloatArray,
-    rate_mg_per_min: FloatArray,
-    seg_t0: FloatArray,
-    t_last: float,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
-    """``(lam, const, coef, area, good)`` of every patient for IV inputs into the central
-    compartment: ``bolus_mg``/``rate_mg_per_min`` are (n, segments) at the segment starts
-    ``seg_t0``. Output k = 0 is plasma, k = 1 the effect site (with ``effect_site``), in
-    ng/mL; ``area`` is each output's exact AUC to ``t_last`` (ng*min/mL); patients with a
-    near-degenerate pair of rates are not ``good`` (their rows are left unset)."""
-    global _COMPILED
-    if _COMPILED is None:
-        _COMPILED = numba.njit(parallel=True, cache=True)(_fill)
-    n, g_count = bolus_mg.shape
-    compartments = 3 if "V3" in params else 2 if "V2" in params else 1
+    params: Mapping[str, FloatArray], compartments: int, effect_site: bool, doses: IvInputs
+) -> ModalCoefficients:
+    """Modes, coefficients and AUC of every patient of a mammillary model with
+    ``compartments`` (1-3) for IV inputs into the central compartment.
+
+    Output k = 0 is plasma, k = 1 the effect site (with ``effect_site``), in ng/mL; ``area``
+    is each output's exact AUC to ``doses.t_last`` (ng*min/mL); patients with a
+    near-degenerate pair of rates are not ``good`` (their rows are left unset).
+    """
+    n, g_count = doses.bolus_mg.shape
     s_count = compartments + (1 if effect_site else 0)
     k_count = 2 if effect_site else 1
     zero = np.zeros(n)
-    lam = np.empty((n, s_count))
-    const = np.empty((n, g_count, k_count))
-    coef = np.empty((n, g_count, k_count, s_count))
-    area = np.zeros((n, k_count))
-    good = np.empty(n, dtype=np.bool_)
-    _COMPILED(
-        params["CL"],
-        params["V1"],
-        params.get("Q2", zero),
-        params.get("V2", zero),
-        params.get("Q3", zero),
-        params.get("V3", zero),
-        params["ke0"] if effect_site else zero,
-        compartments,
-        effect_site,
-        np.ascontiguousarray(bolus_mg),
-        np.ascontiguousarray(rate_mg_per_min),
-        np.ascontiguousarray(seg_t0, dtype=np.float64),
-        float(t_last),
-        lam,
-        const,
-        coef,
-        area,
-        good,
+
+    def param(name: str, used: bool = True) -> FloatArray:
+        return np.ascontiguousarray(params[name]) if used and name in params else zero
+
+    disp = Disposition(
+        param("CL"),
+        param("V1"),
+        param("Q2"),
+        param("V2"),
+        param("Q3"),
+        param("V3"),
+        param("ke0", effect_site),
     )
-    return lam, const, coef, area, good
+    out = ModalCoefficients(
+        np.empty((n, s_count)),
+        np.empty((n, g_count, k_count)),
+        np.empty((n, g_count, k_count, s_count)),
+        np.zeros((n, k_count)),
+        np.empty(n, dtype=np.bool_),
+    )
+    inputs = IvInputs(
+        np.ascontiguousarray(doses.bolus_mg),
+        np.ascontiguousarray(doses.rate_mg_per_min),
+        np.ascontiguousarray(doses.t0, dtype=np.float64),
+        float(doses.t_last),
+    )
+    _KERNEL(disp, inputs, compartments, effect_site, out)
+    return out
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) the kernel with and without an effect site."""
+    params = {name: np.ones(1) for name in ("CL", "V1", "Q2", "V2", "ke0")}
+    params["Q2"] = np.full(1, 2.0)
+    doses = IvInputs(np.ones((1, 1)), np.zeros((1, 1)), np.zeros(1), 10.0)
+    for effect_site in (False, True):
+        mammillary_coefficients(params, 2, effect_site, doses)

@@ -1,86 +1,72 @@
 """``simulate_population``: exposure metrics of many virtual patients, streamed in chunks.
 
-Each chunk is whole blocks of patients (see ``_vpop_sampling``): it samples covariates and
-random effects from the blocks' own streams, turns the regimen into modal coefficients per
-input segment (closed form for IV mammillary models on the compiled path, ``_vpop_analytic``;
-otherwise the eigen-decomposition) and takes the grid metrics with the compiled kernel
-(``_vpop_kernel``) or, for short runs, by evaluating the grid (``_vpop_grid``). Only
-per-patient metrics and the values at the band times are kept, so memory is bounded by
-``n x (metrics + band points)``, never ``n x grid``.
+Each chunk is whole blocks of patients (``_sampling``): it samples covariates and random
+effects from the blocks' own streams, turns the regimen into modal coefficients per input
+segment (closed form for IV mammillary models on the compiled path, ``_closed_form``;
+otherwise the eigen-decomposition and ``modal_coefficients``) and takes the grid metrics with
+the compiled kernel (``_grid_compiled``) or, for short runs, by evaluating the grid
+(``_grid``). Patients whose eigenbasis is ill-conditioned are stepped with matrix
+exponentials (``_expm``). Only per-patient metrics and the values at the band times are
+kept, so memory is bounded by ``n x (metrics + band points)``, never ``n x grid``.
+
+Chunks run on an injected :class:`Executor` (``ketaclinic.compute``); without one, in the
+calling thread with helper threads that live for the call (:class:`CallThreads`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
 from ketaclinic.errors import UserInputError
-from ketaclinic.pharmacology._doses import Dose, parse_doses
+from ketaclinic.pharmacology._catalogue import get_model
+from ketaclinic.pharmacology._doses import Dose, Route, expand_doses, parse_doses
+from ketaclinic.pharmacology._executor import CallThreads, Executor, Pending, Submit
+from ketaclinic.pharmacology._expm import solve_expm
+from ketaclinic.pharmacology._grid import Grid, GridMetrics, ModalTerms, numpy_kernel
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML, minutes_above
 from ketaclinic.pharmacology._models import Covariates, PKModel
-from ketaclinic.pharmacology._simulate import (
-    check_routes,
-    get_model,
-    regimen_inputs,
-    regimen_system,
+from ketaclinic.pharmacology._population_result import (
+    PERCENTILES,
+    PopulationMetrics,
+    PopulationResult,
+    row_percentiles,
 )
-from ketaclinic.pharmacology._solver import (
-    Input,
-    _integral_of_exponentials,
-    _segments,
-    decompose,
-    solve,
-)
-from ketaclinic.pharmacology._system import LinearSystem
-from ketaclinic.pharmacology._vpop_grid import numpy_kernel
-from ketaclinic.pharmacology._vpop_sampling import (
-    BLOCK_SIZE,
-    Variability,
-    block_rng,
-    parse_variability,
-    population_spec,
-    sample_covariates,
-    sample_patients,
-)
+from ketaclinic.pharmacology._regimen import check_routes, regimen_inputs
+from ketaclinic.pharmacology._sampling import BLOCK_SIZE, population_spec, sample_patients
+from ketaclinic.pharmacology._solver import Segment, decompose, input_segments, modal_coefficients
+from ketaclinic.pharmacology._structure import AbsorptionPath
+from ketaclinic.pharmacology._system import LinearSystem, build_system
+from ketaclinic.pharmacology._variability import Variability, parse_variability, variable_names
+from ketaclinic.ranges import GRID_POINTS, POPULATION_PATIENTS, TIME_MIN
 
-__all__ = [
-    "PERCENTILES",
-    "Exceedance",
-    "PopulationMetrics",
-    "PopulationResult",
-    "simulate_population",
-]
+__all__ = ["BAND_PATIENTS", "KERNELS", "NUMBA_MIN_PATIENT_STEPS", "simulate_population"]
 
 FloatArray = NDArray[np.float64]
-PERCENTILES = (5.0, 25.0, 50.0, 75.0, 95.0)
-MAX_N = 100_000_000
 BAND_MEMORY_BYTES = 128 * 2**20  # the band values kept stay below this
 # Bands use the first patients, a seeded i.i.d. sample: with 10 000 the 5th and 95th
 # percentile curves are within about +-0.4 percentile points (95 % binomial interval), far
 # below what a plot shows, and computing them costs less than the metrics of 10^5 patients.
 BAND_PATIENTS = 10_000
-_PARALLEL_SORT_MIN = 200_000  # band values: from here two threads sort faster than one
 NUMBA_MIN_PATIENT_STEPS = 2_000_000  # below this NumPy is faster than compiling/loading
-# states of the models whose IV modes have a closed form (``_vpop_analytic``)
-_MAMMILLARY = frozenset({"central", "periph2", "periph3", "effect"})
+KERNELS = ("auto", "numpy", "compiled")
 _OUTPUTS = (("ketamine", "central"), ("norketamine", "nk_central"), ("effect_site", "effect"))
 Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class _Job:
-    """Everything a chunk needs; small and picklable (Dask ships it to workers)."""
+    """Everything a chunk needs; small and picklable (a cluster ships it to workers)."""
 
-    model_id: str
-    doses: tuple[Dose, ...]
+    model: PKModel
+    doses: tuple[Dose, ...]  # as given (the result reports these)
+    events: tuple[Dose, ...]  # single dose events (the engine works on these)
+    routes: tuple[Route, ...]
     seed: int
     population: Mapping[str, Any]
     variability: Variability
@@ -88,28 +74,34 @@ class _Job:
     step_min: float
     thresholds: FloatArray
     band_idx: NDArray[np.int64]
-    use_numba: bool
+    compiled: bool
     effect_site: bool
     band_patients: int
 
+    @property
+    def paths(self) -> tuple[AbsorptionPath, ...]:
+        return self.model.paths(self.routes)
 
-_CHUNK_FIELDS = (
-    "cmax",
-    "imax",
-    "auc",
-    "above",
-    "bands",
-    "weight_kg",
-    "age_years",
-    "female",
-    "child_pugh",
-)
+    def outputs(self) -> list[tuple[int, str]]:
+        """``(slot, state)`` of each output reported: ketamine, norketamine, effect site."""
+        states = self.model.structure.states(self.paths)
+        return [
+            (slot, state)
+            for slot, (name, state) in enumerate(_OUTPUTS)
+            if state in states and (name != "effect_site" or self.effect_site)
+        ]
+
+    @property
+    def closed_form(self) -> bool:
+        """IV doses of a mammillary model on the compiled path: modes in closed form."""
+        direct = all(self.model.routes[r].direct for r in self.routes)
+        return self.compiled and direct and self.model.structure.mammillary
 
 
 @dataclass(frozen=True)
 class _Chunk:
     """Per-patient results of patients ``start...``: for a whole population, or views into it
-    (chunks write in place: no concatenation of a million patients at the end)."""
+    (local chunks write in place: no concatenation of a million patients at the end)."""
 
     start: int
     cmax: FloatArray  # (n, 3) ng/mL: ketamine, norketamine, effect site (NaN where absent)
@@ -117,9 +109,11 @@ class _Chunk:
     auc: FloatArray  # (n, 3) ng*min/mL
     above: FloatArray  # (n, 3, m) min
     bands: FloatArray  # (b, patients with bands) ng/mL: a row per band time
+    expm: NDArray[np.bool_]  # (n,) solved by matrix exponentials (ill-conditioned basis)
     weight_kg: FloatArray
     age_years: FloatArray
     female: NDArray[np.bool_]
+    height_cm: FloatArray
     child_pugh: NDArray[np.str_]
 
     @classmethod
@@ -131,380 +125,204 @@ class _Chunk:
             np.full((n, 3), np.nan),
             np.full((n, 3, m_count), np.nan),
             np.empty((b_count, keep)),
+            np.zeros(n, dtype=np.bool_),
             np.empty(n),
             np.empty(n),
             np.empty(n, dtype=np.bool_),
+            np.empty(n),
             np.empty(n, dtype="<U4"),
         )
+
+    @property
+    def size(self) -> int:
+        return int(self.cmax.shape[0])
 
     def part(self, start: int, stop: int) -> _Chunk:
         """Views of patients ``[start, stop)`` (``self`` starts at patient 0)."""
         keep = self.bands.shape[1]
-        return _Chunk(
-            start,
-            *(
-                getattr(self, f)[:, min(start, keep) : min(stop, keep)]
-                if f == "bands"
-                else getattr(self, f)[start:stop]
-                for f in _CHUNK_FIELDS
-            ),
-        )
+        views = {
+            f.name: getattr(self, f.name)[:, min(start, keep) : min(stop, keep)]
+            if f.name == "bands"
+            else getattr(self, f.name)[start:stop]
+            for f in fields(self)
+            if f.name != "start"
+        }
+        return _Chunk(start=start, **views)
 
     def fill(self, chunk: _Chunk) -> None:
-        """Copy a chunk computed elsewhere (a Dask worker) into its place."""
-        target = self.part(chunk.start, chunk.start + chunk.cmax.shape[0])
-        for f in _CHUNK_FIELDS:
-            getattr(target, f)[...] = getattr(chunk, f)
+        """Copy a chunk computed elsewhere (a cluster's worker) into its place."""
+        target = self.part(chunk.start, chunk.start + chunk.size)
+        for f in fields(self):
+            if f.name != "start":
+                getattr(target, f.name)[...] = getattr(chunk, f.name)
+
+
+def _rows(system: LinearSystem, outputs: Sequence[tuple[int, str]]) -> FloatArray:
+    rows = np.stack([system.concentration_row(state) for _, state in outputs], axis=1)
+    rows *= MG_PER_L_TO_NG_PER_ML
+    return rows
 
 
 def _run_chunk(
-    job: _Job, first_block: int, blocks: int, n_total: int, out: _Chunk | None = None
+    job: _Job,
+    first_block: int,
+    blocks: int,
+    n_total: int,
+    out: _Chunk | None = None,
+    submit: Submit | None = None,
 ) -> _Chunk:
     """Patients of blocks ``[first_block, first_block + blocks)`` (the last may be short),
     written into ``out`` (views of the whole population) or into new arrays."""
-    model = get_model(job.model_id)
-    routes = check_routes(model, job.doses)
+    model = job.model
     cov, params = sample_patients(
-        job.population, model, routes, job.variability, job.seed, first_block, blocks, n_total
+        job.population,
+        model,
+        job.routes,
+        job.variability,
+        job.seed,
+        first_block,
+        blocks,
+        n_total,
+        submit,
     )
     n = cov.n
-    # the states (and so the input map) from one patient; the full system only where needed
-    probe, _ = regimen_system(model, cov.head(1), job.doses, {k: v[:1] for k, v in params.items()})
-    inputs = regimen_inputs(model, probe, job.doses, cov.weight_kg, params)
-    iv_only = all(model.routes[d.route].depot is None for d in job.doses)
-    wanted = [(o, st) for o, st in _OUTPUTS if o != "effect_site" or job.effect_site]
-    names = [(o, st) for o, st in wanted if probe.has(st)]
-    slots = [i for i, (o, st) in enumerate(_OUTPUTS) if (o, st) in names]
-    m_count, b_count = job.thresholds.size, job.band_idx.size
+    inputs = regimen_inputs(model, job.events, cov.weight_kg)
+    outputs = job.outputs()
     start = first_block * BLOCK_SIZE
     keep = max(0, min(n, job.band_patients - start))  # only these patients carry bands
     if out is None:
-        out = _Chunk.empty(start, n, m_count, keep, b_count)
-    # metrics of every output slot (ketamine, norketamine, effect site); NaN where absent
-    cmax, imax, auc, above, bands = out.cmax, out.imax, out.auc, out.above, out.bands
-    out.weight_kg[:] = cov.weight_kg
-    out.age_years[:] = cov.age_years
-    out.female[:] = cov.female
-    out.child_pugh[:] = cov.child_pugh
+        out = _Chunk.empty(start, n, job.thresholds.size, keep, job.band_idx.size)
+    for name in ("weight_kg", "age_years", "female", "height_cm", "child_pugh"):
+        getattr(out, name)[:] = getattr(cov, name)
     t_last = float(job.times_min[-1])
-    segs = _segments(inputs, n, len(probe.states), t_last)
-    seg_t0 = np.array([t for t, _, _ in segs])
+    n_states = len(model.structure.states(job.paths))
+    segs = input_segments(inputs, n, n_states, t_last)
     system: LinearSystem | None = None
-    if job.use_numba and iv_only and set(probe.states) <= _MAMMILLARY:
-        from ketaclinic.pharmacology._vpop_analytic import mammillary_coefficients
+    if job.closed_form:
+        from ketaclinic.pharmacology._closed_form import IvInputs, mammillary_coefficients
 
-        central = probe.index("central")
-        lam, const, coef, area, good = mammillary_coefficients(
+        modal = mammillary_coefficients(
             params,
-            "effect" in {st for _, st in names},
-            np.stack([b[:, central] for _, b, _ in segs], axis=1),
-            np.stack([r[:, central] for _, _, r in segs], axis=1),
-            seg_t0,
-            t_last,
+            model.structure.compartments,
+            any(state == "effect" for _, state in outputs),
+            IvInputs(
+                np.stack([b[:, 0] for _, b, _ in segs], axis=1),  # state 0 is the central one
+                np.stack([r[:, 0] for _, _, r in segs], axis=1),
+                np.array([t for t, _, _ in segs]),
+                t_last,
+            ),
         )
+        lam, const, coef, area, good = modal
     else:
-        system, _ = regimen_system(model, cov, job.doses, params)
-        rows = np.stack([system.concentration_row(st) for _, st in names], axis=1)
-        rows *= MG_PER_L_TO_NG_PER_ML
+        system = build_system(model.structure, params, job.paths)
         modes = decompose(system.a_per_min)
         lam, good = modes.lam, modes.good
-        const, coef, area = _coefficients(lam, np.matmul(rows, modes.vec), modes.inv, segs, t_last)
-    sel = np.flatnonzero(good)
-    # the usual case, every patient good: slices, no gathers or scatters
-    every = sel.size == n
-    idx: slice | NDArray[np.intp] = slice(None) if every else sel
-    if sel.size:
-        n_band = keep if every else int(np.searchsorted(sel, keep))
-        # every patient good: the kernel writes the band values in place
-        c_max, i_max, abv, bnd = _grid_metrics(
-            job, lam[idx], const[idx], coef[idx], seg_t0, n_band, bands if every else None
-        )
-        for j, slot in enumerate(slots):
-            cmax[idx, slot], imax[idx, slot] = c_max[:, j], i_max[:, j]
-            auc[idx, slot], above[idx, slot] = area[idx, j], abv[:, j]
-        if not every:
-            bands[:, sel[:n_band]] = bnd
+        weights = np.matmul(_rows(system, outputs), modes.vec)
+        const, coef, area = modal_coefficients(lam, weights, modes.inv, segs, 0.0, t_last)
+    _modal_metrics(job, out, outputs, good, lam, const, coef, area, segs, keep)
     bad = np.flatnonzero(~good)
-    if bad.size:  # ill-conditioned eigenbasis: the exact expm path, patient by patient
+    if bad.size:
         if system is None:
-            system, _ = regimen_system(model, cov, job.doses, params)
-        rows = np.stack([system.concentration_row(st) for _, st in names], axis=1)
-        rows *= MG_PER_L_TO_NG_PER_ML
-    for p in bad:
-        assert system is not None
-        one = [Input(i.state, i.start_min, i.duration_min, i.amount_mg[p : p + 1]) for i in inputs]
-        sol = solve(_subsystem(system, int(p)), one, job.times_min, rows[p : p + 1])
-        values = sol.values[0]
-        for j, slot in enumerate(slots):
-            y = values[j]
-            cmax[p, slot] = float(np.max(y))
-            imax[p, slot] = int(np.argmax(y))
-            auc[p, slot] = float(sol.integral[0, j])
-            for m, thr in enumerate(job.thresholds):
-                above[p, slot, m] = float(minutes_above(job.times_min, y[None, :], thr)[0])
-        if p < keep:
-            bands[:, p] = values[0][job.band_idx]
+            system = build_system(model.structure, params, job.paths)
+        _expm_metrics(job, out, outputs, system, segs, bad, keep)
     return out
 
 
-def _subsystem(system: LinearSystem, p: int) -> LinearSystem:
-    """Patient ``p`` of a stacked system, as a system of one."""
-    return replace(
-        system,
-        a_per_min=system.a_per_min[p : p + 1],
-        volume_l={k: v[p : p + 1] for k, v in system.volume_l.items()},
-        loss_per_min=system.loss_per_min[p : p + 1],
-    )
-
-
-def _coefficients(
-    lam: FloatArray,
-    weights: FloatArray,
-    inv: FloatArray,
-    segs: list[tuple[float, FloatArray, FloatArray]],
-    t_last: float,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """``(const, coef, area)`` of each output in each input segment from the eigen-modes:
-    between breakpoints every output is ``const + sum_i coef_i exp(lam_i (t - t0))``, and
-    ``area`` is its exact integral to ``t_last``. Patients with a bad basis give NaN."""
-    n, s = lam.shape
-    k_count = weights.shape[1]
-    g_count = len(segs)
-    const = np.empty((n, g_count, k_count))
-    coef = np.empty((n, g_count, k_count, s))
-    area = np.zeros((n, k_count))
-    z = np.zeros((n, s))
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        for g, (t0, bolus, rate) in enumerate(segs):
-            t1 = segs[g + 1][0] if g + 1 < g_count else np.inf
-            z = z + np.einsum("nij,nj->ni", inv, bolus)
-            zss = -np.einsum("nij,nj->ni", inv, rate) / lam
-            c = z - zss
-            const[:, g] = np.einsum("nks,ns->nk", weights, zss)
-            coef[:, g] = weights * c[:, None, :]
-            u1 = min(t1, t_last) - t0
-            if u1 > 0:
-                area += const[:, g] * u1 + _integral_of_exponentials(lam, coef[:, g], 0.0, u1)
-            if np.isfinite(t1):
-                z = zss + c * np.exp(lam * (t1 - t0))
-    return const, coef, area
-
-
-def _grid_metrics(
+def _modal_metrics(
     job: _Job,
+    out: _Chunk,
+    outputs: Sequence[tuple[int, str]],
+    good: NDArray[np.bool_],
     lam: FloatArray,
     const: FloatArray,
     coef: FloatArray,
-    seg_t0: FloatArray,
-    n_band: int,
-    bands: FloatArray | None = None,
-) -> tuple[FloatArray, NDArray[np.int64], FloatArray, FloatArray]:
-    """Cmax, its grid index, minutes above each threshold and the band values (the first
-    ``n_band`` patients, into ``bands`` if given) from the modal coefficients, without
-    storing the grid."""
-    n, _, k_count, _ = coef.shape
+    area: FloatArray,
+    segs: Sequence[Segment],
+    keep: int,
+) -> None:
+    """Metrics of the patients with a good basis from their modal coefficients."""
+    sel = np.flatnonzero(good)
+    if not sel.size:
+        return
+    every = sel.size == good.size  # the usual case: slices, no gathers or scatters
+    idx: slice | NDArray[np.intp] = slice(None) if every else sel
+    n_band = keep if every else int(np.searchsorted(sel, keep))
     times = job.times_min
-    seg_lo = np.searchsorted(times, seg_t0, side="left").astype(np.int64)
-    seg_hi = np.append(seg_lo[1:], times.size).astype(np.int64)
-    cmax = np.empty((n, k_count))
-    imax = np.empty((n, k_count), dtype=np.int64)
-    above = np.empty((n, k_count, job.thresholds.size))
-    if bands is None:
-        bands = np.empty((job.band_idx.size, n_band))
-    kernel: Callable[..., None] | None = None
-    if job.use_numba:  # imported only here: Numba's import cost stays out of short runs
-        from ketaclinic.pharmacology._vpop_kernel import numba_kernel
-
-        kernel = numba_kernel()
-    if kernel is None:
-        kernel = numpy_kernel
-    kernel(
-        np.ascontiguousarray(lam),
-        const,
-        coef,
+    seg_lo = np.searchsorted(times, [t for t, _, _ in segs], side="left").astype(np.int64)
+    grid = Grid(
         seg_lo,
-        seg_hi,
-        np.ascontiguousarray(seg_t0, dtype=np.float64),
+        np.append(seg_lo[1:], times.size).astype(np.int64),
+        np.array([t for t, _, _ in segs], dtype=np.float64),
         job.step_min,
         job.thresholds,
         job.band_idx,
-        cmax,
-        imax,
-        above,
-        bands,
     )
-    return cmax, imax, above, bands
+    m, k_count = sel.size, coef.shape[2]
+    metrics = GridMetrics(
+        np.empty((m, k_count)),
+        np.empty((m, k_count), dtype=np.int64),
+        np.empty((m, k_count, job.thresholds.size)),
+        out.bands if every else np.empty((job.band_idx.size, n_band)),  # in place if every
+    )
+    terms = ModalTerms(np.ascontiguousarray(lam[idx]), const[idx], coef[idx])
+    if job.compiled:  # imported only here: Numba's import cost stays out of short runs
+        from ketaclinic.pharmacology._grid_compiled import compiled_kernel
 
-
-@dataclass(frozen=True)
-class Exceedance:
-    """Fraction of patients whose Cmax exceeds a threshold, with a Wilson 95 % interval."""
-
-    probability: float
-    low: float
-    high: float
-
-    def to_dict(self) -> dict[str, float]:
-        return {"probability": self.probability, "ci95_low": self.low, "ci95_high": self.high}
-
-
-def _wilson(k: int, n: int, z: float = 1.959963984540054) -> Exceedance:
-    """Wilson score interval (95 %): well behaved at 0 and n exceedances, unlike Wald."""
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if k == 0 else max(0.0, centre - half)
-    high = 1.0 if k == n else min(1.0, centre + half)
-    return Exceedance(p, low, high)
-
-
-@dataclass(frozen=True)
-class PopulationMetrics:
-    """Per-patient metrics of one concentration (ketamine, norketamine or effect site)."""
-
-    cmax_ng_per_ml: FloatArray
-    tmax_min: FloatArray
-    auc_ng_h_per_ml: FloatArray
-    minutes_above_ng_per_ml: Mapping[float, FloatArray]
-
-    def probability_above(self) -> dict[float, Exceedance]:
-        n = self.cmax_ng_per_ml.size
-        return {
-            t: _wilson(int(np.count_nonzero(self.cmax_ng_per_ml > t)), n)
-            for t in self.minutes_above_ng_per_ml
-        }
-
-    def percentiles(self) -> dict[str, dict[str, float]]:
-        def pct(a: FloatArray) -> dict[str, float]:
-            return {
-                f"p{q:g}": float(v)
-                for q, v in zip(PERCENTILES, np.percentile(a, PERCENTILES), strict=True)
-            }
-
-        out = {
-            "cmax_ng_per_ml": pct(self.cmax_ng_per_ml),
-            "tmax_min": pct(self.tmax_min),
-            "auc_ng_h_per_ml": pct(self.auc_ng_h_per_ml),
-        }
-        for t, v in self.minutes_above_ng_per_ml.items():
-            out[f"minutes_above_{t:g}_ng_per_ml"] = pct(v)
-        return out
-
-
-@dataclass(frozen=True)
-class PopulationResult:
-    """Metrics of ``n`` virtual patients with exceedance probabilities and curve bands."""
-
-    model: PKModel
-    doses: tuple[Dose, ...]
-    n: int
-    seed: int
-    ketamine: PopulationMetrics
-    norketamine: PopulationMetrics | None
-    effect_site: PopulationMetrics | None
-    band_times_min: FloatArray
-    bands_ng_per_ml: Mapping[float, FloatArray]  # percentile -> values at band_times_min
-    band_patients: int
-    covariates: Covariates
-    variability: Variability
-    population_source: str
-    warnings: tuple[str, ...] = ()
-    sources: tuple[str, ...] = field(default_factory=tuple)
-
-    # the issue's names, at top level for ketamine
-    @property
-    def cmax_ng_per_ml(self) -> FloatArray:
-        return self.ketamine.cmax_ng_per_ml
-
-    @property
-    def tmax_min(self) -> FloatArray:
-        return self.ketamine.tmax_min
-
-    @property
-    def auc_ng_h_per_ml(self) -> FloatArray:
-        return self.ketamine.auc_ng_h_per_ml
-
-    @property
-    def minutes_above_ng_per_ml(self) -> Mapping[float, FloatArray]:
-        return self.ketamine.minutes_above_ng_per_ml
-
-    @property
-    def probability_above_ng_per_ml(self) -> dict[float, Exceedance]:
-        return self.ketamine.probability_above()
-
-    def to_dict(self) -> dict[str, Any]:
-        def block(m: PopulationMetrics | None) -> dict[str, Any] | None:
-            if m is None:
-                return None
-            return {
-                "probability_above_ng_per_ml": {
-                    f"{t:g}": e.to_dict() for t, e in m.probability_above().items()
-                },
-                "percentiles": m.percentiles(),
-            }
-
-        return {
-            "model": self.model.id,
-            "model_name": self.model.name,
-            "doses": [str(d) for d in self.doses],
-            "n": self.n,
-            "seed": self.seed,
-            "variability": {"cv": dict(self.variability.cv), "basis": self.variability.basis},
-            "population": self.population_source,
-            **(block(self.ketamine) or {}),
-            "norketamine": block(self.norketamine),
-            "effect_site": block(self.effect_site),
-            "bands": {
-                "patients": self.band_patients,
-                "times_min": [float(t) for t in self.band_times_min],
-                **{f"p{q:g}": [float(v) for v in vals] for q, vals in self.bands_ng_per_ml.items()},
-            },
-            "warnings": list(self.warnings),
-            "sources": list(self.sources),
-        }
-
-
-def _row_percentiles(rows: FloatArray, percentiles: Sequence[float]) -> FloatArray:
-    """Percentiles of each row (numpy's default "linear" method), shape (len(q), rows).
-
-    Sorting rows is several times faster than ``np.percentile``'s partitioning here (NumPy's
-    vectorised sort); the interpolation is the same formula. Large inputs are sorted in two
-    halves on two threads (NumPy releases the GIL while sorting).
-    """
-    if rows.size >= _PARALLEL_SORT_MIN and rows.shape[0] > 1:
-        from concurrent.futures import ThreadPoolExecutor  # lazily: import time matters
-
-        ordered = np.empty_like(rows)
-        half = rows.shape[0] // 2
-
-        def sort_rows(part: slice) -> None:
-            ordered[part] = np.sort(rows[part], axis=1)
-
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(sort_rows, (slice(0, half), slice(half, None))))
+        compiled_kernel(terms, grid, metrics)
     else:
-        ordered = np.sort(rows, axis=1)
-    count = ordered.shape[1]
-    virtual = np.asarray(percentiles, dtype=float) / 100.0 * (count - 1)
-    low = np.floor(virtual).astype(np.int64)
-    high = np.minimum(low + 1, count - 1)
-    frac = virtual - low
-    below, above = ordered[:, low], ordered[:, high]
-    return np.asarray((below + (above - below) * frac).T, dtype=float)
+        numpy_kernel(terms, grid, metrics)
+    for j, (slot, _) in enumerate(outputs):
+        out.cmax[idx, slot], out.imax[idx, slot] = metrics.cmax[:, j], metrics.imax[:, j]
+        out.auc[idx, slot], out.above[idx, slot] = area[idx, j], metrics.above[:, j]
+    if not every:
+        out.bands[:, sel[:n_band]] = metrics.bands
+
+
+def _expm_metrics(
+    job: _Job,
+    out: _Chunk,
+    outputs: Sequence[tuple[int, str]],
+    system: LinearSystem,
+    segs: Sequence[Segment],
+    bad: NDArray[np.intp],
+    keep: int,
+) -> None:
+    """Metrics of the patients with an ill-conditioned basis: matrix exponentials, one by one."""
+    rows = _rows(system, outputs)
+    for p in bad:
+        own = [(t, b[p : p + 1], r[p : p + 1]) for t, b, r in segs]
+        values, integral = solve_expm(system.a_per_min[p], own, job.times_min, rows[p])
+        out.expm[p] = True
+        for j, (slot, _) in enumerate(outputs):
+            y = values[j]
+            out.cmax[p, slot] = float(np.max(y))
+            out.imax[p, slot] = int(np.argmax(y))
+            out.auc[p, slot] = float(integral[j])
+            for m, thr in enumerate(job.thresholds):
+                out.above[p, slot, m] = float(minutes_above(job.times_min, y[None, :], thr)[0])
+        if p < keep:
+            out.bands[:, p] = values[0][job.band_idx]
 
 
 def _band_indices(
-    t_count: int, n: int, band_points: int, step_min: float, doses: Sequence[Dose]
+    t_count: int, n: int, band_points: int, step_min: float, events: Sequence[Dose]
 ) -> NDArray[np.int64]:
     """Evenly spaced band times plus the grid points at each dose's start and end (where
     peaks sit), within the memory budget for ``n`` band patients."""
     budget = max(8, BAND_MEMORY_BYTES // (8 * max(n, 1)))
-    events = {round(t / step_min) for d in doses for t in (d.start_min, d.end_min)}
-    events = {i for i in events if 0 <= i < t_count}
-    points = max(2, int(min(band_points, budget, t_count)) - len(events))
+    points_at = {round(t / step_min) for d in events for t in (d.start_min, d.end_min)}
+    points_at = {i for i in points_at if 0 <= i < t_count}
+    points = max(2, int(min(band_points, budget, t_count)) - len(points_at))
     even = np.rint(np.linspace(0, t_count - 1, points)).astype(np.int64)
-    return np.unique(np.concatenate([even, np.fromiter(events, dtype=np.int64)]))
+    return np.unique(np.concatenate([even, np.fromiter(points_at, dtype=np.int64)]))
+
+
+def _whole_number(value: Any, what: str, low: int, high: float | None = None) -> int:
+    ok = not isinstance(value, bool) and isinstance(value, int | np.integer)
+    if ok and int(value) >= low and (high is None or int(value) <= high):
+        return int(value)
+    accepted = f"from {low} to {high:.0f}" if high is not None else f">= {low}"
+    raise UserInputError(f"{what} must be a whole number {accepted}, got {value!r}")
 
 
 def simulate_population(
@@ -520,23 +338,23 @@ def simulate_population(
     step_min: float = 1.0,
     thresholds_ng_per_ml: Sequence[float] = (100.0, 250.0, 750.0),
     chunk_size: int = 32 * BLOCK_SIZE,
-    backend: str = "numpy",
-    scheduler: str | None = None,
-    local_workers: int | None = None,
+    executor: Executor | None = None,
+    kernel: str = "auto",
     band_points: int = 97,
+    band_patients: int = BAND_PATIENTS,
     effect_site: bool = False,
     progress: Progress | None = None,
 ) -> PopulationResult:
     """Simulate ``n`` virtual patients and summarise their exposure.
 
-    Reproducible: the same ``seed`` gives the same numbers for any ``chunk_size`` and
-    ``backend``. ``backend="dask"`` runs the same chunk function on a Dask cluster
-    (``scheduler="tcp://host:port"``) or a ``LocalCluster`` of ``local_workers`` workers.
-    Metrics cover plasma ketamine and, where modelled, norketamine; ``effect_site=True``
-    adds the effect site. Percentile bands use ``band_points`` grid times (evenly spaced,
-    plus each dose's start and end) and the first ``min(n, BAND_PATIENTS)`` patients, an
-    i.i.d. sample fixed by the seed, so their memory is bounded whatever ``n``; metrics and
-    probabilities always use every patient.
+    Reproducible: the same ``seed`` gives the same numbers for any ``chunk_size``, ``kernel``
+    and ``executor`` (``ketaclinic.compute``: threads, or a Dask cluster). Metrics cover plasma
+    ketamine and, where modelled, norketamine; ``effect_site=True`` adds the effect site.
+    ``kernel``: ``"numpy"`` evaluates every grid point, ``"compiled"`` uses the Numba kernels,
+    ``"auto"`` picks NumPy below ``NUMBA_MIN_PATIENT_STEPS`` patient-steps. Percentile bands
+    use ``band_points`` grid times (evenly spaced, plus each dose's start and end) and the
+    first ``min(n, band_patients)`` patients, an i.i.d. sample fixed by the seed, so their
+    memory is bounded whatever ``n``; metrics and probabilities always use every patient.
 
     >>> r = simulate_population("domino", ["iv-infusion 0.5 mg/kg over 40 min"], n=2000,
     ...                         seed=1, variability="CL=0.3,V1=0.3", thresholds_ng_per_ml=[300])
@@ -544,174 +362,137 @@ def simulate_population(
     True
     """
     spec = get_model(model)
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= int(n) <= MAX_N:
-        raise UserInputError(f"n must be a whole number from 1 to {MAX_N}, got {n!r}")
-    n = int(n)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or int(seed) < 0:
-        raise UserInputError(f"seed must be a whole number >= 0, got {seed!r}")
+    n = _whole_number(n, "n", 1, POPULATION_PATIENTS.high)
+    seed = _whole_number(seed, "seed", 0)
     dose_list = tuple(parse_doses(doses))
-    check_routes(spec, dose_list)
+    events = tuple(expand_doses(dose_list))
+    routes = check_routes(spec, events)
     if not (math.isfinite(step_min) and step_min > 0):
         raise UserInputError(f"step must be above 0 min, got {step_min!r}")
-    if not (math.isfinite(horizon_min) and 0 < horizon_min <= 366 * 1440):
-        raise UserInputError(f"horizon must be above 0 and at most 366 d, got {horizon_min!r} min")
+    if not (math.isfinite(horizon_min) and 0 < horizon_min <= TIME_MIN.high):
+        raise UserInputError(
+            f"horizon must be above 0 and at most {TIME_MIN.high:g} min "
+            f"({TIME_MIN.high / 1440:g} d), got {horizon_min!r} min"
+        )
     t_count = math.floor(horizon_min / step_min + 1e-9) + 1
-    if t_count > 10_000_000:
-        raise UserInputError(f"{t_count} grid points per patient; use a coarser step")
+    if not GRID_POINTS.contains(t_count):
+        raise UserInputError(
+            f"{t_count} grid points per patient; at most {GRID_POINTS.high:.0f} are accepted "
+            "(use a coarser step)"
+        )
     thresholds = np.array(sorted({float(t) for t in thresholds_ng_per_ml}), dtype=float)
     if np.any(~np.isfinite(thresholds)) or np.any(thresholds <= 0):
         raise UserInputError("thresholds must be concentrations above 0 ng/mL")
     if chunk_size < 1:
         raise UserInputError(f"chunk size must be at least 1 patient, got {chunk_size}")
+    if kernel not in KERNELS:
+        raise UserInputError(f"kernel {kernel!r} is not accepted; accepted: {', '.join(KERNELS)}")
+    band_patients = _whole_number(band_patients, "band patients", 1)
     pop = population_spec(covariates, child_pugh_mix)
     var = parse_variability(variability, spec)
-    probe = spec.parameters(
-        sample_covariates(pop, block_rng(seed, 0), 1), check_routes(spec, dose_list)
-    )
+    names = variable_names(spec, routes)
     if variability is None or variability == "default":
-        # published IIV of routes this regimen does not use is simply not drawn
-        var = Variability(
-            {k: v for k, v in var.cv.items() if k in probe or k in ("ka", "F")},
-            var.basis,
-            var.assumed,
-        )
+        var = var.restricted(names)  # published IIV of routes not used is simply not drawn
     for name in var.cv:
-        if name not in ("ka", "F") and name not in probe:
+        if name not in names:
             raise UserInputError(
                 f"variability names unknown parameter {name!r} for {spec.name}; accepted: "
-                + ", ".join(k for k in probe if not k.startswith(("FR_", "TO_", "FM_")))
+                + ", ".join(names)
             )
-    times = np.arange(t_count, dtype=np.float64) * float(step_min)
+    n_band = min(n, band_patients)
     job = _Job(
-        spec.id,
-        dose_list,
-        int(seed),
-        pop,
-        var,
-        times,
-        float(step_min),
-        thresholds,
-        _band_indices(t_count, min(n, BAND_PATIENTS), band_points, float(step_min), dose_list),
-        n * t_count >= NUMBA_MIN_PATIENT_STEPS,
-        bool(effect_site),
-        min(n, BAND_PATIENTS),
+        model=spec,
+        doses=dose_list,
+        events=events,
+        routes=routes,
+        seed=seed,
+        population=pop,
+        variability=var,
+        times_min=np.arange(t_count, dtype=np.float64) * float(step_min),
+        step_min=float(step_min),
+        thresholds=thresholds,
+        band_idx=_band_indices(t_count, n_band, band_points, float(step_min), events),
+        compiled=kernel == "compiled"
+        or (kernel == "auto" and n * t_count >= NUMBA_MIN_PATIENT_STEPS),
+        effect_site=bool(effect_site),
+        band_patients=n_band,
     )
     blocks_total = -(-n // BLOCK_SIZE)
     per_chunk = max(1, int(chunk_size) // BLOCK_SIZE)
     ranges = [(b, min(per_chunk, blocks_total - b)) for b in range(0, blocks_total, per_chunk)]
-    if backend not in ("numpy", "dask"):
-        raise UserInputError(f"backend {backend!r} is not accepted; accepted: numpy, dask")
-    whole = _Chunk.empty(0, n, thresholds.size, job.band_patients, job.band_idx.size)
-    if backend == "dask":
-        _run_dask(job, ranges, n, scheduler, local_workers, progress, whole)
-        return _assemble(spec, job, whole, n, pop, var, _row_percentiles(whole.bands, PERCENTILES))
-    # the band patients come first: their percentiles are sorted on a second thread while
-    # the remaining chunks run (NumPy's sort releases the GIL)
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        band_values: Future[FloatArray] | None = None
-        for first, count in ranges:
-            start = first * BLOCK_SIZE
-            stop = min(n, start + count * BLOCK_SIZE)
-            _run_chunk(job, first, count, n, whole.part(start, stop))
-            if band_values is None and stop >= job.band_patients:
-                band_values = pool.submit(_row_percentiles, whole.bands, PERCENTILES)
-            if progress:
-                progress(stop, n)
-        assert band_values is not None
-        return _assemble(spec, job, whole, n, pop, var, band_values.result())
+    if executor is None:
+        with CallThreads() as local:
+            return _run(job, ranges, n, local, progress)
+    return _run(job, ranges, n, executor, progress)
 
 
-def _run_dask(
+def _run(
     job: _Job,
     ranges: list[tuple[int, int]],
     n: int,
-    scheduler: str | None,
-    local_workers: int | None,
+    executor: Executor,
     progress: Progress | None,
-    whole: _Chunk,
-) -> None:
-    # Dask is optional and untyped: imported here, typed as Any
-    try:
-        from dask import distributed
-    except ImportError:
-        raise UserInputError(
-            "the dask backend needs Dask: pip install 'ketaclinic[dask]'"
-        ) from None
-
-    Client: Any = distributed.Client
-    LocalCluster: Any = distributed.LocalCluster
-    as_completed: Any = distributed.as_completed
-
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(
-            n_workers=local_workers or 2,
-            threads_per_worker=1,
-            processes=False,
-            dashboard_address=None,
-        )
-        client = Client(cluster)
-    try:
-        futures = [
-            client.submit(_run_chunk, job, first, count, n, pure=False) for first, count in ranges
-        ]
-        for done, future in enumerate(as_completed(futures), start=1):
-            whole.fill(future.result())  # in place as each arrives: one chunk in flight
-            future.release()
-            if progress:
-                progress(min(n, done * ranges[0][1] * BLOCK_SIZE), n)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _assemble(
-    spec: PKModel,
-    job: _Job,
-    whole: _Chunk,
-    n: int,
-    pop: Mapping[str, Any],
-    var: Variability,
-    band_values: FloatArray,
 ) -> PopulationResult:
+    """Run every chunk on ``executor``; the band percentiles are sorted on a helper thread
+    as soon as the chunks holding the band patients are in (NumPy's sort releases the GIL)."""
+    whole = _Chunk.empty(0, n, job.thresholds.size, job.band_patients, job.band_idx.size)
+    starts = [first * BLOCK_SIZE for first, _ in ranges]
+    stops = [min(n, s + count * BLOCK_SIZE) for s, (_, count) in zip(starts, ranges, strict=True)]
+    if executor.shares_memory:
+        tasks: list[tuple[Any, ...]] = [
+            (job, first, count, n, whole.part(start, stop), executor.submit)
+            for (first, count), start, stop in zip(ranges, starts, stops, strict=True)
+        ]
+    else:
+        tasks = [(job, first, count, n) for first, count in ranges]
+    band_chunks = {s for s in starts if s < job.band_patients}
+    band_values: Pending[FloatArray] | None = None
+    done = 0
+    for chunk in executor.map_unordered(_run_chunk, tasks):
+        if not executor.shares_memory:
+            whole.fill(chunk)  # in place as each arrives: one chunk in flight
+        done += chunk.size
+        band_chunks.discard(chunk.start)
+        if band_values is None and not band_chunks:
+            band_values = executor.submit(
+                row_percentiles, whole.bands, PERCENTILES, executor.submit
+            )
+        if progress:
+            progress(done, n)
+    assert band_values is not None  # the first chunk always holds band patients
+    return _assemble(job, whole, band_values.result())
+
+
+def _assemble(job: _Job, whole: _Chunk, band_values: FloatArray) -> PopulationResult:
     """The result from every patient's metrics and the band percentiles (q, band times)."""
-    cat = {f: getattr(whole, f) for f in _CHUNK_FIELDS}
     metrics: list[PopulationMetrics | None] = []
     for slot in range(3):
-        if np.all(np.isnan(cat["cmax"][:, slot])):
+        if np.all(np.isnan(whole.cmax[:, slot])):
             metrics.append(None)
             continue
         metrics.append(
             PopulationMetrics(
-                cmax_ng_per_ml=cat["cmax"][:, slot],
-                tmax_min=job.times_min[cat["imax"][:, slot]],
-                auc_ng_h_per_ml=cat["auc"][:, slot] / 60.0,
+                cmax_ng_per_ml=whole.cmax[:, slot],
+                tmax_min=job.times_min[whole.imax[:, slot]],
+                auc_ng_h_per_ml=whole.auc[:, slot] / 60.0,
                 minutes_above_ng_per_ml={
-                    float(t): cat["above"][:, slot, m] for m, t in enumerate(job.thresholds)
+                    float(t): whole.above[:, slot, m] for m, t in enumerate(job.thresholds)
                 },
             )
         )
     ket = metrics[0]
     assert ket is not None
+    spec, var, pop = job.model, job.variability, job.population
     warnings = []
     if var.assumed:
         warnings.append(var.basis)
-    if any(not s.native for r, s in spec.routes.items() if r in {d.route for d in job.doses}):
+    if any(not spec.routes[r].native for r in job.routes):
         warnings.append("a route extension is used: see sources")
-    sources = [
-        f"model: {spec.source}",
-        f"variability: {var.basis}",
-        f"population: {pop.get('source', 'user description')}",
-    ]
+    source = str(pop.get("source", "user description"))
     return PopulationResult(
         model=spec,
         doses=job.doses,
-        n=n,
+        n=whole.size,
         seed=job.seed,
         ketamine=ket,
         norketamine=metrics[1],
@@ -720,10 +501,11 @@ def _assemble(
         band_patients=job.band_patients,
         bands_ng_per_ml={q: band_values[i] for i, q in enumerate(PERCENTILES)},
         covariates=Covariates(
-            cat["weight_kg"], cat["age_years"], cat["female"], np.zeros(n), cat["child_pugh"]
+            whole.weight_kg, whole.age_years, whole.female, whole.height_cm, whole.child_pugh
         ),
         variability=var,
-        population_source=str(pop.get("source", "user description")),
+        population_source=source,
         warnings=tuple(warnings),
-        sources=tuple(sources),
+        sources=(f"model: {spec.source}", f"variability: {var.basis}", f"population: {source}"),
+        expm_patients=int(np.count_nonzero(whole.expm)),
     )
