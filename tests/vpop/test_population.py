@@ -438,3 +438,24 @@ def test_patients_with_an_ill_conditioned_basis_take_the_exact_expm_path(kernel:
 def test_a_well_conditioned_population_needs_no_matrix_exponential() -> None:
     r = simulate_population("kamp", INFUSION, n=500, seed=1)
     assert r.expm_patients == 0
+
+
+def test_what_a_cluster_receives_pickles_and_gives_the_same_numbers() -> None:
+    """Workers of a real cluster unpickle the model, doses, population and variability."""
+    import pickle
+
+    model = pickle.loads(pickle.dumps(get_model("perez-ruixo")))
+    population = pickle.loads(pickle.dumps(population_spec("hepatic-mix")))
+    variability = parse_variability("default", model)
+    assert pickle.loads(pickle.dumps(variability)) == variability
+    doses = pickle.loads(pickle.dumps(parse_doses(["intranasal 56 mg at 0 min"])))
+    assert model == get_model("perez-ruixo")
+    kwargs: dict[str, Any] = {"n": 1500, "seed": 2, "thresholds_ng_per_ml": [100.0]}
+    shipped = simulate_population(model, doses, covariates=population, **kwargs)
+    here = simulate_population(
+        "perez-ruixo", ["intranasal 56 mg"], covariates="hepatic-mix", **kwargs
+    )
+    np.testing.assert_array_equal(shipped.cmax_ng_per_ml, here.cmax_ng_per_ml)
+    np.testing.assert_array_equal(
+        shipped.norketamine.auc_ng_h_per_ml, here.norketamine.auc_ng_h_per_ml
+    )  # type: ignore[union-attr]
