@@ -459,3 +459,25 @@ def test_what_a_cluster_receives_pickles_and_gives_the_same_numbers() -> None:
     np.testing.assert_array_equal(
         shipped.norketamine.auc_ng_h_per_ml, here.norketamine.auc_ng_h_per_ml
     )  # type: ignore[union-attr]
+
+
+def test_a_single_helper_thread_is_enough() -> None:
+    """Helper tasks (half of a chunk's draws, the halves of the band sort) never wait for
+    each other: one helper thread finishes the run, with the default run's numbers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    kwargs: dict[str, Any] = {
+        "n": 20_000,
+        "seed": 5,
+        "step_min": 10.0,
+        "chunk_size": 16 * BLOCK_SIZE,  # >= 8 blocks a chunk: draws are split
+        "kernel": "numpy",
+    }
+    with ThreadExecutor(helper_threads=1) as one, ThreadPoolExecutor(1) as watchdog:
+        run = watchdog.submit(simulate_population, "kamp", INFUSION, executor=one, **kwargs)
+        lean = run.result(timeout=120)  # a deadlock fails here instead of hanging
+    default = simulate_population("kamp", INFUSION, **kwargs)
+    np.testing.assert_array_equal(lean.cmax_ng_per_ml, default.cmax_ng_per_ml)
+    assert lean.band_patients * lean.band_times_min.size >= 200_000  # the sort was split
+    for q in PERCENTILES:
+        np.testing.assert_array_equal(lean.bands_ng_per_ml[q], default.bands_ng_per_ml[q])

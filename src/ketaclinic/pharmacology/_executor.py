@@ -40,7 +40,8 @@ class Executor(Protocol):
     is copied into place as it arrives (a cluster). ``map_unordered(fn, tasks)`` calls
     ``fn(*task)`` for every task and yields the results as they complete. ``submit(fn, *args)``
     starts helper work in this process (drawing half of a chunk's random numbers, sorting the
-    band percentiles) alongside the caller.
+    band percentiles) alongside the caller; helper tasks never wait for one another, so a
+    pool of any size will do.
     """
 
     @property
@@ -55,8 +56,8 @@ class Executor(Protocol):
 
 class CallThreads:
     """The default executor: chunks one after another in the calling thread (each chunk is
-    parallel inside, over patients), helper work on three threads that live for one ``with``
-    (half of a chunk's draws; the band sort and its second half).
+    parallel inside, over patients), helper work on threads that live for one ``with``
+    (half of a chunk's draws; the two halves of the band sort).
 
     >>> with CallThreads() as ex:
     ...     list(ex.map_unordered(pow, [(2, 3), (3, 2)])), ex.submit(pow, 2, 10).result()

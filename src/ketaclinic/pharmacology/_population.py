@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._catalogue import get_model
 from ketaclinic.pharmacology._doses import Dose, Route, expand_doses, parse_doses
-from ketaclinic.pharmacology._executor import CallThreads, Executor, Pending, Submit
+from ketaclinic.pharmacology._executor import CallThreads, Executor, Submit
 from ketaclinic.pharmacology._expm import solve_expm
 from ketaclinic.pharmacology._grid import Grid, GridMetrics, ModalTerms, numpy_kernel
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML, minutes_above
@@ -35,7 +35,7 @@ from ketaclinic.pharmacology._population_result import (
     PERCENTILES,
     PopulationMetrics,
     PopulationResult,
-    row_percentiles,
+    start_percentiles,
 )
 from ketaclinic.pharmacology._regimen import check_routes, regimen_inputs
 from ketaclinic.pharmacology._sampling import BLOCK_SIZE, population_spec, sample_patients
@@ -433,8 +433,8 @@ def _run(
     executor: Executor,
     progress: Progress | None,
 ) -> PopulationResult:
-    """Run every chunk on ``executor``; the band percentiles are sorted on a helper thread
-    as soon as the chunks holding the band patients are in (NumPy's sort releases the GIL)."""
+    """Run every chunk on ``executor``; the band values are sorted on helper threads as soon
+    as the chunks holding the band patients are in, while the other chunks run."""
     whole = _Chunk.empty(0, n, job.thresholds.size, job.band_patients, job.band_idx.size)
     starts = [first * BLOCK_SIZE for first, _ in ranges]
     stops = [min(n, s + count * BLOCK_SIZE) for s, (_, count) in zip(starts, ranges, strict=True)]
@@ -446,7 +446,7 @@ def _run(
     else:
         tasks = [(job, first, count, n) for first, count in ranges]
     band_chunks = {s for s in starts if s < job.band_patients}
-    band_values: Pending[FloatArray] | None = None
+    band_values: Callable[[], FloatArray] | None = None
     done = 0
     for chunk in executor.map_unordered(_run_chunk, tasks):
         if not executor.shares_memory:
@@ -454,13 +454,11 @@ def _run(
         done += chunk.size
         band_chunks.discard(chunk.start)
         if band_values is None and not band_chunks:
-            band_values = executor.submit(
-                row_percentiles, whole.bands, PERCENTILES, executor.submit
-            )
+            band_values = start_percentiles(whole.bands, PERCENTILES, executor.submit)
         if progress:
             progress(done, n)
     assert band_values is not None  # the first chunk always holds band patients
-    return _assemble(job, whole, band_values.result())
+    return _assemble(job, whole, band_values())
 
 
 def _assemble(job: _Job, whole: _Chunk, band_values: FloatArray) -> PopulationResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,8 @@ __all__ = [
     "Exceedance",
     "PopulationMetrics",
     "PopulationResult",
-    "row_percentiles",
+    "sorted_percentiles",
+    "start_percentiles",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -158,28 +159,10 @@ class PopulationResult:
         }
 
 
-def row_percentiles(
-    rows: FloatArray, percentiles: Sequence[float], submit: Submit | None = None
-) -> FloatArray:
-    """Percentiles of each row (numpy's default "linear" method), shape (len(q), rows).
-
-    Sorting rows is several times faster than ``np.percentile``'s partitioning here (NumPy's
-    vectorised sort); the interpolation is the same formula. With ``submit`` (an executor's)
-    large inputs are sorted in two halves, one on a helper thread (NumPy releases the GIL
-    while sorting).
-    """
-    if submit is not None and rows.size >= PARALLEL_SORT_MIN and rows.shape[0] > 1:
-        ordered = np.empty_like(rows)
-        half = rows.shape[0] // 2
-
-        def sort_rows(part: slice) -> None:
-            ordered[part] = np.sort(rows[part], axis=1)
-
-        other = submit(sort_rows, slice(half, None))
-        sort_rows(slice(0, half))
-        other.result()
-    else:
-        ordered = np.sort(rows, axis=1)
+def sorted_percentiles(ordered: FloatArray, percentiles: Sequence[float]) -> FloatArray:
+    """Percentiles of each row of row-sorted values (numpy's default "linear" method),
+    shape (len(q), rows). Sorting rows is several times faster than ``np.percentile``'s
+    partitioning here (NumPy's vectorised sort); the interpolation is the same formula."""
     count = ordered.shape[1]
     virtual = np.asarray(percentiles, dtype=float) / 100.0 * (count - 1)
     low = np.floor(virtual).astype(np.int64)
@@ -187,3 +170,28 @@ def row_percentiles(
     frac = virtual - low
     below, above = ordered[:, low], ordered[:, high]
     return np.asarray((below + (above - below) * frac).T, dtype=float)
+
+
+def _sort_rows(rows: FloatArray, ordered: FloatArray, part: slice) -> None:
+    ordered[part] = np.sort(rows[part], axis=1)
+
+
+def start_percentiles(
+    rows: FloatArray, percentiles: Sequence[float], submit: Submit
+) -> Callable[[], FloatArray]:
+    """Sort ``rows`` on helper threads (two halves when large: NumPy releases the GIL while
+    sorting) and return the function that waits and gives :func:`sorted_percentiles`.
+
+    The helper tasks never wait for each other, so any pool size makes progress."""
+    ordered = np.empty_like(rows)
+    half = rows.shape[0] // 2
+    large = rows.size >= PARALLEL_SORT_MIN and rows.shape[0] > 1
+    parts = [slice(0, half), slice(half, None)] if large else [slice(None)]
+    pending = [submit(_sort_rows, rows, ordered, part) for part in parts]
+
+    def finish() -> FloatArray:
+        for task in pending:
+            task.result()
+        return sorted_percentiles(ordered, percentiles)
+
+    return finish
