@@ -481,3 +481,8 @@ def test_a_single_helper_thread_is_enough() -> None:
     assert lean.band_patients * lean.band_times_min.size >= 200_000  # the sort was split
     for q in PERCENTILES:
         np.testing.assert_array_equal(lean.bands_ng_per_ml[q], default.bands_ng_per_ml[q])
+
+
+def test_an_object_that_is_not_an_executor_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="executor must provide shares_memory, map_unordered"):
+        simulate_population("kamp", INFUSION, n=10, seed=1, executor=object())  # type: ignore[arg-type]

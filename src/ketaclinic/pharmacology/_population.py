@@ -423,6 +423,11 @@ def simulate_population(
     if executor is None:
         with CallThreads() as local:
             return _run(job, ranges, n, local, progress)
+    if not isinstance(executor, Executor):
+        raise TypeError(
+            f"executor must provide shares_memory, map_unordered and submit (see "
+            f"ketaclinic.compute), got {type(executor).__name__}"
+        )
     return _run(job, ranges, n, executor, progress)
 
 
