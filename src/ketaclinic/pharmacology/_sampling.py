@@ -2,7 +2,7 @@
 
 Random numbers come from a stream per fixed block of patients (``BLOCK_SIZE``), seeded with
 ``SeedSequence(seed, spawn_key=(block,))``: patient ``i`` gets the same covariates and random
-effects whatever the chunk size or backend, because chunks are made of whole blocks.
+effects whatever the chunk size or executor, because chunks are made of whole blocks.
 
 A block's stream gives its raw numbers in two calls, always for the whole block: a row of
 uniforms per patient-level choice, then a row of standard normals per covariate and per IIV
