@@ -295,7 +295,7 @@ def main() -> None:
     t_dask = _best(on_dask, 1)
     print(
         f"Dask LocalCluster (2 workers, in-process) at n=100000: x{t_dask / t_small:.2f} "
-        "in-process (cluster start-up included)"
+        "the in-process run (cluster start-up included)"
     )
     t_child, rss = _child_rss_mb(1_000_000)
     grid_gb = 1_000_000 * STEPS * 8 / 1e9
