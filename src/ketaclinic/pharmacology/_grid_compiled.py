@@ -37,10 +37,11 @@ BLOCK = 128  # grid steps per coarse block: exact ends and bounds, for every blo
 SUB = 16  # grid steps per fine block, bounded again inside the coarse blocks that need it
 PATIENTS_PER_TASK = 256  # patients per parallel task (scratch arrays are allocated per task)
 _PER = BLOCK // SUB
-_jit = numba.njit(inline="always", cache=True)  # leaf helpers, inlined into their caller
-# Stages the parallel loop calls: compiled on their own, never inlined into the loop. Numba
-# (0.68) can drop writes made through a tuple's arrays in code inlined into a parallel loop
-# (seen in testing: every kept block lost); called functions are outside its reach.
+_jit = numba.njit(inline="always", cache=True)  # helpers, inlined into the parallel loop
+# Compiled on their own and called, never inlined: Numba (0.68) dropped the writes of a helper
+# that only writes into a tuple's arrays once it was inlined into the parallel loop (every
+# kept block was lost; tests/vpop/test_kernels.py found it). ``_keep`` and the per-task
+# scratch are such stages; the other helpers read what they write and stay inlined.
 _stage = numba.njit(cache=True)
 
 
@@ -382,8 +383,7 @@ def _scratch(s_count: int, g_count: int, m_count: int, cap: int) -> tuple[Any, A
 
 def _bounded(terms: Any, grid: Any, out: Any) -> None:
     # Outputs unpacked before the parallel loop: Numba (0.68) drops writes made in it through
-    # an outer tuple's field (``out.cmax[p] = x``). Scratch and stages: see ``_stage``.
-    # tests/vpop/test_kernels.py holds this kernel to the NumPy one.
+    # an outer tuple's field (``out.cmax[p] = x``). Stages: see ``_stage``.
     lam, coef = terms.lam, terms.coef
     cmax, imax, above, bands = out.cmax, out.imax, out.above, out.bands
     n, g_count, k_count, s_count = coef.shape
