@@ -1,7 +1,8 @@
 """The exact solver against closed-form solutions of textbook compartment models (rtol 1e-10).
 
 Each system is assembled from hand-made parameter arrays (L, L/min) with ``build_system`` and
-solved with ``solve``, both from the public facade, so the catalogue plays no part here.
+solved with ``solve``, both from the public facade, so the catalogue plays no part here
+(except in the last test, which checks the catalogue's state order).
 Formulas: Gibaldi & Perrier, Pharmacokinetics, 2nd ed., chapters 1-2 and appendix C.
 """
 
@@ -11,12 +12,15 @@ import numpy as np
 import pytest
 
 from ketaclinic.pharmacology import (
+    MODELS,
     AbsorptionPath,
     Input,
     LinearSystem,
+    Patient,
     Solution,
     Structure,
     build_system,
+    covariates_of,
     decompose,
     solve,
 )
@@ -199,3 +203,14 @@ def test_it_refuses_unsorted_or_negative_times() -> None:
         solve(system, inputs, np.array([0.0, 2.0, 1.0]), rows)
     with pytest.raises(ValueError, match="non-negative"):
         solve(system, inputs, np.array([-1.0, 2.0]), rows)
+
+
+@pytest.mark.parametrize("model_id", list(MODELS))
+def test_the_system_has_the_states_its_structure_declares(model_id: str) -> None:
+    """One order of states everywhere: the builder's, and the structure's (which the regimen
+    and populations use to place their inputs)."""
+    model = MODELS[model_id]
+    routes = tuple(model.routes)
+    params = model.parameters(covariates_of(Patient(weight_kg=70)), routes)
+    system = build_system(model.structure, params, model.paths(routes))
+    assert system.states == model.structure.states(model.paths(routes))

@@ -129,12 +129,14 @@ class PKModel:
     age_range_years: tuple[float, float]
     iiv_source: str | None = None
     limitations: tuple[str, ...] = ()
+    _names: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "drug", Drug(self.drug))
         object.__setattr__(self, "parameter_specs", tuple(self.parameter_specs))
         object.__setattr__(self, "routes", FrozenMap(self.routes))
         names = [p.name for p in self.parameter_specs]
+        object.__setattr__(self, "_names", frozenset(names))
         slots = {name: unit for name, unit, _ in self.structure.slots()}
         if len(set(names)) != len(names) or set(names) != set(slots):
             raise ModelError(
@@ -194,7 +196,7 @@ class PKModel:
     def parameters(self, cov: Covariates, routes: Sequence[Route] = ()) -> dict[str, FloatArray]:
         """Typical parameter arrays for ``cov`` with hepatic scaling and route parameters."""
         typical = self.typical(cov)
-        if typical.keys() != {p.name for p in self.parameter_specs}:
+        if typical.keys() != self._names:
             raise ModelError(
                 f"{self.name}: typical values for {sorted(typical)} but the model declares "
                 f"{[p.name for p in self.parameter_specs]}"

@@ -218,7 +218,8 @@ def _run_chunk(
         modes = decompose(system.a_per_min)
         lam, good = modes.lam, modes.good
         weights = np.matmul(_rows(system, outputs), modes.vec)
-        const, coef, area = modal_coefficients(lam, weights, modes.inv, segs, 0.0, t_last)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # bad bases: NaN
+            const, coef, area = modal_coefficients(lam, weights, modes.inv, segs, 0.0, t_last)
     _modal_metrics(job, out, outputs, good, lam, const, coef, area, segs, keep)
     bad = np.flatnonzero(~good)
     if bad.size:

@@ -33,7 +33,11 @@ FloatArray = NDArray[np.float64]
 
 def check_routes(model: PKModel, doses: Iterable[Dose]) -> tuple[Route, ...]:
     """The routes of ``doses`` in order of first use; a route the model lacks is refused."""
-    routes = tuple(dict.fromkeys(d.route for d in expand_doses(doses)))
+    return _routes(model, expand_doses(doses))
+
+
+def _routes(model: PKModel, events: Sequence[Dose]) -> tuple[Route, ...]:
+    routes = tuple(dict.fromkeys(d.route for d in events))
     for route in routes:
         if route not in model.routes:
             accepted = ", ".join(str(r) for r in model.routes)
@@ -60,13 +64,17 @@ def regimen_inputs(model: PKModel, doses: Iterable[Dose], weight_kg: FloatArray)
     """Dose events as solver inputs (mg per patient, one patient per weight), checking every
     amount's range. State indices follow ``model.structure.states`` for the routes used."""
     events = expand_doses(doses)
-    routes = check_routes(model, events)
+    routes = _routes(model, events)
     index = {state: i for i, state in enumerate(model.structure.states(model.paths(routes)))}
     inputs: list[Input] = []
     for dose in events:
         # amount_mg takes a float or an array of weights (one per patient): the Dose contract
-        per_patient = np.asarray(cast(Any, dose).amount_mg(weight_kg), dtype=np.float64)
-        amount: FloatArray = np.array(np.broadcast_to(per_patient, weight_kg.shape))
+        value = cast(Any, dose).amount_mg(weight_kg)
+        amount: FloatArray = (
+            np.full(weight_kg.shape, float(value))
+            if np.ndim(value) == 0
+            else np.asarray(value, dtype=np.float64)
+        )
         worst = float(np.max(amount))
         if not DOSE_MG.contains(worst):
             raise UserInputError(

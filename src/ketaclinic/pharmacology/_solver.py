@@ -216,7 +216,8 @@ def modal_coefficients(
     mode (``rows @ V``) and ``inv`` (n, s, s) is ``V^-1``. Between breakpoints output ``k``
     of segment ``g`` is ``const[n, g, k] + sum_i coef[n, g, k, i] exp(lam[n, i] (t - t0_g))``,
     and ``area`` (n, k) is its exact integral from ``t_first`` to ``t_last``. Patients with
-    a bad basis give NaN (no warnings: their rows are not used).
+    a bad basis give NaN (callers that pass them silence the warnings: their rows are not
+    used).
     """
     n, s = lam.shape
     k_count = weights.shape[1]
@@ -225,19 +226,18 @@ def modal_coefficients(
     coef = np.empty((n, g_count, k_count, s))
     area = np.zeros((n, k_count))
     z = np.zeros((n, s))
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        for g, (t0, bolus, rate) in enumerate(segments):
-            t1 = segments[g + 1][0] if g + 1 < g_count else np.inf
-            z = z + np.einsum("nij,nj->ni", inv, bolus)
-            zss = -np.einsum("nij,nj->ni", inv, rate) / lam
-            c = z - zss
-            const[:, g] = np.einsum("nks,ns->nk", weights, zss)
-            coef[:, g] = weights * c[:, None, :]
-            u0, u1 = max(t0, t_first) - t0, min(t1, t_last) - t0
-            if u1 > u0:
-                area += const[:, g] * (u1 - u0) + integral_of_exponentials(lam, coef[:, g], u0, u1)
-            if np.isfinite(t1):
-                z = zss + c * np.exp(lam * (t1 - t0))
+    for g, (t0, bolus, rate) in enumerate(segments):
+        t1 = segments[g + 1][0] if g + 1 < g_count else np.inf
+        z = z + np.einsum("nij,nj->ni", inv, bolus)
+        zss = -np.einsum("nij,nj->ni", inv, rate) / lam
+        c = z - zss
+        const[:, g] = np.einsum("nks,ns->nk", weights, zss)
+        coef[:, g] = weights * c[:, None, :]
+        u0, u1 = max(t0, t_first) - t0, min(t1, t_last) - t0
+        if u1 > u0:
+            area += const[:, g] * (u1 - u0) + integral_of_exponentials(lam, coef[:, g], u0, u1)
+        if np.isfinite(t1):
+            z = zss + c * np.exp(lam * (t1 - t0))
     return const, coef, area
 
 

@@ -170,6 +170,4 @@ def build_system(
             b.flow(path.depot, None, ka * (1 - f - fm_path))
         else:
             b.flow(path.depot, None, ka * (1 - f))
-    system = b.build(params["ke0"] if structure.effect_site else None)
-    assert system.states == structure.states(paths)  # one order of states everywhere
-    return system
+    return b.build(params["ke0"] if structure.effect_site else None)
