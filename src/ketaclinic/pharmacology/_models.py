@@ -130,6 +130,7 @@ class PKModel:
     iiv_source: str | None = None
     limitations: tuple[str, ...] = ()
     _names: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
+    _ke0_source: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "drug", Drug(self.drug))
@@ -137,6 +138,8 @@ class PKModel:
         object.__setattr__(self, "routes", FrozenMap(self.routes))
         names = [p.name for p in self.parameter_specs]
         object.__setattr__(self, "_names", frozenset(names))
+        ke0 = next((p.source for p in self.parameter_specs if p.name == "ke0"), "")
+        object.__setattr__(self, "_ke0_source", ke0)
         slots = {name: unit for name, unit, _ in self.structure.slots()}
         if len(set(names)) != len(names) or set(names) != set(slots):
             raise ModelError(
@@ -176,7 +179,7 @@ class PKModel:
     @property
     def ke0_source(self) -> str:
         """Where the effect-site rate constant comes from ("" without an effect site)."""
-        return next((p.source for p in self.parameter_specs if p.name == "ke0"), "")
+        return self._ke0_source
 
     @property
     def intranasal_devices_mg(self) -> float | None:

@@ -37,7 +37,7 @@ from ketaclinic.pharmacology._population_result import (
     PopulationResult,
     start_percentiles,
 )
-from ketaclinic.pharmacology._regimen import check_routes, regimen_inputs
+from ketaclinic.pharmacology._regimen import check_routes, inputs_of
 from ketaclinic.pharmacology._sampling import BLOCK_SIZE, population_spec, sample_patients
 from ketaclinic.pharmacology._solver import Segment, decompose, input_segments, modal_coefficients
 from ketaclinic.pharmacology._structure import AbsorptionPath
@@ -186,7 +186,7 @@ def _run_chunk(
         submit,
     )
     n = cov.n
-    inputs = regimen_inputs(model, job.events, cov.weight_kg)
+    inputs = inputs_of(model, job.events, job.routes, cov.weight_kg)
     outputs = job.outputs()
     start = first_block * BLOCK_SIZE
     keep = max(0, min(n, job.band_patients - start))  # only these patients carry bands

@@ -24,8 +24,10 @@ from ketaclinic.ranges import DOSE_MG
 __all__ = [
     "check_routes",
     "default_times_min",
+    "inputs_of",
     "regimen_inputs",
     "regimen_system",
+    "system_of",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -55,7 +57,16 @@ def regimen_system(
 ) -> tuple[LinearSystem, dict[str, FloatArray]]:
     """The linear system for ``cov`` and the routes ``doses`` use (``params`` may override
     the typical values, e.g. with inter-individual variability applied)."""
-    routes = check_routes(model, doses)
+    return system_of(model, cov, check_routes(model, doses), params)
+
+
+def system_of(
+    model: PKModel,
+    cov: Covariates,
+    routes: Sequence[Route],
+    params: Mapping[str, FloatArray] | None = None,
+) -> tuple[LinearSystem, dict[str, FloatArray]]:
+    """:func:`regimen_system` for routes already checked (``check_routes``)."""
     values = dict(params) if params is not None else model.parameters(cov, routes)
     return build_system(model.structure, values, model.paths(routes)), values
 
@@ -64,16 +75,22 @@ def regimen_inputs(model: PKModel, doses: Iterable[Dose], weight_kg: FloatArray)
     """Dose events as solver inputs (mg per patient, one patient per weight), checking every
     amount's range. State indices follow ``model.structure.states`` for the routes used."""
     events = expand_doses(doses)
-    routes = _routes(model, events)
+    return inputs_of(model, events, _routes(model, events), weight_kg)
+
+
+def inputs_of(
+    model: PKModel, events: Sequence[Dose], routes: Sequence[Route], weight_kg: FloatArray
+) -> list[Input]:
+    """:func:`regimen_inputs` for single dose events whose ``routes`` are checked."""
     index = {state: i for i, state in enumerate(model.structure.states(model.paths(routes)))}
     inputs: list[Input] = []
     for dose in events:
         # amount_mg takes a float or an array of weights (one per patient): the Dose contract
         value = cast(Any, dose).amount_mg(weight_kg)
         amount: FloatArray = (
-            np.full(weight_kg.shape, float(value))
-            if np.ndim(value) == 0
-            else np.asarray(value, dtype=np.float64)
+            np.asarray(value, dtype=np.float64)
+            if dose.per_kg
+            else np.full(weight_kg.shape, float(value))
         )
         worst = float(np.max(amount))
         if not DOSE_MG.contains(worst):

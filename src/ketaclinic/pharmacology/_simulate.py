@@ -15,7 +15,12 @@ from ketaclinic.pharmacology._doses import Dose, expand_doses, parse_doses
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML, Summary, summarise
 from ketaclinic.pharmacology._models import HEPATIC_SCALING, PKModel, covariates_of
 from ketaclinic.pharmacology._patient import ChildPugh, Patient
-from ketaclinic.pharmacology._regimen import default_times_min, regimen_inputs, regimen_system
+from ketaclinic.pharmacology._regimen import (
+    check_routes,
+    default_times_min,
+    inputs_of,
+    system_of,
+)
 from ketaclinic.pharmacology._solver import grid_step, solve
 from ketaclinic.ranges import GRID_POINTS, TIME_MIN
 
@@ -130,8 +135,9 @@ def simulate(
     at = sorted(float(t) for t in at_min)
 
     cov = covariates_of(patient)
-    system, _ = regimen_system(spec, cov, events)
-    inputs = regimen_inputs(spec, events, cov.weight_kg)
+    routes = check_routes(spec, events)
+    system, _ = system_of(spec, cov, routes)
+    inputs = inputs_of(spec, events, routes, cov.weight_kg)
     names = [o for o in OUTPUTS if system.has(STATE_OF[o])]
     rows = np.stack([system.concentration_row(STATE_OF[o]) for o in names], axis=1)
     rows *= MG_PER_L_TO_NG_PER_ML  # outputs straight in ng/mL
@@ -149,7 +155,7 @@ def simulate(
 
     warnings = covariate_warnings(spec, patient)
     sources = [f"model: {spec.source}"]
-    for route in dict.fromkeys(d.route for d in events):
+    for route in routes:
         route_spec = spec.routes[route]
         if not route_spec.native:
             warnings.append(f"{route}: {route_spec.source}")
