@@ -4,8 +4,8 @@ Pure NumPy: no I/O, no clock, no thread pool or cluster of its own (populations 
 injected :class:`Executor`; ``ketaclinic.compute`` has them). The public names are listed in
 ``__all__``; everything in the ``_modules`` is private and may change.
 
-Populations (``simulate_population`` and its companions) are imported on first use.
-Inside, by concept: models (``_structure``, ``_models``, ``_catalogue``), regimen
+Populations (``simulate_population`` and its companions) and the effect bands are imported on
+first use. Inside, by concept: models (``_structure``, ``_models``, ``_catalogue``), regimen
 (``_doses``, ``_regimen``), solver (``_system``, ``_solver``, ``_expm``), one patient
 (``_simulate``, ``_metrics``), populations (``_sampling``, ``_variability``,
 ``_population``, ``_population_result``) and their kernels (``_grid``, ``_grid_compiled``,
@@ -30,7 +30,6 @@ from ketaclinic.pharmacology._doses import (
     parse_duration_min,
 )
 from ketaclinic.pharmacology._drug import Drug
-from ketaclinic.pharmacology._effects import CONCENTRATION_BANDS, ConcentrationBand
 from ketaclinic.pharmacology._metrics import SpeciesSummary, Summary, grid_maximum, minutes_above
 from ketaclinic.pharmacology._models import (
     HEPATIC_SCALING,
@@ -58,6 +57,7 @@ from ketaclinic.pharmacology._system import (
 )
 
 if _typing.TYPE_CHECKING:
+    from ketaclinic.pharmacology._effects import CONCENTRATION_BANDS, ConcentrationBand
     from ketaclinic.pharmacology._executor import Executor
     from ketaclinic.pharmacology._population import simulate_population
     from ketaclinic.pharmacology._population_result import (
@@ -70,9 +70,11 @@ if _typing.TYPE_CHECKING:
     from ketaclinic.pharmacology._variability import DEFAULT_CV, Variability, parse_variability
     from ketaclinic.pharmacology._warm_up import warm_up
 
-# Populations load on first use: the single-patient path (``ketaclinic simulate``) never
-# pays for their import.
+# Loaded on first use: the single-patient path (``ketaclinic simulate``) never pays for
+# importing populations or the effect bands.
 _LAZY = {
+    "CONCENTRATION_BANDS": "_effects",
+    "ConcentrationBand": "_effects",
     "Executor": "_executor",
     "simulate_population": "_population",
     "PERCENTILES": "_population_result",

@@ -33,7 +33,7 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class Covariates:
     """Covariates of ``n`` patients as arrays (the population engine samples these)."""
 

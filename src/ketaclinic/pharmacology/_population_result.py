@@ -52,7 +52,7 @@ def _wilson(k: int, n: int, z: float = 1.959963984540054) -> Exceedance:
     return Exceedance(p, low, high)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class PopulationMetrics:
     """Per-patient metrics of one concentration (ketamine, norketamine or effect site)."""
 
@@ -85,7 +85,7 @@ class PopulationMetrics:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class PopulationResult:
     """Metrics of ``n`` virtual patients with exceedance probabilities and curve bands."""
 

@@ -69,7 +69,7 @@ def covariate_warnings(model: PKModel, patient: Patient) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class SimulationResult:
     """Concentrations (ng/mL) on ``times_min`` with their summary, warnings and sources."""
 

@@ -29,7 +29,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ketaclinic.errors import NumericalError
-from ketaclinic.pharmacology._expm import solve_expm
 from ketaclinic.pharmacology._system import LinearSystem
 
 __all__ = [
@@ -53,7 +52,7 @@ MIN_RELATIVE_GAP = 1e-8
 _UNIFORM_MIN_POINTS = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class Input:
     """Amount entering ``state`` (index): a bolus at ``start_min`` or, with a duration, a
     zero-order infusion over ``[start_min, start_min + duration_min)``. ``amount_mg`` has one
@@ -65,7 +64,7 @@ class Input:
     amount_mg: FloatArray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class Modes:
     """Eigen-decomposition of ``A`` for every patient, plus which patients it serves."""
 
@@ -75,7 +74,7 @@ class Modes:
     good: NDArray[np.bool_]  # (n,) eigenbasis well conditioned
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class Solution:
     """``values``: outputs on the time grid (n, k, T); ``integral``: exact integral of each
     output from the first to the last grid time (n, k), in output units x min."""
@@ -271,6 +270,8 @@ def solve(
         idx = np.flatnonzero(good)
         if idx.size:
             _solve_modal(modes, inputs, times, h, rows, values, integral, idx)
+        from ketaclinic.pharmacology._expm import solve_expm  # SciPy: only when needed
+
         s = len(system.states)
         for p in np.flatnonzero(~good):
             segs = input_segments(_subset(inputs, np.array([p])), 1, s, float(times[-1]))

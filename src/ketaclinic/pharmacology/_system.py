@@ -26,7 +26,7 @@ Params = dict[str, FloatArray]
 NORKETAMINE_PER_KETAMINE_MG = 223.70 / 237.73
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class LinearSystem:
     """State names, the system matrix and the volumes of the states we report.
 
