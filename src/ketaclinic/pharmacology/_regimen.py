@@ -85,12 +85,11 @@ def inputs_of(
     index = {state: i for i, state in enumerate(model.structure.states(model.paths(routes)))}
     inputs: list[Input] = []
     for dose in events:
-        # amount_mg takes a float or an array of weights (one per patient): the Dose contract
-        value = cast(Any, dose).amount_mg(weight_kg)
+        # amount_mg takes a float or an array of weights (one per patient): the Dose contract;
+        # a fixed amount may come back as one number for every patient
+        value = np.asarray(cast(Any, dose).amount_mg(weight_kg), dtype=np.float64)
         amount: FloatArray = (
-            np.asarray(value, dtype=np.float64)
-            if dose.per_kg
-            else np.full(weight_kg.shape, float(value))
+            value if value.shape == weight_kg.shape else np.full(weight_kg.shape, float(value))
         )
         worst = float(np.max(amount))
         if not DOSE_MG.contains(worst):
