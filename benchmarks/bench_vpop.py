@@ -143,7 +143,7 @@ def _plain_numpy(n: int) -> float:
         regimen_system,
         solve,
     )
-    from ketaclinic.pharmacology._vpop_sampling import BLOCK_SIZE, sample_patients
+    from ketaclinic.pharmacology._sampling import BLOCK_SIZE, sample_patients
 
     model = get_model("domino")
     doses = parse_doses(DOSE)
@@ -153,7 +153,7 @@ def _plain_numpy(n: int) -> float:
         pop, var = population_spec("adults"), parse_variability(CV, model)
         cov, params = sample_patients(pop, model, (), var, 1, 0, -(-n // BLOCK_SIZE), n)
         system, _ = regimen_system(model, cov, doses, params)
-        inputs = regimen_inputs(model, system, doses, cov.weight_kg, params)
+        inputs = regimen_inputs(model, doses, cov.weight_kg)
         rows = system.concentration_row("central")[:, None, :] * 1000.0
         values = solve(system, inputs, grid, rows).values[:, 0]
         grid_maximum(grid, values)
@@ -208,9 +208,8 @@ def _solve_ivp(n: int) -> float:
 def _sampling(n: int, blocks_per_chunk: int = 32) -> float:
     """Covariates and parameters with IIV of n Domino adults, chunk by chunk as the engine
     draws them (``sample_patients``, 32 blocks of 1024 per chunk, as the default chunk)."""
-    from ketaclinic.pharmacology import get_model, parse_variability, population_spec
-    from ketaclinic.pharmacology._doses import Route
-    from ketaclinic.pharmacology._vpop_sampling import BLOCK_SIZE, sample_patients
+    from ketaclinic.pharmacology import Route, get_model, parse_variability, population_spec
+    from ketaclinic.pharmacology._sampling import BLOCK_SIZE, sample_patients
 
     model = get_model("domino")
     pop, var = population_spec("adults"), parse_variability(CV, model)
@@ -227,14 +226,7 @@ def _sampling(n: int, blocks_per_chunk: int = 32) -> float:
 def _numpy_path(n: int) -> float:
     """``simulate_population`` forced onto its NumPy path (the reference the tests hold the
     compiled path to): eigen-decomposition and every grid point evaluated."""
-    from ketaclinic.pharmacology import _vpop
-
-    saved = _vpop.NUMBA_MIN_PATIENT_STEPS
-    _vpop.NUMBA_MIN_PATIENT_STEPS = 10**18
-    try:
-        return _best(lambda: w2(n), 2)
-    finally:
-        _vpop.NUMBA_MIN_PATIENT_STEPS = saved
+    return _best(lambda: w2(n, kernel="numpy"), 2)
 
 
 def _child_rss_mb(n: int) -> tuple[float, float]:
@@ -294,10 +286,16 @@ def main() -> None:
         t = _best(lambda c=chunk: w2(100_000, chunk_size=c), 3)
         ref = ref or t
         print(f"  chunk {chunk:>6}: x{t / ref:.2f} vs chunk 4096")
-    t_dask = _best(lambda: w2(100_000, backend="dask", local_workers=2), 1)
+    from ketaclinic.compute import DaskExecutor
+
+    def on_dask() -> None:
+        with DaskExecutor(local_workers=2) as cluster:
+            w2(100_000, executor=cluster)
+
+    t_dask = _best(on_dask, 1)
     print(
         f"Dask LocalCluster (2 workers, in-process) at n=100000: x{t_dask / t_small:.2f} "
-        "the NumPy backend (cluster start-up included)"
+        "the in-process run (cluster start-up included)"
     )
     t_child, rss = _child_rss_mb(1_000_000)
     grid_gb = 1_000_000 * STEPS * 8 / 1e9

@@ -17,7 +17,9 @@ __all__ = [
     "CLINIC_DATE",
     "DOSE_COUNT",
     "DOSE_MG",
+    "GRID_POINTS",
     "HEIGHT_CM",
+    "POPULATION_PATIENTS",
     "TIME_MIN",
     "WEIGHT_KG",
     "ClinicalRange",
@@ -136,4 +138,22 @@ CLINIC_DATE = DateRange(
     "dates of treatment a clinic records or plans; a plan runs up to about a year past its "
     "start, and dates such as 0001-01-01 or 9999-12-31 are typing errors that would overflow "
     "the calendar",
+)
+
+# Limits of the engine's work per request, not clinical facts; declared here all the same so
+# that every check and message uses the same number.
+GRID_POINTS = ClinicalRange(
+    "output grid",
+    "points",
+    1.0,
+    20_000_000.0,
+    "time points of one curve: 20 million float64 values are 160 MB per concentration",
+)
+POPULATION_PATIENTS = ClinicalRange(
+    "virtual patients",
+    "patients",
+    1.0,
+    100_000_000.0,
+    "one run: metrics and covariates take about 190 bytes a patient (3 thresholds), so "
+    "10^8 patients need about 19 GB",
 )

@@ -1,7 +1,8 @@
 """The exact solver against closed-form solutions of textbook compartment models (rtol 1e-10).
 
 Each system is assembled from hand-made parameter arrays (L, L/min) with ``build_system`` and
-solved with ``solve``, both from the public facade, so the catalogue plays no part here.
+solved with ``solve``, both from the public facade, so the catalogue plays no part here
+(except in the last test, which checks the catalogue's state order).
 Formulas: Gibaldi & Perrier, Pharmacokinetics, 2nd ed., chapters 1-2 and appendix C.
 """
 
@@ -11,10 +12,15 @@ import numpy as np
 import pytest
 
 from ketaclinic.pharmacology import (
+    MODELS,
+    AbsorptionPath,
     Input,
     LinearSystem,
+    Patient,
     Solution,
+    Structure,
     build_system,
+    covariates_of,
     decompose,
     solve,
 )
@@ -40,7 +46,7 @@ def _plasma(system: LinearSystem, inputs: list[Input], times: np.ndarray) -> Sol
 
 
 def _one_compartment() -> LinearSystem:
-    return build_system({"CL": CL, "V1": V1}, {})
+    return build_system(Structure(), {"CL": CL, "V1": V1})
 
 
 @GRIDS
@@ -121,7 +127,7 @@ def _two_compartment_bolus_closed_form(t: np.ndarray) -> np.ndarray:
 
 @GRIDS
 def test_two_compartment_bolus_is_biexponential(times: np.ndarray) -> None:
-    system = build_system({"CL": CL, "V1": V1, "Q2": Q2, "V2": V2}, {})
+    system = build_system(Structure(peripherals=1), {"CL": CL, "V1": V1, "Q2": Q2, "V2": V2})
     sol = _plasma(system, [Input(system.index("central"), 0.0, 0.0, DOSE_MG)], times)
     expected = _two_compartment_bolus_closed_form(times)
     np.testing.assert_allclose(sol.values[:, 0, :], expected, rtol=RTOL, atol=ATOL_MG_PER_L)
@@ -129,7 +135,7 @@ def test_two_compartment_bolus_is_biexponential(times: np.ndarray) -> None:
 
 def test_two_compartment_bolus_peripheral_amount_is_biexponential() -> None:
     """The peripheral amount after a bolus: D k12 (exp(-beta t) - exp(-alpha t))/(alpha - beta)."""
-    system = build_system({"CL": CL, "V1": V1, "Q2": Q2, "V2": V2}, {})
+    system = build_system(Structure(peripherals=1), {"CL": CL, "V1": V1, "Q2": Q2, "V2": V2})
     times = np.array([0.0, 1.0, 5.0, 30.0, 120.0, 600.0])
     row = np.zeros((3, 1, len(system.states)))
     row[:, 0, system.index("periph2")] = 1.0  # amount in mg
@@ -144,7 +150,11 @@ def test_two_compartment_bolus_peripheral_amount_is_biexponential() -> None:
 
 
 def _depot_system(ka: np.ndarray, f: np.ndarray) -> LinearSystem:
-    return build_system({"CL": CL, "V1": V1, "ka_oral": ka, "F_oral": f}, {"depot_oral": "oral"})
+    """One compartment with an oral depot; the per-patient ka and F arrays override the
+    path's own (placeholder) values, as inter-individual variability does."""
+    oral = AbsorptionPath("oral", ka_per_min=0.1)
+    params = {"CL": CL, "V1": V1, oral.ka_name: ka, oral.f_name: f}
+    return build_system(Structure(), params, [oral])
 
 
 @GRIDS
@@ -175,7 +185,7 @@ def test_equal_absorption_and_elimination_rates_are_solved_exactly() -> None:
 def test_effect_site_follows_plasma_with_its_own_closed_form() -> None:
     """After a one-compartment bolus, Ce = D/V ke0 (exp(-k t) - exp(-ke0 t)) / (ke0 - k)."""
     ke0 = np.array([0.114, 0.5, 0.01])
-    system = build_system({"CL": CL, "V1": V1, "ke0": ke0}, {})
+    system = build_system(Structure(effect_site=True), {"CL": CL, "V1": V1, "ke0": ke0})
     times = np.array([0.0, 0.2, 1.0, 6.1, 30.0, 200.0])
     rows = system.concentration_row("effect")[:, None, :]
     sol = solve(system, [Input(system.index("central"), 0.0, 0.0, DOSE_MG)], times, rows)
@@ -193,3 +203,14 @@ def test_it_refuses_unsorted_or_negative_times() -> None:
         solve(system, inputs, np.array([0.0, 2.0, 1.0]), rows)
     with pytest.raises(ValueError, match="non-negative"):
         solve(system, inputs, np.array([-1.0, 2.0]), rows)
+
+
+@pytest.mark.parametrize("model_id", list(MODELS))
+def test_the_system_has_the_states_its_structure_declares(model_id: str) -> None:
+    """One order of states everywhere: the builder's, and the structure's (which the regimen
+    and populations use to place their inputs)."""
+    model = MODELS[model_id]
+    routes = tuple(model.routes)
+    params = model.parameters(covariates_of(Patient(weight_kg=70)), routes)
+    system = build_system(model.structure, params, model.paths(routes))
+    assert system.states == model.structure.states(model.paths(routes))

@@ -13,12 +13,12 @@ import re
 
 import numpy as np
 import pytest
+from dose_text import dose_text
 
 from ketaclinic.errors import ModelError
 from ketaclinic.pharmacology import (
     MODELS,
     RACEMIC_ROUTE_EXTENSIONS,
-    Dose,
     Patient,
     Route,
     simulate,
@@ -51,7 +51,7 @@ def test_absorption_rate_reproduces_the_tmax_stated_in_its_source(route: Route) 
     spec = RACEMIC_ROUTE_EXTENSIONS[route]
     assert _tmax_in_source(spec.source) == STATED_TMAX_MIN[route]
     times = np.arange(0.0, 6 * 60.0, 0.1)
-    result = simulate("kamp", ADULT, [Dose(route, 50.0)], times)
+    result = simulate("kamp", ADULT, [dose_text(route, 50.0)], times)
     assert result.summary.ketamine.tmax_min == pytest.approx(
         STATED_TMAX_MIN[route], abs=TMAX_TOLERANCE_MIN
     )
@@ -59,7 +59,7 @@ def test_absorption_rate_reproduces_the_tmax_stated_in_its_source(route: Route) 
 
 @pytest.mark.parametrize("route", list(STATED_TMAX_MIN))
 def test_route_extensions_are_flagged_in_the_warnings(route: Route) -> None:
-    result = simulate("domino", ADULT, [Dose(route, 25.0)], [0.0, 60.0])
+    result = simulate("domino", ADULT, [dose_text(route, 25.0)], [0.0, 60.0])
     assert any(w.startswith(f"{route}: route extension") for w in result.warnings)
     assert any("ASSUMPTION" in s or "assumed" in s for s in result.sources)
 
@@ -76,8 +76,9 @@ def test_racemic_bioavailability_follows_the_route_table() -> None:
     times = np.arange(0.0, 14 * 24 * 60.0 + 1.0, 10.0)
     iv = simulate("kamp", ADULT, ["iv-bolus 50 mg"], times).summary.ketamine.auc_ng_h_per_ml
     for route, spec in RACEMIC_ROUTE_EXTENSIONS.items():
-        auc = simulate("kamp", ADULT, [Dose(route, 50.0)], times).summary.ketamine
-        assert auc.auc_ng_h_per_ml / iv == pytest.approx(spec.bioavailability, rel=1e-6), route
+        auc = simulate("kamp", ADULT, [dose_text(route, 50.0)], times).summary.ketamine
+        f = spec.paths[0].bioavailability
+        assert auc.auc_ng_h_per_ml / iv == pytest.approx(f, rel=1e-6), route
 
 
 @pytest.mark.parametrize(

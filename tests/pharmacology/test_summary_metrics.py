@@ -3,7 +3,10 @@ checked on a hand-made one-compartment PKModel whose answers are known in closed
 
 from __future__ import annotations
 
+import inspect
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,10 +14,13 @@ import pytest
 import ketaclinic.pharmacology as pharmacology
 from ketaclinic.pharmacology import (
     Covariates,
+    Drug,
     Patient,
     PKModel,
     Route,
     RouteSpec,
+    Structure,
+    declare_parameters,
     grid_maximum,
     minutes_above,
     simulate,
@@ -28,13 +34,16 @@ def _one_compartment(cov: Covariates) -> dict[str, np.ndarray]:
     return {"CL": np.full(cov.n, CL_L_PER_MIN), "V1": np.full(cov.n, V_L)}
 
 
+ONE_COMPARTMENT = Structure()
 TEXTBOOK = PKModel(
     id="textbook",
     name="One-compartment textbook model",
-    drug="racemic ketamine",
+    drug=Drug.RACEMIC,
     population="none: a test fixture",
     source="Gibaldi & Perrier, Pharmacokinetics, chapter 1",
     typical=_one_compartment,
+    structure=ONE_COMPARTMENT,
+    parameter_specs=declare_parameters(ONE_COMPARTMENT, "Gibaldi & Perrier, chapter 1"),
     routes={Route.IV: RouteSpec(Route.IV, True, "test")},
     weight_range_kg=(2.0, 300.0),
     age_range_years=(0.0, 120.0),
@@ -113,6 +122,7 @@ def test_the_facade_catalogues_what_users_may_import() -> None:
             "NORKETAMINE_PER_KETAMINE_MG",
             "PERCENTILES",
             "RACEMIC_ROUTE_EXTENSIONS",
+            "AbsorptionPath",
             "ChildPugh",
             "ConcentrationBand",
             "Covariates",
@@ -120,11 +130,14 @@ def test_the_facade_catalogues_what_users_may_import() -> None:
             "DoseUnit",
             "Drug",
             "Exceedance",
+            "Executor",
             "HepaticScaling",
             "Input",
             "LinearSystem",
+            "Metabolite",
             "Modes",
             "PKModel",
+            "ParameterSpec",
             "Patient",
             "PopulationMetrics",
             "PopulationResult",
@@ -134,11 +147,13 @@ def test_the_facade_catalogues_what_users_may_import() -> None:
             "SimulationResult",
             "Solution",
             "SpeciesSummary",
+            "Structure",
             "Summary",
             "TimeUnit",
             "Variability",
             "build_system",
             "covariates_of",
+            "declare_parameters",
             "decompose",
             "default_times_min",
             "expand_doses",
@@ -158,13 +173,42 @@ def test_the_facade_catalogues_what_users_may_import() -> None:
             "simulate",
             "simulate_population",
             "solve",
+            "warm_up",
         ]
     )
+
+
+def test_every_public_name_comes_from_a_private_module_and_is_in_all() -> None:
+    """The facade re-exports; implementation modules stay private. A public name that is
+    imported into the facade but missing from ``__all__`` (or the reverse) fails here."""
+    public = {n for n in dir(pharmacology) if not n.startswith("_")}
+    modules = {n for n in public if inspect.ismodule(getattr(pharmacology, n))}
+    assert not modules, modules  # no public submodules
+    assert public - modules == set(pharmacology.__all__)
     for name in pharmacology.__all__:
-        assert getattr(pharmacology, name) is not None
+        home = getattr(getattr(pharmacology, name), "__module__", None)
+        if inspect.isclass(getattr(pharmacology, name)) or inspect.isfunction(
+            getattr(pharmacology, name)
+        ):
+            assert home is not None
+            assert home.startswith("ketaclinic.pharmacology._"), (name, home)
 
 
-def test_the_catalogue_holds_the_nine_models_of_the_issue() -> None:
+def test_importing_the_facade_loads_no_population_numba_scipy_or_executor() -> None:
+    """The single-patient path stays light: populations load on first use, Numba only on
+    the compiled path, SciPy only for the matrix-exponential fallback (a fresh process)."""
+    code = (
+        "import sys, ketaclinic.pharmacology as p;"
+        "p.simulate('kamp', p.Patient(weight_kg=70), ['iv-bolus 5 mg'], [0.0, 1.0]);"
+        "heavy = ('numba', 'scipy', 'dask', 'concurrent.futures',"
+        " 'ketaclinic.pharmacology._population');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_catalogue_holds_nine_models_each_with_a_source_an_assumed_ke0_and_iv() -> None:
     ids = ["domino", "clements", "hijazi", "herd", "hornik", "kamp", "fanta", "perez-ruixo"]
     assert list(pharmacology.MODELS) == [*ids, "simons"]
     for model in pharmacology.MODELS.values():

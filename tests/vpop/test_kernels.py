@@ -8,20 +8,24 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketaclinic.pharmacology._vpop_grid import numpy_kernel
-from ketaclinic.pharmacology._vpop_kernel import numba_kernel
+from ketaclinic.pharmacology._grid import Grid, GridMetrics, ModalTerms, numpy_kernel
+from ketaclinic.pharmacology._grid_compiled import compiled_kernel
 
 
-def _run(kernel, lam, const, coef, seg_lo, seg_hi, seg_t0, h, thresholds, band_idx, n_band):  # type: ignore[no-untyped-def]
+def _run(kernel, lam, const, coef, seg_lo, seg_hi, seg_t0, h, thresholds, band_idx, n_band, view):  # type: ignore[no-untyped-def]
+    """The kernel's outputs; with ``view`` the bands are a column slice of a larger array,
+    as when a chunk writes into the whole population's bands."""
     n, _, k_count, _ = coef.shape
-    cmax = np.empty((n, k_count))
-    imax = np.empty((n, k_count), dtype=np.int64)
-    above = np.empty((n, k_count, thresholds.size))
-    bands = np.empty((band_idx.size, n_band))
-    kernel(
-        lam, const, coef, seg_lo, seg_hi, seg_t0, h, thresholds, band_idx, cmax, imax, above, bands
+    b_count = band_idx.size
+    bands = np.empty((b_count, n_band + 2))[:, 1:-1] if view else np.empty((b_count, n_band))
+    out = GridMetrics(
+        np.empty((n, k_count)),
+        np.empty((n, k_count), dtype=np.int64),
+        np.empty((n, k_count, thresholds.size)),
+        bands,
     )
-    return cmax, imax, above, bands
+    kernel(ModalTerms(lam, const, coef), Grid(seg_lo, seg_hi, seg_t0, h, thresholds, band_idx), out)
+    return out
 
 
 @settings(max_examples=40, deadline=None)
@@ -33,9 +37,19 @@ def _run(kernel, lam, const, coef, seg_lo, seg_hi, seg_t0, h, thresholds, band_i
     k_count=st.integers(1, 3),
     h=st.sampled_from([0.5, 1.0, 5.0]),
     fast=st.booleans(),
+    m_count=st.integers(0, 3),
+    view=st.booleans(),
 )
 def test_compiled_kernel_equals_the_streaming_kernel(
-    seed: int, t_count: int, g_count: int, s_count: int, k_count: int, h: float, fast: bool
+    seed: int,
+    t_count: int,
+    g_count: int,
+    s_count: int,
+    k_count: int,
+    h: float,
+    fast: bool,
+    m_count: int,
+    view: bool,
 ) -> None:
     rng = np.random.default_rng(seed)
     n = 37
@@ -48,12 +62,10 @@ def test_compiled_kernel_equals_the_streaming_kernel(
     seg_lo = np.concatenate([[0], cuts]).astype(np.int64)
     seg_hi = np.append(seg_lo[1:], t_count).astype(np.int64)
     seg_t0 = seg_lo * h - rng.uniform(0.0, h, g_count) * (seg_lo > 0)
-    thresholds = np.sort(rng.uniform(1.0, 250.0, 3))
+    thresholds = np.sort(rng.uniform(1.0, 250.0, m_count))
     band_idx = np.unique(rng.integers(0, t_count, 9)).astype(np.int64)
-    compiled = numba_kernel()
-    assert compiled is not None
-    args = (lam, const, coef, seg_lo, seg_hi, seg_t0, h, thresholds, band_idx, 20)
-    fast_out = _run(compiled, *args)
+    args = (lam, const, coef, seg_lo, seg_hi, seg_t0, h, thresholds, band_idx, 20, view)
+    fast_out = _run(compiled_kernel, *args)
     slow_out = _run(numpy_kernel, *args)
     np.testing.assert_allclose(fast_out[0], slow_out[0], rtol=1e-11, atol=1e-9)
     # the grid itself, point by point, as the oracle for the index of the maximum

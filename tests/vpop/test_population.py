@@ -8,11 +8,19 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ketaclinic.compute import DaskExecutor, ThreadExecutor
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import (
     PERCENTILES,
+    AbsorptionPath,
+    Covariates,
+    Drug,
     Patient,
-    _vpop,
+    PKModel,
+    Route,
+    RouteSpec,
+    Structure,
+    declare_parameters,
     get_model,
     parse_doses,
     parse_variability,
@@ -23,16 +31,17 @@ from ketaclinic.pharmacology import (
     simulate_population,
     solve,
 )
+from ketaclinic.pharmacology._population import BAND_MEMORY_BYTES, _band_indices
+from ketaclinic.pharmacology._sampling import BLOCK_SIZE, sample_patients
 
 INFUSION = ["iv-infusion 0.5 mg/kg over 40 min at 0 min"]
 FIXED_70KG = {"weight_kg": 70.0, "age_years": 40.0, "height_cm": 170.0, "female_fraction": 0.0}
 GRID = np.arange(0.0, 1441.0)
 
 
-@pytest.fixture(params=[False, True], ids=["numpy-kernel", "numba-kernel"])
-def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    monkeypatch.setattr(_vpop, "NUMBA_MIN_PATIENT_STEPS", 0 if request.param else 10**18)
-    return bool(request.param)
+@pytest.fixture(params=["numpy", "compiled"])
+def kernel(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.mark.parametrize(
@@ -45,7 +54,7 @@ def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> b
     ],
 )
 def test_identical_patients_equal_the_single_patient_simulation(
-    model: str, doses: list[str], kernel: bool
+    model: str, doses: list[str], kernel: str
 ) -> None:
     pop = simulate_population(
         model,
@@ -56,6 +65,7 @@ def test_identical_patients_equal_the_single_patient_simulation(
         variability="none",
         thresholds_ng_per_ml=[50.0, 200.0],
         effect_site=True,
+        kernel=kernel,
     )
     one = simulate(
         model, Patient(70, 40, "male", 170), doses, GRID, thresholds_ng_per_ml=[50.0, 200.0]
@@ -81,8 +91,6 @@ def test_identical_patients_equal_the_single_patient_simulation(
 
 def _brute_force(model: str, doses: list[str], n: int, seed: int, variability: str) -> np.ndarray:
     """Plasma ketamine on the grid for each virtual patient, solved one by one."""
-    from ketaclinic.pharmacology._vpop_sampling import BLOCK_SIZE, sample_patients
-
     spec = get_model(model)
     dose_list = parse_doses(doses)
     routes = tuple(dict.fromkeys(d.route for d in dose_list))
@@ -99,8 +107,6 @@ def _brute_force(model: str, doses: list[str], n: int, seed: int, variability: s
     curves = np.empty((n, GRID.size))
     for p in range(n):
         one = {k: v[p : p + 1] for k, v in params.items()}
-        from ketaclinic.pharmacology import Covariates
-
         c1 = Covariates(
             *(
                 getattr(cov, f)[p : p + 1]
@@ -108,7 +114,7 @@ def _brute_force(model: str, doses: list[str], n: int, seed: int, variability: s
             )
         )
         system, _ = regimen_system(spec, c1, dose_list, one)
-        inputs = regimen_inputs(spec, system, dose_list, c1.weight_kg, one)
+        inputs = regimen_inputs(spec, dose_list, c1.weight_kg)
         rows = system.concentration_row("central")[:, None, :] * 1000.0
         curves[p] = solve(system, inputs, GRID, rows).values[0, 0]
     return curves
@@ -122,11 +128,17 @@ def _brute_force(model: str, doses: list[str], n: int, seed: int, variability: s
     ],
 )
 def test_percentiles_and_exceedance_agree_with_brute_force(
-    model: str, doses: list[str], variability: str, kernel: bool
+    model: str, doses: list[str], variability: str, kernel: str
 ) -> None:
     n = 300
     pop = simulate_population(
-        model, doses, n=n, seed=11, variability=variability, thresholds_ng_per_ml=[5.0, 250.0]
+        model,
+        doses,
+        n=n,
+        seed=11,
+        variability=variability,
+        thresholds_ng_per_ml=[5.0, 250.0],
+        kernel=kernel,
     )
     curves = _brute_force(model, doses, n, 11, variability)
     cmax = curves.max(axis=1)
@@ -143,7 +155,7 @@ def test_percentiles_and_exceedance_agree_with_brute_force(
         )
 
 
-def test_same_seed_gives_identical_results_for_any_chunk_size(kernel: bool) -> None:
+def test_same_seed_gives_identical_results_for_any_chunk_size(kernel: str) -> None:
     runs = [
         simulate_population(
             "domino",
@@ -153,6 +165,7 @@ def test_same_seed_gives_identical_results_for_any_chunk_size(kernel: bool) -> N
             chunk_size=c,
             variability="CL=0.3,V1=0.3",
             thresholds_ng_per_ml=[250.0],
+            kernel=kernel,
         )
         for c in (1, 1024, 4096, 100000)
     ]
@@ -163,22 +176,52 @@ def test_same_seed_gives_identical_results_for_any_chunk_size(kernel: bool) -> N
             other.minutes_above_ng_per_ml[250.0], runs[0].minutes_above_ng_per_ml[250.0]
         )
         np.testing.assert_array_equal(other.covariates.weight_kg, runs[0].covariates.weight_kg)
+        np.testing.assert_array_equal(other.bands_ng_per_ml[50.0], runs[0].bands_ng_per_ml[50.0])
 
 
-def test_the_dask_backend_gives_the_same_numbers_on_a_local_cluster() -> None:
+def test_executors_give_the_same_numbers_in_process_and_on_a_local_dask_cluster() -> None:
     kwargs: dict[str, Any] = {
         "n": 3000,
         "seed": 4,
         "variability": "CL=0.3,V1=0.3",
         "thresholds_ng_per_ml": [250.0],
         "chunk_size": 1024,
+        "effect_site": True,
     }
     local = simulate_population("kamp", INFUSION, **kwargs)
-    dask = simulate_population("kamp", INFUSION, backend="dask", local_workers=2, **kwargs)
-    np.testing.assert_array_equal(dask.cmax_ng_per_ml, local.cmax_ng_per_ml)
-    np.testing.assert_array_equal(dask.auc_ng_h_per_ml, local.auc_ng_h_per_ml)
-    for q in PERCENTILES:
-        np.testing.assert_array_equal(dask.bands_ng_per_ml[q], local.bands_ng_per_ml[q])
+    with ThreadExecutor() as threads:
+        threaded = simulate_population("kamp", INFUSION, executor=threads, **kwargs)
+    with DaskExecutor(local_workers=2) as cluster:
+        dask = simulate_population("kamp", INFUSION, executor=cluster, **kwargs)
+    for other in (threaded, dask):
+        for name in ("ketamine", "effect_site"):
+            a, b = getattr(other, name), getattr(local, name)
+            np.testing.assert_array_equal(a.cmax_ng_per_ml, b.cmax_ng_per_ml)
+            np.testing.assert_array_equal(a.auc_ng_h_per_ml, b.auc_ng_h_per_ml)
+            np.testing.assert_array_equal(a.tmax_min, b.tmax_min)
+        for q in PERCENTILES:
+            np.testing.assert_array_equal(other.bands_ng_per_ml[q], local.bands_ng_per_ml[q])
+        np.testing.assert_array_equal(other.covariates.height_cm, local.covariates.height_cm)
+
+
+def test_a_thread_executor_serves_many_runs_and_reports_progress() -> None:
+    """A web worker keeps one executor: runs after the first give the same numbers."""
+    seen: list[tuple[int, int]] = []
+    with ThreadExecutor() as ex:
+        first = simulate_population(
+            "domino", INFUSION, n=9000, seed=2, executor=ex, chunk_size=4096
+        )
+        again = simulate_population(
+            "domino",
+            INFUSION,
+            n=9000,
+            seed=2,
+            executor=ex,
+            chunk_size=4096,
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    np.testing.assert_array_equal(first.cmax_ng_per_ml, again.cmax_ng_per_ml)
+    assert seen == [(4096, 9000), (8192, 9000), (9000, 9000)]
 
 
 @pytest.mark.parametrize(
@@ -199,9 +242,7 @@ def test_the_dask_backend_gives_the_same_numbers_on_a_local_cluster() -> None:
         ("fanta", ["oral 50 mg at 0 min", "iv-bolus 10 mg at 120 min"], "adults"),
     ],
 )
-def test_compiled_and_numpy_paths_agree(
-    monkeypatch: pytest.MonkeyPatch, model: str, doses: list[str], population: str
-) -> None:
+def test_compiled_and_numpy_paths_agree(model: str, doses: list[str], population: str) -> None:
     """The compiled path (closed-form modes for IV mammillary models, bounded-block kernel)
     against the NumPy path (eigen-decomposition, every grid point streamed)."""
     kwargs: dict[str, Any] = {
@@ -211,10 +252,8 @@ def test_compiled_and_numpy_paths_agree(
         "effect_site": True,
         "covariates": population,
     }
-    monkeypatch.setattr(_vpop, "NUMBA_MIN_PATIENT_STEPS", 0)
-    fast = simulate_population(model, doses, **kwargs)
-    monkeypatch.setattr(_vpop, "NUMBA_MIN_PATIENT_STEPS", 10**18)
-    slow = simulate_population(model, doses, **kwargs)
+    fast = simulate_population(model, doses, kernel="compiled", **kwargs)
+    slow = simulate_population(model, doses, kernel="numpy", **kwargs)
     for name in ("ketamine", "norketamine", "effect_site"):
         a, b = getattr(fast, name), getattr(slow, name)
         if b is None:
@@ -264,6 +303,19 @@ def test_a_model_without_published_iiv_uses_a_named_assumption() -> None:
     assert "Herd 2007" in herd.variability.basis
 
 
+def test_the_covariates_are_those_the_patients_were_simulated_with() -> None:
+    """Heights are carried (not zeros) and match the population's heights by sex."""
+    r = simulate_population("kamp", INFUSION, n=4000, seed=9, variability="none")
+    cov = r.covariates
+    assert cov.n == 4000
+    assert np.all((cov.height_cm >= 140.0) & (cov.height_cm <= 210.0))
+    assert np.mean(cov.height_cm[~cov.female]) == pytest.approx(175.3, abs=0.6)
+    assert np.mean(cov.height_cm[cov.female]) == pytest.approx(161.3, abs=0.6)
+    # Kamp is linear in weight: with no variability Cmax falls exactly as 1 / weight... of V
+    typical = simulate("kamp", Patient(weight_kg=float(cov.weight_kg[0])), INFUSION, GRID)
+    assert r.cmax_ng_per_ml[0] == pytest.approx(typical.summary.ketamine.cmax_ng_per_ml, rel=1e-9)
+
+
 def test_hepatic_mix_raises_exposure() -> None:
     base = simulate_population("kamp", INFUSION, n=3000, seed=2, variability="none")
     mixed = simulate_population(
@@ -274,8 +326,8 @@ def test_hepatic_mix_raises_exposure() -> None:
 
 
 def test_band_memory_stays_bounded_for_a_million_patients() -> None:
-    idx = _vpop._band_indices(1441, 1_000_000, 97, 1.0, parse_doses(INFUSION))
-    assert idx.size * 8 * 1_000_000 <= _vpop.BAND_MEMORY_BYTES + 8 * 1_000_000 * 2
+    idx = _band_indices(1441, 1_000_000, 97, 1.0, parse_doses(INFUSION))
+    assert idx.size * 8 * 1_000_000 <= BAND_MEMORY_BYTES + 8 * 1_000_000 * 2
     assert {0, 40} <= set(idx.tolist())
 
 
@@ -292,7 +344,11 @@ def test_band_memory_stays_bounded_for_a_million_patients() -> None:
         ({"child_pugh_mix": {"none": 0.5, "B": 0.2}}, "add up to 1"),
         ({"child_pugh_mix": {"D": 1.0}}, "not accepted"),
         ({"thresholds_ng_per_ml": [-1.0]}, "above 0 ng/mL"),
-        ({"backend": "spark"}, "backend"),
+        ({"kernel": "gpu"}, "kernel 'gpu' is not accepted; accepted: auto, numpy, compiled"),
+        ({"band_patients": 0}, "band patients must be a whole number >= 1"),
+        ({"horizon_min": 400 * 1440.0}, "at most 527040 min"),
+        ({"step_min": 1e-6}, "grid points per patient; at most 20000000"),
+        ({"variability": "ka_oral=0.3"}, "unknown parameter 'ka_oral'"),
         ({"step_min": 0.0}, "step must be above 0"),
         ({"covariates": {"weight_kg": {"distribution": "gamma"}}}, "not accepted"),
     ],
@@ -303,59 +359,130 @@ def test_bad_input_is_refused_with_a_clear_message(kwargs: dict, message: str) -
         simulate_population("kamp", INFUSION, **args)
 
 
-def test_bands_use_a_bounded_seeded_sample_of_patients(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_vpop, "BAND_PATIENTS", 1500)
-    big = simulate_population("domino", INFUSION, n=5000, seed=2, variability="CL=0.3")
-    small = simulate_population("domino", INFUSION, n=1500, seed=2, variability="CL=0.3")
+def test_bands_use_a_bounded_seeded_sample_of_patients() -> None:
+    kwargs: dict[str, Any] = {"seed": 2, "variability": "CL=0.3", "band_patients": 1500}
+    big = simulate_population("domino", INFUSION, n=5000, **kwargs)
+    small = simulate_population("domino", INFUSION, n=1500, **kwargs)
     assert big.band_patients == 1500
     for q in PERCENTILES:  # the first 1500 patients are the same in both runs
         np.testing.assert_array_equal(big.bands_ng_per_ml[q], small.bands_ng_per_ml[q])
 
 
-def test_patients_with_an_ill_conditioned_basis_take_the_exact_expm_path(
-    monkeypatch: pytest.MonkeyPatch, kernel: bool
-) -> None:
-    """Force every third patient onto the per-patient matrix-exponential path: same metrics
-    (from the eigen-decomposition on the NumPy path, the closed form on the compiled one)."""
-    from ketaclinic.pharmacology import _vpop_analytic
+# One compartment with first-order absorption: ka = k10 exactly (a defective eigenbasis) for
+# patients above 80 kg, ka = 1.5 k10 (a well-conditioned one) for the others. The Bateman
+# function and its equal-rates limit are the closed-form answers (Gibaldi & Perrier, ch. 1).
+_CL_L_PER_MIN, _KA_PER_MIN = 1.0, 0.05
+_ONE = Structure()
+
+
+def _typical_one_compartment(cov: Covariates) -> dict[str, np.ndarray]:
+    heavy = cov.weight_kg > 80.0
+    v = np.where(heavy, _CL_L_PER_MIN / _KA_PER_MIN, 1.5 * _CL_L_PER_MIN / _KA_PER_MIN)
+    return {"CL": np.full(cov.n, _CL_L_PER_MIN), "V1": v}
+
+
+DEGENERATE = PKModel(
+    id="degenerate",
+    name="one compartment, ka = k10 above 80 kg",
+    drug=Drug.RACEMIC,
+    population="a test fixture",
+    source="Gibaldi & Perrier, Pharmacokinetics, chapter 1",
+    typical=_typical_one_compartment,
+    structure=_ONE,
+    parameter_specs=declare_parameters(_ONE, "test fixture"),
+    routes={
+        Route.IV: RouteSpec(Route.IV, True, "test"),
+        Route.ORAL: RouteSpec(Route.ORAL, True, "test", (AbsorptionPath("oral", _KA_PER_MIN),)),
+    },
+    weight_range_kg=(2.0, 300.0),
+    age_range_years=(0.0, 120.0),
+)
+
+
+def _bateman_ng_per_ml(t: np.ndarray, dose_mg: float, v_l: float) -> np.ndarray:
+    k, ka = _CL_L_PER_MIN / v_l, _KA_PER_MIN
+    if ka == k:
+        return 1000.0 * dose_mg * ka * t * np.exp(-k * t) / v_l  # the equal-rates limit
+    return 1000.0 * dose_mg * ka / (v_l * (ka - k)) * (np.exp(-k * t) - np.exp(-ka * t))
+
+
+def test_patients_with_an_ill_conditioned_basis_take_the_exact_expm_path(kernel: str) -> None:
+    """Patients whose absorption and elimination rates coincide have no eigenbasis: they are
+    stepped with matrix exponentials (counted in ``expm_patients``), the others take the
+    modal path, and every one matches the closed form."""
+    r = simulate_population(
+        DEGENERATE,
+        ["oral 100 mg at 0 min"],
+        n=300,
+        seed=3,
+        variability="none",
+        thresholds_ng_per_ml=[200.0],
+        kernel=kernel,
+    )
+    heavy = r.covariates.weight_kg > 80.0
+    assert 0 < np.count_nonzero(heavy) < 300
+    assert r.expm_patients == np.count_nonzero(heavy)
+    v = np.where(heavy, _CL_L_PER_MIN / _KA_PER_MIN, 1.5 * _CL_L_PER_MIN / _KA_PER_MIN)
+    for p in (int(np.flatnonzero(heavy)[0]), int(np.flatnonzero(~heavy)[0])):
+        curve = _bateman_ng_per_ml(GRID, 100.0, float(v[p]))
+        assert r.cmax_ng_per_ml[p] == pytest.approx(curve.max(), rel=1e-9)
+        assert r.tmax_min[p] == GRID[np.argmax(curve)]
+        k = _CL_L_PER_MIN / float(v[p])
+        exact_auc = 1000.0 * 100.0 / _CL_L_PER_MIN  # to infinity; the 24-h tail is negligible
+        assert r.auc_ng_h_per_ml[p] * 60.0 == pytest.approx(exact_auc, rel=1e-6 + np.exp(-k * 1440))
+    np.testing.assert_allclose(
+        r.minutes_above_ng_per_ml[200.0][heavy], r.minutes_above_ng_per_ml[200.0][heavy][0]
+    )
+
+
+def test_a_well_conditioned_population_needs_no_matrix_exponential() -> None:
+    r = simulate_population("kamp", INFUSION, n=500, seed=1)
+    assert r.expm_patients == 0
+
+
+def test_what_a_cluster_receives_pickles_and_gives_the_same_numbers() -> None:
+    """Workers of a real cluster unpickle the model, doses, population and variability."""
+    import pickle
+
+    model = pickle.loads(pickle.dumps(get_model("perez-ruixo")))
+    population = pickle.loads(pickle.dumps(population_spec("hepatic-mix")))
+    variability = parse_variability("default", model)
+    assert pickle.loads(pickle.dumps(variability)) == variability
+    doses = pickle.loads(pickle.dumps(parse_doses(["intranasal 56 mg at 0 min"])))
+    assert model == get_model("perez-ruixo")
+    kwargs: dict[str, Any] = {"n": 1500, "seed": 2, "thresholds_ng_per_ml": [100.0]}
+    shipped = simulate_population(model, doses, covariates=population, **kwargs)
+    here = simulate_population(
+        "perez-ruixo", ["intranasal 56 mg"], covariates="hepatic-mix", **kwargs
+    )
+    np.testing.assert_array_equal(shipped.cmax_ng_per_ml, here.cmax_ng_per_ml)
+    np.testing.assert_array_equal(
+        shipped.norketamine.auc_ng_h_per_ml, here.norketamine.auc_ng_h_per_ml
+    )  # type: ignore[union-attr]
+
+
+def test_a_single_helper_thread_is_enough() -> None:
+    """Helper tasks (half of a chunk's draws, the halves of the band sort) never wait for
+    each other: one helper thread finishes the run, with the default run's numbers."""
+    from concurrent.futures import ThreadPoolExecutor
 
     kwargs: dict[str, Any] = {
-        "n": 60,
-        "seed": 6,
-        "variability": "CL=0.3,V1=0.3",
-        "thresholds_ng_per_ml": [200.0],
-        "effect_site": True,
+        "n": 20_000,
+        "seed": 5,
+        "step_min": 10.0,
+        "chunk_size": 16 * BLOCK_SIZE,  # >= 8 blocks a chunk: draws are split
+        "kernel": "numpy",
     }
-    normal = simulate_population("kamp", INFUSION, **kwargs)
-    decompose, closed_form = _vpop.decompose, _vpop_analytic.mammillary_coefficients
-
-    def some_bad_modes(*args: Any) -> Any:
-        modes = decompose(*args)
-        good = modes.good.copy()
-        good[::3] = False
-        return type(modes)(modes.lam, modes.vec, modes.inv, good)
-
-    def some_bad_closed_form(*args: Any) -> Any:
-        *values, good = closed_form(*args)
-        good = good.copy()
-        good[::3] = False
-        return (*values, good)
-
-    monkeypatch.setattr(_vpop, "decompose", some_bad_modes)
-    monkeypatch.setattr(_vpop_analytic, "mammillary_coefficients", some_bad_closed_form)
-    forced = simulate_population("kamp", INFUSION, **kwargs)
-    for name in ("ketamine", "effect_site"):
-        a, b = getattr(forced, name), getattr(normal, name)
-        np.testing.assert_allclose(a.cmax_ng_per_ml, b.cmax_ng_per_ml, rtol=1e-9)
-        np.testing.assert_allclose(a.auc_ng_h_per_ml, b.auc_ng_h_per_ml, rtol=1e-9)
-        np.testing.assert_array_equal(a.tmax_min, b.tmax_min)
-    np.testing.assert_allclose(forced.cmax_ng_per_ml, normal.cmax_ng_per_ml, rtol=1e-9)
-    np.testing.assert_allclose(forced.auc_ng_h_per_ml, normal.auc_ng_h_per_ml, rtol=1e-9)
-    np.testing.assert_array_equal(forced.tmax_min, normal.tmax_min)
-    np.testing.assert_allclose(
-        forced.minutes_above_ng_per_ml[200.0], normal.minutes_above_ng_per_ml[200.0], atol=1e-6
-    )
+    with ThreadExecutor(helper_threads=1) as one, ThreadPoolExecutor(1) as watchdog:
+        run = watchdog.submit(simulate_population, "kamp", INFUSION, executor=one, **kwargs)
+        lean = run.result(timeout=120)  # a deadlock fails here instead of hanging
+    default = simulate_population("kamp", INFUSION, **kwargs)
+    np.testing.assert_array_equal(lean.cmax_ng_per_ml, default.cmax_ng_per_ml)
+    assert lean.band_patients * lean.band_times_min.size >= 200_000  # the sort was split
     for q in PERCENTILES:
-        np.testing.assert_allclose(
-            forced.bands_ng_per_ml[q], normal.bands_ng_per_ml[q], rtol=1e-9, atol=1e-9
-        )
+        np.testing.assert_array_equal(lean.bands_ng_per_ml[q], default.bands_ng_per_ml[q])
+
+
+def test_an_object_that_is_not_an_executor_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="executor must provide shares_memory, map_unordered"):
+        simulate_population("kamp", INFUSION, n=10, seed=1, executor=object())  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import (
+    NAMED_POPULATIONS,
     Covariates,
     Route,
     Variability,
@@ -20,7 +21,7 @@ from ketaclinic.pharmacology import (
     parse_variability,
     population_spec,
 )
-from ketaclinic.pharmacology._vpop_sampling import (
+from ketaclinic.pharmacology._sampling import (
     BLOCK_SIZE,
     block_rng,
     sample_covariates,
@@ -281,13 +282,55 @@ def test_a_bad_population_is_refused_with_the_same_message(population: Any, mess
         sample_covariates(population_spec(population), block_rng(1, 0), 100)
 
 
-def test_sample_covariates_and_variability_apply_still_work_alone() -> None:
-    rng = block_rng(2, 0)
-    cov = sample_covariates(population_spec("hepatic-mix"), rng, 10)
-    assert cov.n == 10
-    assert cov.child_pugh.shape == (10,)
-    params = DOMINO.parameters(cov)
-    typical = {k: v.copy() for k, v in params.items()}
-    Variability({"CL": 0.3}).apply(params, rng)
-    assert not np.array_equal(params["CL"], typical["CL"])
-    np.testing.assert_array_equal(params["V1"], typical["V1"])
+def test_sample_covariates_draws_a_block_as_the_population_does() -> None:
+    """``sample_covariates`` with a block's generator reads the same raw rows as the
+    population engine does for that block: the same patients."""
+    pop = population_spec("hepatic-mix")
+    alone = sample_covariates(pop, block_rng(2, 0), BLOCK_SIZE)
+    cov, _ = sample_patients(
+        pop, DOMINO, (Route.IV,), parse_variability("none", DOMINO), 2, 0, 1, BLOCK_SIZE
+    )
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(alone, f), getattr(cov, f))
+    assert set(np.unique(alone.child_pugh)) <= {"none", "A", "B", "C"}
+
+
+def test_a_random_effect_has_the_log_normal_sd_of_its_cv() -> None:
+    var = Variability({"V1": 0.5, "CL": 0.3})
+    assert list(var.omega()) == ["CL", "V1"]  # drawn in name order
+    assert var.omega()["CL"] == pytest.approx(np.sqrt(np.log(1.0 + 0.3**2)), rel=1e-15)
+    assert var.restricted(["V1"]).cv == {"V1": 0.5}
+    with pytest.raises(TypeError):
+        var.cv["CL"] = 0.9  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("model", "routes", "expected"),
+    [
+        ("domino", (Route.IV,), {"CL", "V1", "Q2", "V2", "Q3", "V3", "ke0"}),
+        ("kamp", (Route.ORAL,), {"CL", "V1", "Q2", "V2", "Q3", "V3", "ke0", "ka_oral", "F_oral"}),
+        (
+            "perez-ruixo",
+            (Route.INTRANASAL,),
+            {"ka_intranasal", "F_intranasal", "ka_intranasal_swallowed", "F_intranasal_swallowed"},
+        ),
+    ],
+)
+def test_a_cv_may_name_the_parameters_the_model_declares_for_the_routes_used(
+    model: str, routes: tuple[Route, ...], expected: set[str]
+) -> None:
+    spec = get_model(model)
+    names = {p.name for p in spec.declared(routes)}
+    assert expected <= names
+    assert all(p.unit in ("L", "L/min", "1/min", "fraction") for p in spec.declared(routes))
+    if routes == (Route.IV,):
+        assert not any(n.startswith(("ka_", "F_")) for n in names)
+
+
+def test_named_populations_are_read_only() -> None:
+    with pytest.raises(TypeError):
+        NAMED_POPULATIONS["martians"] = {}  # type: ignore[index]
+    with pytest.raises(TypeError):
+        NAMED_POPULATIONS["adults"]["female_fraction"] = 1.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        NAMED_POPULATIONS["adults"]["weight_kg"]["male"]["median"] = 1.0  # type: ignore[index]

@@ -23,6 +23,7 @@ from ketaclinic.pharmacology import (
     parse_duration_min,
     simulate,
 )
+from ketaclinic.ranges import GRID_POINTS
 
 __all__ = ["parse_number_list", "print_warnings_and_sources", "register"]
 
@@ -58,10 +59,10 @@ def _grid(doses: Sequence[Dose], until: str | None, step: str) -> np.ndarray:
     if until_min <= 0:
         raise UserInputError("--until must be above 0 min, e.g. 24h")
     count = int(np.floor(until_min / step_min + 1e-9)) + 1
-    if count > 20_000_001:
+    if not GRID_POINTS.contains(count):
         raise UserInputError(
-            f"--until {until} at --step {step} gives {count} points; at most 20000000 are "
-            "accepted (use a coarser --step)"
+            f"--until {until} at --step {step} gives {count} points; at most "
+            f"{GRID_POINTS.high:.0f} are accepted (use a coarser --step)"
         )
     return np.arange(count) * step_min
 
@@ -74,7 +75,7 @@ def render_result(result: SimulationResult, at: list[float]) -> None:
     console = Console()
     p = result.patient
     console.print(
-        f"[bold]{result.model.name}[/bold] ({result.model.drug}) - {p.weight_kg:g} kg, "
+        f"[bold]{result.model.name}[/bold] ({result.model.drug.label}) - {p.weight_kg:g} kg, "
         f"{p.age_years:g} years, {p.sex}, {p.height_cm:g} cm, Child-Pugh {p.child_pugh}"
     )
     for dose in result.doses:
@@ -130,6 +131,35 @@ def plot_result(result: SimulationResult, path: str, thresholds: list[float]) ->
     return write_concentration_plot(path, curves, title, thresholds)
 
 
+def _structure(model: Any) -> dict[str, Any]:
+    """A model's compartments and the absorption paths of each route, from its fields."""
+    s = model.structure
+    return {
+        "compartments": s.compartments,
+        "liver_compartment": s.liver,
+        "metabolite": None
+        if s.metabolite is None
+        else {"label": s.metabolite.label, "compartments": 1 + s.metabolite.peripherals},
+        "effect_site": s.effect_site,
+        "routes": {
+            str(route): [
+                {
+                    "path": path.name,
+                    "fraction": path.fraction,
+                    "bioavailability": path.bioavailability,
+                    "ka_per_min": path.ka_per_min,
+                    "presystemic_metabolite_fraction": path.presystemic_metabolite_fraction,
+                    "zero_order_min": path.zero_order_min,
+                    "later_device_factor": path.later_device_factor,
+                    "into_liver": path.into_liver,
+                }
+                for path in spec.paths
+            ]
+            for route, spec in model.routes.items()
+        },
+    }
+
+
 def _models_table() -> list[dict[str, Any]]:
     rows = []
     for model in MODELS.values():
@@ -137,7 +167,7 @@ def _models_table() -> list[dict[str, Any]]:
             {
                 "id": model.id,
                 "name": model.name,
-                "drug": model.drug,
+                "drug": model.drug.label,
                 "population": model.population,
                 "routes": {
                     str(r): ("fitted" if s.native else "extension") for r, s in model.routes.items()
@@ -146,6 +176,18 @@ def _models_table() -> list[dict[str, Any]]:
                 "age_range_years": list(model.age_range_years),
                 "norketamine": model.has_metabolite,
                 "effect_site": model.ke0_source,
+                "structure": _structure(model),
+                "parameters": [
+                    {
+                        "name": p.name,
+                        "unit": p.unit,
+                        "meaning": p.meaning,
+                        "iiv_cv": p.iiv_cv,
+                        "scaled_by_hepatic_impairment": p.hepatic,
+                        "source": p.source,
+                    }
+                    for p in model.declared(tuple(model.routes))
+                ],
                 "iiv_cv": dict(model.iiv_cv),
                 "iiv_source": model.iiv_source,
                 "limitations": list(model.limitations),

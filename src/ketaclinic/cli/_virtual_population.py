@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from ketaclinic.cli._app import emit
-from ketaclinic.cli._files import read_mapping
 from ketaclinic.cli._pharmacology import parse_number_list, print_warnings_and_sources
 from ketaclinic.pharmacology import (
     DOSE_GRAMMAR_HELP,
@@ -18,6 +18,7 @@ from ketaclinic.pharmacology import (
     parse_duration_min,
     simulate_population,
 )
+from ketaclinic.ranges import POPULATION_PATIENTS
 
 __all__ = ["register"]
 
@@ -28,8 +29,8 @@ def _render(result: PopulationResult) -> None:
 
     console = Console()
     console.print(
-        f"[bold]{result.model.name}[/bold] ({result.model.drug}): {result.n} virtual patients, "
-        f"seed {result.seed}"
+        f"[bold]{result.model.name}[/bold] ({result.model.drug.label}): {result.n} virtual "
+        f"patients, seed {result.seed}"
     )
     for dose in result.doses:
         console.print(f"  dose: {dose}")
@@ -89,7 +90,12 @@ def register(app: typer.Typer) -> None:
         dose: list[str] = typer.Option(
             ..., "--dose", help="A dose in the dose grammar; repeat for several doses."
         ),
-        n: int = typer.Option(10000, "--n", help="Number of virtual patients (1-100000000)."),
+        n: int = typer.Option(
+            10000,
+            "--n",
+            help=f"Number of virtual patients ({POPULATION_PATIENTS.low:.0f}-"
+            f"{POPULATION_PATIENTS.high:.0f}).",
+        ),
         seed: int = typer.Option(1, "--seed", help="Random seed: same seed, same numbers."),
         population: str = typer.Option(
             "adults",
@@ -126,12 +132,13 @@ def register(app: typer.Typer) -> None:
             None, "--plot", help="Write the percentile bands to FILE (.png or .html)."
         ),
     ) -> None:
+        from ketaclinic.cli._files import read_mapping  # YAML only when a file is given
+
         thresholds = parse_number_list(threshold, "--threshold", "ng/mL")
         covariates: str | dict[str, Any] = population
         if population.lower() not in NAMED_POPULATIONS:
             covariates = read_mapping(population, "--population")
         mix = read_mapping(child_pugh_mix, "--child-pugh-mix") if child_pugh_mix else None
-        backend = "dask" if (scheduler or local_workers) else "numpy"
         kwargs: dict[str, Any] = {
             "covariates": covariates,
             "child_pugh_mix": mix,
@@ -140,25 +147,29 @@ def register(app: typer.Typer) -> None:
             "step_min": parse_duration_min(step, "--step"),
             "thresholds_ng_per_ml": thresholds,
             "chunk_size": chunk_size,
-            "backend": backend,
-            "scheduler": scheduler,
-            "local_workers": local_workers,
             "effect_site": effect_site,
         }
-        if as_json or n < 50_000:
-            result = simulate_population(model, dose, n, seed, **kwargs)
-        else:
-            from rich.progress import Progress
+        cluster: Any = nullcontext(None)
+        if scheduler or local_workers:
+            from ketaclinic.compute import DaskExecutor
 
-            with Progress(transient=True) as bar:
-                task = bar.add_task("virtual patients", total=n)
-                result = simulate_population(
-                    model,
-                    dose,
-                    n,
-                    seed,
-                    progress=lambda done, total: bar.update(task, completed=done),
-                    **kwargs,
-                )
+            cluster = DaskExecutor(scheduler=scheduler, local_workers=local_workers)
+        with cluster as executor:
+            if as_json or n < 50_000:
+                result = simulate_population(model, dose, n, seed, executor=executor, **kwargs)
+            else:
+                from rich.progress import Progress
+
+                with Progress(transient=True) as bar:
+                    task = bar.add_task("virtual patients", total=n)
+                    result = simulate_population(
+                        model,
+                        dose,
+                        n,
+                        seed,
+                        executor=executor,
+                        progress=lambda done, total: bar.update(task, completed=done),
+                        **kwargs,
+                    )
         plot_path = _plot(result, plot, thresholds) if plot else None
         emit(as_json, result.to_dict, lambda: _render(result), plot_path)

@@ -7,14 +7,26 @@ divided by 60 where they are used, so the published number stays visible.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ketaclinic.errors import UnknownNameError
 from ketaclinic.pharmacology._doses import Route
-from ketaclinic.pharmacology._models import Covariates, PKModel, RouteSpec
+from ketaclinic.pharmacology._drug import Drug
+from ketaclinic.pharmacology._frozen import FrozenMap
+from ketaclinic.pharmacology._models import Covariates, PKModel
+from ketaclinic.pharmacology._structure import (
+    AbsorptionPath,
+    Metabolite,
+    RouteSpec,
+    Structure,
+    declare_parameters,
+)
 
-__all__ = ["MODELS", "RACEMIC_ROUTE_EXTENSIONS"]
+__all__ = ["ASSUMED_KE0_PER_MIN", "MODELS", "RACEMIC_ROUTE_EXTENSIONS", "get_model"]
 
 FloatArray = NDArray[np.float64]
 H = 60.0  # min per h: published L/h -> L/min
@@ -42,62 +54,67 @@ def _ext(route: Route, f: float, tmax_text: str, ka_per_min: float, source: str)
             f"route extension (not fitted with this model): F = {f:g} ({source}); "
             f"ka = {ka_per_min:g} /min assumed, chosen to reproduce a tmax of {tmax_text}"
         ),
-        ka_per_min=ka_per_min,
-        bioavailability=f,
+        paths=(AbsorptionPath(str(route), ka_per_min, bioavailability=f),),
     )
 
 
 # First-order absorption bolted onto the IV-only racemic models (DOMAIN.md section 6, route
 # table). Each F is a published mean; each ka is an assumption that reproduces the reported
 # tmax with the Kamp 2020 disposition (see tests/pharmacology/test_routes.py).
-RACEMIC_ROUTE_EXTENSIONS: dict[Route, RouteSpec] = {
-    Route.IM: _ext(
-        Route.IM,
-        0.93,
-        "20 min (reported 15-30 min)",
-        0.023,
-        "Clements 1982, J Pharm Sci 71:539 (VERIFY primary)",
-    ),
-    Route.SC: _ext(
-        Route.SC,
-        1.0,
-        "about 30 min (assumed)",
-        0.017,
-        "no human value published; near-complete absorption is an ASSUMPTION",
-    ),
-    Route.ORAL: _ext(
-        Route.ORAL,
-        0.20,
-        "about 60 min",
-        0.009,
-        "16-23 %: Clements 1982; Yanagihara 2003 (PMID 12516077); Chong 2009 (PMID 19366273)",
-    ),
-    Route.SUBLINGUAL: _ext(
-        Route.SUBLINGUAL,
-        0.28,
-        "about 45 min",
-        0.012,
-        "24-32 %: Rolan 2014 (PMID 24977293); Chong 2009 (PMID 19366273); Yanagihara 2003",
-    ),
-    Route.INTRANASAL: _ext(
-        Route.INTRANASAL,
-        0.45,
-        "20 min (reported 15-25 min)",
-        0.023,
-        "45-50 % in older studies (Yanagihara 2003, PMID 12516077; Malinovsky 1996); a 2022 "
-        "study found 11-17 % at 10-50 mg (Pharmacotherapy 42:298), so this may overestimate "
-        "exposure",
-    ),
-    Route.RECTAL: _ext(
-        Route.RECTAL,
-        0.27,
-        "about 40 min",
-        0.013,
-        "25-30 %: Malinovsky 1996; Yanagihara 2003",
-    ),
-}
+RACEMIC_ROUTE_EXTENSIONS: FrozenMap[Route, RouteSpec] = FrozenMap(
+    {
+        Route.IM: _ext(
+            Route.IM,
+            0.93,
+            "20 min (reported 15-30 min)",
+            0.023,
+            "Clements 1982, J Pharm Sci 71:539 (VERIFY primary)",
+        ),
+        Route.SC: _ext(
+            Route.SC,
+            1.0,
+            "about 30 min (assumed)",
+            0.017,
+            "no human value published; near-complete absorption is an ASSUMPTION",
+        ),
+        Route.ORAL: _ext(
+            Route.ORAL,
+            0.20,
+            "about 60 min",
+            0.009,
+            "16-23 %: Clements 1982; Yanagihara 2003 (PMID 12516077); Chong 2009 (PMID 19366273)",
+        ),
+        Route.SUBLINGUAL: _ext(
+            Route.SUBLINGUAL,
+            0.28,
+            "about 45 min",
+            0.012,
+            "24-32 %: Rolan 2014 (PMID 24977293); Chong 2009 (PMID 19366273); Yanagihara 2003",
+        ),
+        Route.INTRANASAL: _ext(
+            Route.INTRANASAL,
+            0.45,
+            "20 min (reported 15-25 min)",
+            0.023,
+            "45-50 % in older studies (Yanagihara 2003, PMID 12516077; Malinovsky 1996); a 2022 "
+            "study found 11-17 % at 10-50 mg (Pharmacotherapy 42:298), so this may overestimate "
+            "exposure",
+        ),
+        Route.RECTAL: _ext(
+            Route.RECTAL,
+            0.27,
+            "about 40 min",
+            0.013,
+            "25-30 %: Malinovsky 1996; Yanagihara 2003",
+        ),
+    }
+)
 
 _RACEMIC_ROUTES = {Route.IV: _IV, **RACEMIC_ROUTE_EXTENSIONS}
+
+
+_TWO = Structure(peripherals=1, effect_site=True)
+_THREE = Structure(peripherals=2, effect_site=True)
 
 
 def _wt(cov: Covariates) -> FloatArray:
@@ -165,132 +182,138 @@ def _kamp(cov: Covariates) -> dict[str, FloatArray]:
     }
 
 
-_RACEMIC = "racemic ketamine"
 _NO_NK = "does not model norketamine"
 
-MODELS: dict[str, PKModel] = {}
+
+def _model(
+    *,
+    iiv_cv: dict[str, float] | None = None,
+    hepatic: tuple[str, ...] = ("CL",),
+    sources: dict[str, str] | None = None,
+    parameter_source: str | None = None,
+    **fields: Any,
+) -> PKModel:
+    """A model whose parameters come from ``parameter_source`` (default: its source)
+    unless ``sources`` names another; ke0 is always the declared assumption."""
+    specs = declare_parameters(
+        fields["structure"],
+        parameter_source or fields["source"],
+        iiv_cv=iiv_cv,
+        hepatic=hepatic,
+        sources={"ke0": KE0_ASSUMED_SOURCE, **(sources or {})},
+    )
+    return PKModel(parameter_specs=specs, **fields)
 
 
-def _add(model: PKModel) -> None:
-    MODELS[model.id] = model
-
-
-_add(
-    PKModel(
-        id="domino",
-        name="Domino 1982",
-        drug=_RACEMIC,
-        population="healthy adults",
-        source="Domino EF et al. Clin Pharmacol Ther 1982;31:300 (PMID 7198883)",
-        typical=_domino,
-        routes=_RACEMIC_ROUTES,
-        weight_range_kg=(50.0, 100.0),
-        age_range_years=(18.0, 65.0),
-        ke0_source=KE0_ASSUMED_SOURCE,
-        limitations=(
-            "fitted to IV data in a few healthy adults; covariates only weight",
-            _NO_NK,
+_DOMINO = _model(
+    id="domino",
+    name="Domino 1982",
+    drug=Drug.RACEMIC,
+    population="healthy adults",
+    source="Domino EF et al. Clin Pharmacol Ther 1982;31:300 (PMID 7198883)",
+    typical=_domino,
+    structure=_THREE,
+    routes=_RACEMIC_ROUTES,
+    weight_range_kg=(50.0, 100.0),
+    age_range_years=(18.0, 65.0),
+    limitations=(
+        "fitted to IV data in a few healthy adults; covariates only weight",
+        _NO_NK,
+    ),
+)
+_CLEMENTS = _model(
+    id="clements",
+    name="Clements 1981 (250 ug/kg)",
+    drug=Drug.RACEMIC,
+    population="healthy adults, 0.25 mg/kg IV",
+    source="Clements JA, Nimmo WS. Br J Anaesth 1981;53:27 (PMID 7459184)",
+    typical=_clements,
+    structure=_TWO,
+    routes=_RACEMIC_ROUTES,
+    weight_range_kg=(50.0, 100.0),
+    age_range_years=(18.0, 65.0),
+    limitations=("fitted to 0.25 mg/kg IV boluses in healthy adults", _NO_NK),
+)
+_HIJAZI = _model(
+    id="hijazi",
+    name="Hijazi 2003",
+    drug=Drug.RACEMIC,
+    population="adult ICU patients",
+    source="Hijazi Y et al. Br J Anaesth 2003;90:155 (PMID 12538370)",
+    typical=_hijazi,
+    structure=_TWO,
+    routes=_RACEMIC_ROUTES,
+    weight_range_kg=(45.0, 110.0),
+    age_range_years=(18.0, 85.0),
+    limitations=("fitted to long infusions in critically ill adults", _NO_NK),
+)
+_HERD = _model(
+    id="herd",
+    name="Herd 2007",
+    drug=Drug.RACEMIC,
+    population="children 1-14 years",
+    source="Herd DW et al. Anesth Analg 2007;105:72 (PMID 17564643)",
+    typical=_herd,
+    structure=_TWO,
+    iiv_cv={"V1": 0.64, "V2": 0.517, "CL": 0.381, "Q2": 0.19},
+    routes=_RACEMIC_ROUTES,
+    weight_range_kg=(8.0, 60.0),
+    age_range_years=(1.0, 14.0),
+    iiv_source="Herd 2007 (PMID 17564643): IIV V1 64 %, V2 51.7 %, CL 38.1 %, Q 19 %",
+    limitations=("paediatric sedation data; adults are outside its range", _NO_NK),
+)
+_HORNIK = _model(
+    id="hornik",
+    name="Hornik 2018",
+    drug=Drug.RACEMIC,
+    population="children (IV and IM)",
+    source=(
+        "Hornik CP et al. Ther Drug Monit 2018 (PMID 29677389); parameters as "
+        "coded in opentiva 1.1.2"
+    ),
+    typical=_hornik,
+    structure=_TWO,
+    routes={
+        **_RACEMIC_ROUTES,
+        Route.IM: RouteSpec(
+            Route.IM,
+            True,
+            "IM fitted in Hornik 2018: F = 0.41 (PMID 29677389); ka assumed 0.023 /min "
+            "(the adult IM extension's value)",
+            paths=(AbsorptionPath("im", 0.023, bioavailability=0.41),),
         ),
-    )
+    },
+    weight_range_kg=(3.0, 70.0),
+    age_range_years=(0.0, 18.0),
+    limitations=(
+        "CL here is about half the meta-analysis value (Kamp 2020): VERIFY before relying on it",
+        _NO_NK,
+    ),
 )
-_add(
-    PKModel(
-        id="clements",
-        name="Clements 1981 (250 ug/kg)",
-        drug=_RACEMIC,
-        population="healthy adults, 0.25 mg/kg IV",
-        source="Clements JA, Nimmo WS. Br J Anaesth 1981;53:27 (PMID 7459184)",
-        typical=_clements,
-        routes=_RACEMIC_ROUTES,
-        weight_range_kg=(50.0, 100.0),
-        age_range_years=(18.0, 65.0),
-        ke0_source=KE0_ASSUMED_SOURCE,
-        limitations=("fitted to 0.25 mg/kg IV boluses in healthy adults", _NO_NK),
-    )
-)
-_add(
-    PKModel(
-        id="hijazi",
-        name="Hijazi 2003",
-        drug=_RACEMIC,
-        population="adult ICU patients",
-        source="Hijazi Y et al. Br J Anaesth 2003;90:155 (PMID 12538370)",
-        typical=_hijazi,
-        routes=_RACEMIC_ROUTES,
-        weight_range_kg=(45.0, 110.0),
-        age_range_years=(18.0, 85.0),
-        ke0_source=KE0_ASSUMED_SOURCE,
-        limitations=("fitted to long infusions in critically ill adults", _NO_NK),
-    )
-)
-_add(
-    PKModel(
-        id="herd",
-        name="Herd 2007",
-        drug=_RACEMIC,
-        population="children 1-14 years",
-        source="Herd DW et al. Anesth Analg 2007;105:72 (PMID 17564643)",
-        typical=_herd,
-        routes=_RACEMIC_ROUTES,
-        weight_range_kg=(8.0, 60.0),
-        age_range_years=(1.0, 14.0),
-        iiv_cv={"V1": 0.64, "V2": 0.517, "CL": 0.381, "Q2": 0.19},
-        iiv_source="Herd 2007 (PMID 17564643): IIV V1 64 %, V2 51.7 %, CL 38.1 %, Q 19 %",
-        ke0_source=KE0_ASSUMED_SOURCE,
-        limitations=("paediatric sedation data; adults are outside its range", _NO_NK),
-    )
-)
-_add(
-    PKModel(
-        id="hornik",
-        name="Hornik 2018",
-        drug=_RACEMIC,
-        population="children (IV and IM)",
-        source="Hornik CP et al. Ther Drug Monit 2018 (PMID 29677389); parameters as coded "
-        "in opentiva 1.1.2",
-        typical=_hornik,
-        routes={
-            **_RACEMIC_ROUTES,
-            Route.IM: RouteSpec(
-                Route.IM,
-                True,
-                "IM fitted in Hornik 2018: F = 0.41 (PMID 29677389); ka assumed 0.023 /min "
-                "(the adult IM extension's value)",
-                ka_per_min=0.023,
-                bioavailability=0.41,
-            ),
-        },
-        weight_range_kg=(3.0, 70.0),
-        age_range_years=(0.0, 18.0),
-        ke0_source=KE0_ASSUMED_SOURCE,
-        limitations=(
-            "CL here is about half the meta-analysis value (Kamp 2020): VERIFY before relying "
-            "on it",
-            _NO_NK,
-        ),
-    )
-)
-_add(
-    PKModel(
-        id="kamp",
-        name="Kamp 2020 meta-analysis",
-        drug=_RACEMIC,
-        population="pooled adults (meta-analysis of published studies)",
-        source="Kamp J et al. Anesthesiology 2020;133:1192 (PMID 32997732, "
-        "DOI 10.1097/ALN.0000000000003577); typical values as coded in opentiva 1.1.2",
-        typical=_kamp,
-        routes=_RACEMIC_ROUTES,
-        weight_range_kg=(40.0, 140.0),
-        age_range_years=(18.0, 80.0),
-        ke0_source=KE0_ASSUMED_SOURCE,
-        limitations=("pooled typical values; parameters linear in weight", _NO_NK),
-    )
+_KAMP = _model(
+    id="kamp",
+    name="Kamp 2020 meta-analysis",
+    drug=Drug.RACEMIC,
+    population="pooled adults (meta-analysis of published studies)",
+    source=(
+        "Kamp J et al. Anesthesiology 2020;133:1192 (PMID 32997732, "
+        "DOI 10.1097/ALN.0000000000003577); typical values as coded in opentiva 1.1.2"
+    ),
+    typical=_kamp,
+    structure=_THREE,
+    routes=_RACEMIC_ROUTES,
+    weight_range_kg=(40.0, 140.0),
+    age_range_years=(18.0, 80.0),
+    limitations=("pooled typical values; parameters linear in weight", _NO_NK),
 )
 
 
 # --- S-ketamine (esketamine) models -------------------------------------------------------
 
-_S_KET = "S-ketamine (esketamine)"
+_FANTA_STRUCTURE = Structure(
+    peripherals=2, metabolite=Metabolite("S-norketamine", peripherals=1), effect_site=True
+)
+_OTTO = "Otto M et al. Eur J Clin Pharmacol 2021;77:1181 (DOI 10.1007/s00228-021-03104-1)"
 
 
 def _fanta(cov: Covariates) -> dict[str, FloatArray]:
@@ -319,49 +342,49 @@ def _fanta(cov: Covariates) -> dict[str, FloatArray]:
     }
 
 
-_add(
-    PKModel(
-        id="fanta",
-        name="Fanta 2015 + Otto 2021",
-        drug=_S_KET,
-        population="healthy adult volunteers (11 men, Fanta; 48 adults, Otto)",
-        source="Fanta S et al. Eur J Clin Pharmacol 2015;71:441 (PMID 25724645); Otto M et al. "
-        "Eur J Clin Pharmacol 2021;77:1181 (DOI 10.1007/s00228-021-03104-1)",
-        typical=_fanta,
-        routes={
-            Route.IV: _IV,
-            Route.ORAL: RouteSpec(
-                Route.ORAL,
-                True,
-                "oral fitted in Fanta 2015: F = 0.08 (PMID 25724645); the 92 % extracted on "
-                "first pass is assumed to become S-norketamine; ka 0.009 /min assumed (the "
-                "racemic oral extension's value)",
-                ka_per_min=0.009,
-                bioavailability=0.08,
-                presystemic_metabolite_fraction=0.92,
+_FANTA = _model(
+    id="fanta",
+    name="Fanta 2015 + Otto 2021",
+    drug=Drug.ESKETAMINE,
+    population="healthy adult volunteers (11 men, Fanta; 48 adults, Otto)",
+    source="Fanta S et al. Eur J Clin Pharmacol 2015;71:441 (PMID 25724645); " + _OTTO,
+    typical=_fanta,
+    structure=_FANTA_STRUCTURE,
+    # Otto 2021 omega^2: V1 0.084, CL 0.026; S-norketamine V 0.040, CL 0.103.
+    # Fanta 2015: F oral 11 % (on the oral path). CV = sqrt(exp(omega^2) - 1).
+    iiv_cv={"V1": 0.2960, "CL": 0.1623, "V1_M": 0.2020, "CL_M": 0.3296},
+    parameter_source="Fanta S et al. Eur J Clin Pharmacol 2015;71:441 (PMID 25724645)",
+    sources={
+        "FM": "Otto 2021: all S-ketamine clearance forms S-norketamine; " + _OTTO,
+        **dict.fromkeys(("CL_M", "V1_M", "Q2_M", "V2_M"), _OTTO),
+    },
+    routes={
+        Route.IV: _IV,
+        Route.ORAL: RouteSpec(
+            Route.ORAL,
+            True,
+            "oral fitted in Fanta 2015: F = 0.08 (PMID 25724645); the 92 % extracted on "
+            "first pass is assumed to become S-norketamine; ka 0.009 /min assumed (the "
+            "racemic oral extension's value)",
+            paths=(
+                AbsorptionPath(
+                    "oral",
+                    0.009,
+                    bioavailability=0.08,
+                    presystemic_metabolite_fraction=0.92,
+                    bioavailability_cv=0.11,
+                ),
             ),
-        },
-        weight_range_kg=(50.0, 110.0),
-        age_range_years=(18.0, 65.0),
-        # Otto 2021 omega^2: V1 0.084, CL 0.026; S-norketamine V 0.040, CL 0.103.
-        # Fanta 2015: F oral 11 %. CV = sqrt(exp(omega^2) - 1).
-        iiv_cv={
-            "V1": 0.2960,
-            "CL": 0.1623,
-            "V1_M": 0.2020,
-            "CL_M": 0.3296,
-            "F_oral": 0.11,
-        },
-        iiv_source="Otto 2021 omega^2 (V1 0.084, CL 0.026, V_M 0.040, CL_M 0.103); Fanta 2015 "
-        "F 11 %",
-        ke0_source=KE0_ASSUMED_SOURCE,
-        hepatic_keys=("CL",),
-        limitations=(
-            "S-ketamine only; healthy volunteers; women may clear S-ketamine about 20 % "
-            "faster (Sigtermans 2009), not part of this model",
-            "routes: IV and oral only",
         ),
-    )
+    },
+    weight_range_kg=(50.0, 110.0),
+    age_range_years=(18.0, 65.0),
+    iiv_source="Otto 2021 omega^2 (V1 0.084, CL 0.026, V_M 0.040, CL_M 0.103); Fanta 2015 F 11 %",
+    limitations=(
+        "S-ketamine only; healthy volunteers; women may clear S-ketamine about 20 % "
+        "faster (Sigtermans 2009), not part of this model",
+        "routes: IV and oral only",
+    ),
 )
 
 
@@ -391,78 +414,92 @@ def _perez_ruixo(cov: Covariates) -> dict[str, FloatArray]:
     }
 
 
-_PR_SWALLOWED = RouteSpec(
-    Route.INTRANASAL,
-    True,
-    "swallowed part of each spray: zero-order over 0.53 h, then ka 1.45 /h through the gut "
-    "(F_gut 0.64) into the liver (Perez-Ruixo 2021)",
-    ka_per_min=1.45 / H,
+_PR_STRUCTURE = Structure(
+    peripherals=2,
+    liver=True,
+    metabolite=Metabolite("noresketamine", peripherals=1),
+    effect_site=True,
+)
+_PR_SOURCE = (
+    "Perez-Ruixo C et al. Clin Pharmacokinet 2021;60:501 (PMID 33128208, "
+    "DOI 10.1007/s40262-020-00953-4)"
+)
+_PR_SWALLOWED = AbsorptionPath(
+    "intranasal_swallowed",
+    1.45 / H,
     bioavailability=0.64,
     into_liver=True,
     zero_order_min=0.53 * 60.0,
-    suffix="intranasal_swallowed",
+    ka_cv=1.32,
+    source="swallowed part of each spray: zero-order over 0.53 h, then ka 1.45 /h through the "
+    "gut (F_gut 0.64) into the liver (Perez-Ruixo 2021)",
 )
 
-_add(
-    PKModel(
-        id="perez-ruixo",
-        name="Perez-Ruixo 2021",
-        drug=_S_KET,
-        population="820 adults (healthy and treatment-resistant depression), 18-86 years, "
-        "39-170 kg",
-        source="Perez-Ruixo C et al. Clin Pharmacokinet 2021;60:501 (PMID 33128208, "
-        "DOI 10.1007/s40262-020-00953-4)",
-        typical=_perez_ruixo,
-        routes={
-            Route.IV: _IV,
-            Route.INTRANASAL: RouteSpec(
-                Route.INTRANASAL,
-                True,
-                "esketamine nasal spray (28 mg devices, 5 min apart): nasal fraction 0.54 per "
-                "device, x0.62 for the second and later devices, ka 2.93 /h; the rest is "
-                "swallowed (Perez-Ruixo 2021)",
-                ka_per_min=2.93 / H,
-                bioavailability=1.0,
-                fraction=0.54,
-                later_device_factor=0.62,
-                remainder=_PR_SWALLOWED,
+_PEREZ_RUIXO = _model(
+    id="perez-ruixo",
+    name="Perez-Ruixo 2021",
+    drug=Drug.ESKETAMINE,
+    population="820 adults (healthy and treatment-resistant depression), 18-86 years, 39-170 kg",
+    source=_PR_SOURCE,
+    typical=_perez_ruixo,
+    structure=_PR_STRUCTURE,
+    iiv_cv={
+        "V1": 0.275,
+        "V2": 0.493,
+        "QH": 0.232,
+        "VH": 0.346,
+        "KEL_H": 1.20,
+        "CL_M": 0.254,
+        "V1_M": 0.316,
+    },
+    hepatic=("KEL_H", "KMET_H"),
+    routes={
+        Route.IV: _IV,
+        Route.INTRANASAL: RouteSpec(
+            Route.INTRANASAL,
+            True,
+            "esketamine nasal spray (28 mg devices, 5 min apart): nasal fraction 0.54 per "
+            "device, x0.62 for the second and later devices, ka 2.93 /h; the rest is "
+            "swallowed (Perez-Ruixo 2021)",
+            paths=(
+                AbsorptionPath(
+                    "intranasal",
+                    2.93 / H,
+                    bioavailability=1.0,
+                    fraction=0.54,
+                    later_device_factor=0.62,
+                    ka_cv=0.615,
+                ),
+                _PR_SWALLOWED,
             ),
-            Route.ORAL: RouteSpec(
-                Route.ORAL,
-                True,
-                "oral solution: zero-order over 0.32 h, ka 0.97 /h, F_gut 0.64, then hepatic "
-                "first pass (Perez-Ruixo 2021)",
-                ka_per_min=0.97 / H,
-                bioavailability=0.64,
-                into_liver=True,
-                zero_order_min=0.32 * 60.0,
-            ),
-        },
-        weight_range_kg=(39.0, 170.0),
-        age_range_years=(18.0, 86.0),
-        iiv_cv={
-            "V1": 0.275,
-            "V2": 0.493,
-            "QH": 0.232,
-            "VH": 0.346,
-            "KEL_H": 1.20,
-            "ka_intranasal": 0.615,
-            "ka_intranasal_swallowed": 1.32,
-            "ka_oral": 1.32,
-            "CL_M": 0.254,
-            "V1_M": 0.316,
-        },
-        iiv_source="Perez-Ruixo 2021 Table 3 (CV %); the nasal-fraction IIV (70.8 % on the "
-        "logit scale) and the blank kmet IIV are not used",
-        ke0_source=KE0_ASSUMED_SOURCE,
-        hepatic_keys=("KEL_H", "KMET_H"),
-        intranasal_devices_mg=28.0,
-        limitations=(
-            "noresketamine parameters are apparent (/F); used literally they overpredict "
-            "noresketamine AUC about 1.4-fold (nlmixr2lib transcription notes)",
-            "race covariates (Asian kel x0.36, Japanese nasal fraction x1.34) not applied",
+            device_mg=28.0,
         ),
-    )
+        Route.ORAL: RouteSpec(
+            Route.ORAL,
+            True,
+            "oral solution: zero-order over 0.32 h, ka 0.97 /h, F_gut 0.64, then hepatic "
+            "first pass (Perez-Ruixo 2021)",
+            paths=(
+                AbsorptionPath(
+                    "oral",
+                    0.97 / H,
+                    bioavailability=0.64,
+                    into_liver=True,
+                    zero_order_min=0.32 * 60.0,
+                    ka_cv=1.32,
+                ),
+            ),
+        ),
+    },
+    weight_range_kg=(39.0, 170.0),
+    age_range_years=(18.0, 86.0),
+    iiv_source="Perez-Ruixo 2021 Table 3 (CV %); the nasal-fraction IIV (70.8 % on the "
+    "logit scale) and the blank kmet IIV are not used",
+    limitations=(
+        "noresketamine parameters are apparent (/F); used literally they overpredict "
+        "noresketamine AUC about 1.4-fold (nlmixr2lib transcription notes)",
+        "race covariates (Asian kel x0.36, Japanese nasal fraction x1.34) not applied",
+    ),
 )
 
 
@@ -482,37 +519,49 @@ def _simons(cov: Covariates) -> dict[str, FloatArray]:
     }
 
 
-_add(
-    PKModel(
-        id="simons",
-        name="Simons 2022",
-        drug=_S_KET,
-        population="20 healthy adults (10 men, 10 women, mean 73 kg), arterial samples",
-        source="Simons P et al. Front Pain Res 2022;3:946486 (PMID 35899184, "
-        "DOI 10.3389/fpain.2022.946486)",
-        typical=_simons,
-        routes={
-            Route.IV: _IV,
-            Route.SUBLINGUAL: RouteSpec(
-                Route.SUBLINGUAL,
-                True,
-                "S-ketamine oral thin film: 26.3 % absorbed through the oral mucosa "
-                "(zero-order 13.1 min, then ka 0.04 /min); the swallowed part undergoes "
-                "first-pass metabolism and adds no S-ketamine (Simons 2022)",
-                ka_per_min=0.04,
-                bioavailability=0.263,
-                zero_order_min=13.1,
-            ),
-        },
-        weight_range_kg=(50.0, 100.0),
-        age_range_years=(18.0, 65.0),
-        # omega^2 VK1 0.057, CLK1 0.029, CLK3 0.026 -> CV = sqrt(exp(omega^2) - 1)
-        iiv_cv={"V1": 0.2420, "CL": 0.1716, "Q3": 0.1622},
-        iiv_source="Simons 2022 Table 4 (omega^2 VK1 0.057, CLK1 0.029, CLK3 0.026)",
-        ke0_source=KE0_ASSUMED_SOURCE,
-        limitations=(
-            "S-norketamine and hydroxynorketamine (transit-chain model) not implemented",
-            "arterial concentrations: higher than venous early after IV dosing",
+_SIMONS = _model(
+    id="simons",
+    name="Simons 2022",
+    drug=Drug.ESKETAMINE,
+    population="20 healthy adults (10 men, 10 women, mean 73 kg), arterial samples",
+    source=(
+        "Simons P et al. Front Pain Res 2022;3:946486 (PMID 35899184, "
+        "DOI 10.3389/fpain.2022.946486)"
+    ),
+    typical=_simons,
+    structure=_THREE,
+    # omega^2 VK1 0.057, CLK1 0.029, CLK3 0.026 -> CV = sqrt(exp(omega^2) - 1)
+    iiv_cv={"V1": 0.2420, "CL": 0.1716, "Q3": 0.1622},
+    routes={
+        Route.IV: _IV,
+        Route.SUBLINGUAL: RouteSpec(
+            Route.SUBLINGUAL,
+            True,
+            "S-ketamine oral thin film: 26.3 % absorbed through the oral mucosa "
+            "(zero-order 13.1 min, then ka 0.04 /min); the swallowed part undergoes "
+            "first-pass metabolism and adds no S-ketamine (Simons 2022)",
+            paths=(AbsorptionPath("sublingual", 0.04, bioavailability=0.263, zero_order_min=13.1),),
         ),
-    )
+    },
+    weight_range_kg=(50.0, 100.0),
+    age_range_years=(18.0, 65.0),
+    iiv_source="Simons 2022 Table 4 (omega^2 VK1 0.057, CLK1 0.029, CLK3 0.026)",
+    limitations=(
+        "S-norketamine and hydroxynorketamine (transit-chain model) not implemented",
+        "arterial concentrations: higher than venous early after IV dosing",
+    ),
 )
+
+
+_ALL = (_DOMINO, _CLEMENTS, _HIJAZI, _HERD, _HORNIK, _KAMP, _FANTA, _PEREZ_RUIXO, _SIMONS)
+MODELS: Mapping[str, PKModel] = FrozenMap({m.id: m for m in _ALL})
+
+
+def get_model(model: str | PKModel) -> PKModel:
+    """The catalogue model with this id (case-insensitive), or the model itself."""
+    if isinstance(model, PKModel):
+        return model
+    key = str(model).strip().lower()
+    if key not in MODELS:
+        raise UnknownNameError(f"unknown model {model!r}; accepted: {', '.join(MODELS)}")
+    return MODELS[key]

@@ -1,34 +1,39 @@
-"""What a population PK model is in ketaclinic: metadata, typical values, variability, routes.
+"""What a population PK model is in ketaclinic: metadata, structure, typical values, routes.
 
-A model turns vectorised covariates into parameter arrays named as pharmacometricians name
-them (``CL, V1, Q2, V2, Q3, V3, ke0``; metabolite ``FM, CL_M, V1_M, Q2_M, V2_M``; routes
-``ka_<route>, F_<route>``) in L, L/min and 1/min. The catalogue lives in ``_catalogue.py``.
+A model declares its :class:`Structure`, one :class:`ParameterSpec` per structural parameter
+(named as pharmacometricians name them: ``CL, V1, Q2, V2, Q3, V3, ke0``; liver ``QH, VH,
+KEL_H, KMET_H``; metabolite ``FM, CL_M, V1_M, Q2_M, V2_M``) and its routes. ``typical`` turns
+vectorised covariates into arrays of exactly the declared parameters, in L, L/min and 1/min.
+The catalogue lives in ``_catalogue.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ketaclinic.errors import ModelError
 from ketaclinic.pharmacology._doses import Route
+from ketaclinic.pharmacology._drug import Drug
+from ketaclinic.pharmacology._frozen import FrozenMap
 from ketaclinic.pharmacology._patient import ChildPugh, Patient, Sex
+from ketaclinic.pharmacology._structure import AbsorptionPath, ParameterSpec, RouteSpec, Structure
 
 __all__ = [
     "HEPATIC_SCALING",
     "Covariates",
     "HepaticScaling",
     "PKModel",
-    "RouteSpec",
     "covariates_of",
 ]
 
 FloatArray = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class Covariates:
     """Covariates of ``n`` patients as arrays (the population engine samples these)."""
 
@@ -74,131 +79,147 @@ class HepaticScaling:
 
 # A named assumption, shown in every output that uses it. Ketamine is cleared by hepatic
 # CYP2B6/3A4 metabolism with a high extraction ratio, so reduced clearance is the main effect.
-HEPATIC_SCALING: Mapping[ChildPugh, HepaticScaling] = {
-    ChildPugh.NONE: HepaticScaling(ChildPugh.NONE, 1.0, "no hepatic impairment"),
-    ChildPugh.A: HepaticScaling(
-        ChildPugh.A,
-        1.0,
-        "assumption: mild impairment (Child-Pugh A) leaves clearance unchanged; no published "
-        "ketamine figure was found (SPRAVATO label 8.6 discusses only class B)",
-    ),
-    ChildPugh.B: HepaticScaling(
-        ChildPugh.B,
-        1.0 / 2.03,
-        "assumption: Child-Pugh B esketamine AUC about +103 % vs normal hepatic function "
-        "(SPRAVATO prescribing information 8.6/12.3 says 'higher'; the +103 % figure is from "
-        "secondary sources and not yet confirmed in the label text) -> clearance / 2.03",
-    ),
-    ChildPugh.C: HepaticScaling(
-        ChildPugh.C,
-        1.0 / 3.0,
-        "assumption: Child-Pugh C was not studied (SPRAVATO: use not recommended); "
-        "clearance / 3 is an extrapolation beyond class B, for illustration only",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class RouteSpec:
-    """How a route enters the model, with where each number comes from.
-
-    ``native`` is true when the route was part of the data the model was fitted to; otherwise
-    the route is an *extension* (first-order absorption bolted onto an IV model) and every
-    output says so. A dose (or, for nasal sprays, each device) splits into ``fraction``, which
-    enters this path's depot, and ``1 - fraction``, which takes the ``remainder`` path (the
-    swallowed part of a nasal dose) or is lost. Each depot empties with rate ``ka_per_min``;
-    ``bioavailability`` of what leaves reaches the central (or liver) compartment,
-    ``presystemic_metabolite_fraction`` becomes metabolite, the rest is lost. With
-    ``zero_order_min`` the dose enters the depot at a constant rate over that time.
-    """
-
-    route: Route
-    native: bool
-    source: str
-    ka_per_min: float | None = None  # None: straight into the central compartment (IV)
-    bioavailability: float = 1.0
-    presystemic_metabolite_fraction: float | None = None
-    into_liver: bool = False
-    zero_order_min: float = 0.0
-    fraction: float = 1.0
-    later_device_factor: float = 1.0
-    remainder: RouteSpec | None = None
-    suffix: str = ""
-
-    @property
-    def key(self) -> str:
-        """Parameter-name suffix of this path (``ka_<key>``, ``F_<key>``...)."""
-        return self.suffix or str(self.route)
-
-    @property
-    def depot(self) -> str | None:
-        return None if self.ka_per_min is None else f"depot_{self.key}"
-
-    def paths(self) -> tuple[RouteSpec, ...]:
-        """This path and its remainder paths, in order."""
-        return (self, *(self.remainder.paths() if self.remainder else ()))
-
+HEPATIC_SCALING: Mapping[ChildPugh, HepaticScaling] = FrozenMap(
+    {
+        ChildPugh.NONE: HepaticScaling(ChildPugh.NONE, 1.0, "no hepatic impairment"),
+        ChildPugh.A: HepaticScaling(
+            ChildPugh.A,
+            1.0,
+            "assumption: mild impairment (Child-Pugh A) leaves clearance unchanged; no published "
+            "ketamine figure was found (SPRAVATO label 8.6 discusses only class B)",
+        ),
+        ChildPugh.B: HepaticScaling(
+            ChildPugh.B,
+            1.0 / 2.03,
+            "assumption: Child-Pugh B esketamine AUC about +103 % vs normal hepatic function "
+            "(SPRAVATO prescribing information 8.6/12.3 says 'higher'; the +103 % figure is from "
+            "secondary sources and not yet confirmed in the label text) -> clearance / 2.03",
+        ),
+        ChildPugh.C: HepaticScaling(
+            ChildPugh.C,
+            1.0 / 3.0,
+            "assumption: Child-Pugh C was not studied (SPRAVATO: use not recommended); "
+            "clearance / 3 is an extrapolation beyond class B, for illustration only",
+        ),
+    }
+)
 
 ParamFunction = Callable[[Covariates], dict[str, FloatArray]]
 
 
 @dataclass(frozen=True)
 class PKModel:
-    """A published population PK model with everything needed to use it honestly."""
+    """A published population PK model with everything needed to use it honestly.
+
+    ``parameter_specs`` declares exactly the structural parameters of ``structure``;
+    ``typical`` must return arrays of exactly those names (checked on every call). Route
+    parameters (``ka_<path>``, ``F_<path>``) come from the paths of ``routes``.
+    """
 
     id: str
     name: str
-    drug: str  # "racemic ketamine" or "S-ketamine (esketamine)"
+    drug: Drug
     population: str
     source: str
     typical: ParamFunction = field(repr=False)
+    structure: Structure
+    parameter_specs: tuple[ParameterSpec, ...]
     routes: Mapping[Route, RouteSpec]
     weight_range_kg: tuple[float, float]
     age_range_years: tuple[float, float]
-    iiv_cv: Mapping[str, float] = field(default_factory=dict)
     iiv_source: str | None = None
-    ke0_source: str = ""
-    ke0_fitted: bool = False
-    hepatic_keys: tuple[str, ...] = ("CL",)
     limitations: tuple[str, ...] = ()
-    intranasal_devices_mg: float | None = None
-    iiv_note: str = ""
+    _names: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
+    _ke0_source: str = field(init=False, repr=False, compare=False, default="")
 
-    def omega(self) -> dict[str, float]:
-        """Published IIV as the SD of a log-normal random effect: sqrt(ln(1 + CV^2))."""
-        return {k: float(np.sqrt(np.log1p(cv * cv))) for k, cv in self.iiv_cv.items()}
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "drug", Drug(self.drug))
+        object.__setattr__(self, "parameter_specs", tuple(self.parameter_specs))
+        object.__setattr__(self, "routes", FrozenMap(self.routes))
+        names = [p.name for p in self.parameter_specs]
+        object.__setattr__(self, "_names", frozenset(names))
+        ke0 = next((p.source for p in self.parameter_specs if p.name == "ke0"), "")
+        object.__setattr__(self, "_ke0_source", ke0)
+        slots = {name: unit for name, unit, _ in self.structure.slots()}
+        if len(set(names)) != len(names) or set(names) != set(slots):
+            raise ModelError(
+                f"{self.name}: declared parameters {names} must be exactly those of its "
+                f"structure: {list(slots)}"
+            )
+        for param in self.parameter_specs:
+            if param.unit != slots[param.name]:
+                raise ModelError(
+                    f"{self.name}: {param.name} is in {slots[param.name]}, not {param.unit}"
+                )
+        paths = [p for r in self.routes.values() for p in r.paths]
+        if len({p.name for p in paths}) != len(paths):
+            raise ModelError(f"{self.name}: absorption path names repeat across routes")
+        for route, spec in self.routes.items():
+            if spec.route is not route:
+                raise ModelError(f"{self.name}: the {route} route is declared as {spec.route}")
+            for path in spec.paths:
+                if path.into_liver and not self.structure.liver:
+                    raise ModelError(f"{self.name}: path {path.name} drains into a missing liver")
+                if (
+                    path.presystemic_metabolite_fraction is not None
+                    and self.structure.metabolite is None
+                ):
+                    raise ModelError(f"{self.name}: path {path.name} forms a missing metabolite")
 
     @property
     def has_metabolite(self) -> bool:
-        probe = self.typical(_PROBE)
-        return "V1_M" in probe
+        return self.structure.metabolite is not None
 
-    def parameters(self, cov: Covariates, routes: tuple[Route, ...] = ()) -> dict[str, FloatArray]:
+    @property
+    def iiv_cv(self) -> Mapping[str, float]:
+        """Published CVs by parameter name: structural ones, then each route's paths."""
+        specs = (*self.parameter_specs, *(s for r in self.routes.values() for s in r.specs()))
+        return FrozenMap({s.name: s.iiv_cv for s in specs if s.iiv_cv is not None})
+
+    @property
+    def ke0_source(self) -> str:
+        """Where the effect-site rate constant comes from ("" without an effect site)."""
+        return self._ke0_source
+
+    @property
+    def intranasal_devices_mg(self) -> float | None:
+        """Size of one nasal device when intranasal doses are whole devices, else None."""
+        spec = self.routes.get(Route.INTRANASAL)
+        return None if spec is None else spec.device_mg
+
+    def paths(self, routes: Sequence[Route]) -> tuple[AbsorptionPath, ...]:
+        """The absorption paths of ``routes`` (routes this model lacks are skipped), in order."""
+        return tuple(p for r in routes if r in self.routes for p in self.routes[r].paths)
+
+    def declared(self, routes: Sequence[Route] = ()) -> tuple[ParameterSpec, ...]:
+        """Every parameter of a regimen using ``routes``: structural, then the paths' own."""
+        extra = (s for r in routes if r in self.routes for s in self.routes[r].specs())
+        return (*self.parameter_specs, *extra)
+
+    def parameters(self, cov: Covariates, routes: Sequence[Route] = ()) -> dict[str, FloatArray]:
         """Typical parameter arrays for ``cov`` with hepatic scaling and route parameters."""
+        typical = self.typical(cov)
+        if typical.keys() != self._names:
+            raise ModelError(
+                f"{self.name}: typical values for {sorted(typical)} but the model declares "
+                f"{[p.name for p in self.parameter_specs]}"
+            )
         params = {  # own arrays of one value per patient (scalars broadcast)
             k: np.array(np.broadcast_to(np.asarray(v, dtype=float), (cov.n,)))
-            for k, v in self.typical(cov).items()
+            for k, v in typical.items()
         }
         factor = np.ones(cov.n)
         for cls, scaling in HEPATIC_SCALING.items():
             if scaling.clearance_factor != 1.0:  # classes without a change need no mask
                 factor[cov.child_pugh == cls.value] = scaling.clearance_factor
-        if "QH" in params:
+        if self.structure.liver:
             factor = _intrinsic_factor(params, factor)
-        for key in self.hepatic_keys:
-            params[key] = params[key] * factor
-        for route in routes:
-            for path in self.routes[route].paths():
-                if path.ka_per_min is None:
-                    continue
-                key = path.key
-                params[f"ka_{key}"] = np.full(cov.n, path.ka_per_min)
-                params[f"F_{key}"] = np.full(cov.n, path.bioavailability)
-                params[f"FR_{key}"] = np.full(cov.n, path.fraction)
-                if path.presystemic_metabolite_fraction is not None:
-                    params[f"FM_{key}"] = np.full(cov.n, path.presystemic_metabolite_fraction)
-                if path.into_liver:
-                    params[f"TO_{key}"] = np.ones(cov.n)
+        for spec in self.parameter_specs:
+            if spec.hepatic:
+                params[spec.name] = params[spec.name] * factor
+        for path in self.paths(routes):
+            params[path.ka_name] = np.full(cov.n, path.ka_per_min)
+            params[path.f_name] = np.full(cov.n, path.bioavailability)
         return params
 
 
@@ -215,12 +236,3 @@ def _intrinsic_factor(params: dict[str, FloatArray], factor: FloatArray) -> Floa
     cl_int = params["VH"] * (params["KEL_H"] + params["KMET_H"])
     cl_target = factor * qh * cl_int / (qh + cl_int)
     return np.asarray(qh * cl_target / (qh - cl_target) / cl_int, dtype=float)
-
-
-_PROBE = Covariates(
-    weight_kg=np.array([70.0]),
-    age_years=np.array([40.0]),
-    female=np.array([False]),
-    height_cm=np.array([175.0]),
-    child_pugh=np.array(["none"]),
-)

@@ -2,157 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ketaclinic.errors import ModelError, UnknownNameError, UserInputError
-from ketaclinic.pharmacology._catalogue import MODELS
+from ketaclinic.errors import UserInputError
+from ketaclinic.pharmacology._catalogue import get_model
 from ketaclinic.pharmacology._dose_grammar import parse_doses
-from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
+from ketaclinic.pharmacology._doses import Dose, expand_doses
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML, Summary, summarise
-from ketaclinic.pharmacology._models import (
-    HEPATIC_SCALING,
-    Covariates,
-    PKModel,
-    covariates_of,
-)
+from ketaclinic.pharmacology._models import HEPATIC_SCALING, PKModel, covariates_of
 from ketaclinic.pharmacology._patient import ChildPugh, Patient
-from ketaclinic.pharmacology._solver import Input, grid_step, solve
-from ketaclinic.pharmacology._system import LinearSystem, build_system
-from ketaclinic.ranges import DOSE_MG, TIME_MIN
+from ketaclinic.pharmacology._regimen import (
+    check_routes,
+    default_times_min,
+    inputs_of,
+    system_of,
+)
+from ketaclinic.pharmacology._solver import grid_step, solve
+from ketaclinic.ranges import GRID_POINTS, TIME_MIN
 
-__all__ = [
-    "OUTPUTS",
-    "SimulationResult",
-    "default_times_min",
-    "get_model",
-    "regimen_inputs",
-    "regimen_system",
-    "simulate",
-]
+__all__ = ["OUTPUTS", "STATE_OF", "SimulationResult", "simulate"]
 
 FloatArray = NDArray[np.float64]
 OUTPUTS = ("ketamine", "norketamine", "effect_site")
-_STATE_OF = {"ketamine": "central", "norketamine": "nk_central", "effect_site": "effect"}
-MAX_POINTS = 20_000_000
-
-
-def get_model(model: str | PKModel) -> PKModel:
-    """The catalogue model with this id (case-insensitive), or the model itself."""
-    if isinstance(model, PKModel):
-        return model
-    key = str(model).strip().lower()
-    if key not in MODELS:
-        raise UnknownNameError(f"unknown model {model!r}; accepted: {', '.join(MODELS)}")
-    return MODELS[key]
-
-
-def check_routes(model: PKModel, doses: Sequence[Dose]) -> tuple[Route, ...]:
-    routes = tuple(dict.fromkeys(d.route for d in doses))
-    for route in routes:
-        if route not in model.routes:
-            accepted = ", ".join(str(r) for r in model.routes)
-            raise ModelError(
-                f"the {model.name} model cannot simulate the {route} route; its routes: {accepted}"
-            )
-    return routes
-
-
-def regimen_system(
-    model: PKModel, cov: Covariates, doses: Sequence[Dose], params: Mapping[str, FloatArray] | None
-) -> tuple[LinearSystem, dict[str, FloatArray]]:
-    """The linear system for ``cov`` and the routes ``doses`` use (``params`` may override
-    the typical values, e.g. with inter-individual variability applied)."""
-    routes = check_routes(model, doses)
-    values = dict(params) if params is not None else model.parameters(cov, routes)
-    depots = {
-        path.depot: path.key
-        for route in routes
-        for path in model.routes[route].paths()
-        if path.depot is not None
-    }
-    return build_system(values, depots), values
-
-
-def regimen_inputs(
-    model: PKModel,
-    system: LinearSystem,
-    doses: Sequence[Dose],
-    weight_kg: FloatArray,
-    params: Mapping[str, FloatArray] | None = None,
-) -> list[Input]:
-    """Dose events as solver inputs (mg per patient), checking every amount's range.
-
-    ``params`` supplies per-patient path fractions (``FR_<path>``) when they vary.
-    """
-    inputs: list[Input] = []
-    for dose in doses:
-        amount = dose.amount_mg(weight_kg)
-        worst = float(np.max(amount))
-        if not DOSE_MG.contains(worst):
-            raise UserInputError(
-                f"dose {dose} is {worst:g} mg, outside the accepted range {DOSE_MG.describe()}"
-            )
-        spec = model.routes[dose.route]
-        if spec.depot is None:
-            inputs.append(Input(system.index("central"), dose.start_min, dose.duration_min, amount))
-            continue
-        if dose.is_infusion and any(p.zero_order_min > 0 for p in spec.paths()):
-            raise ModelError(f"the {model.name} model cannot give {dose.route} as an infusion")
-        for start, units, later in _units_of(model, dose, amount):
-            rest = units
-            for path in spec.paths():
-                frac = params.get(f"FR_{path.key}") if params else None
-                share = np.full(units.shape, path.fraction) if frac is None else frac
-                if later and path.later_device_factor != 1.0:
-                    share = share * path.later_device_factor
-                taken = rest * share
-                duration = path.zero_order_min or dose.duration_min
-                inputs.append(Input(system.index(str(path.depot)), start, duration, taken))
-                rest = rest - taken
-    return inputs
-
-
-def _units_of(
-    model: PKModel, dose: Dose, amount_mg: FloatArray
-) -> list[tuple[float, FloatArray, bool]]:
-    """``(start_min, amount_mg, later_device)`` for each unit given: the whole dose, or for a
-    nasal spray each device, 5 min apart (SPRAVATO label)."""
-    device = model.intranasal_devices_mg
-    if not device or dose.route is not Route.INTRANASAL:
-        return [(dose.start_min, amount_mg, False)]
-    count = np.rint(amount_mg / device)
-    if np.any(np.abs(count * device - amount_mg) > 1e-9) or np.any(count < 1):
-        raise ModelError(
-            f"{model.name}: intranasal doses are whole {device:g} mg devices; got "
-            f"{float(np.max(amount_mg)):g} mg (accepted: {device:g}, {2 * device:g}, "
-            f"{3 * device:g} mg)"
-        )
-    return [
-        (dose.start_min + 5.0 * i, np.where(count > i, device, 0.0), i > 0)
-        for i in range(int(np.max(count)))
-    ]
-
-
-def default_times_min(doses: Sequence[Dose], step_min: float = 1.0) -> FloatArray:
-    """A grid from 0 to 24 h after the last dose ends (at least 24 h)."""
-    last = max(d.end_min for d in doses)
-    horizon = max(1440.0, float(np.ceil((last + 1440.0) / 60.0) * 60.0))
-    return np.arange(0.0, horizon + step_min / 2, step_min)
+STATE_OF = {"ketamine": "central", "norketamine": "nk_central", "effect_site": "effect"}
 
 
 def _check_times(times_min: ArrayLike) -> FloatArray:
     times = np.asarray(times_min, dtype=float).ravel()
     if times.size == 0:
         raise UserInputError("times_min is empty; give at least one time in min")
-    if times.size > MAX_POINTS:
+    if not GRID_POINTS.contains(times.size):
         raise UserInputError(
-            f"{times.size} output times requested; at most {MAX_POINTS} are accepted "
-            "(use a coarser step)"
+            f"{times.size} output times requested; at most {GRID_POINTS.high:.0f} are "
+            "accepted (use a coarser step)"
         )
     if not (np.isfinite(times[0]) and np.isfinite(times[-1])):
         raise UserInputError("times_min must be finite numbers of minutes")
@@ -183,7 +70,7 @@ def covariate_warnings(model: PKModel, patient: Patient) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class SimulationResult:
     """Concentrations (ng/mL) on ``times_min`` with their summary, warnings and sources."""
 
@@ -205,7 +92,7 @@ class SimulationResult:
         return {
             "model": self.model.id,
             "model_name": self.model.name,
-            "drug": self.model.drug,
+            "drug": self.model.drug.label,
             "patient": self.patient.as_dict(),
             "doses": [str(d) for d in self.doses],
             "times_min": arr(self.times_min),
@@ -240,18 +127,20 @@ def simulate(
     spec = get_model(model)
     if not isinstance(patient, Patient):
         raise UserInputError("patient must be a ketaclinic.pharmacology.Patient")
-    dose_list = expand_doses(parse_doses(doses))
-    times = _check_times(times_min) if times_min is not None else default_times_min(dose_list)
+    dose_list = parse_doses(doses)
+    events = expand_doses(dose_list)
+    times = _check_times(times_min) if times_min is not None else default_times_min(events)
     thresholds = [float(t) for t in thresholds_ng_per_ml]
     if any(not np.isfinite(t) or t <= 0 for t in thresholds):
         raise UserInputError("thresholds must be concentrations above 0 ng/mL")
     at = sorted(float(t) for t in at_min)
 
     cov = covariates_of(patient)
-    system, _ = regimen_system(spec, cov, dose_list, None)
-    inputs = regimen_inputs(spec, system, dose_list, cov.weight_kg)
-    names = [o for o in OUTPUTS if system.has(_STATE_OF[o])]
-    rows = np.stack([system.concentration_row(_STATE_OF[o]) for o in names], axis=1)
+    routes = check_routes(spec, events)
+    system, _ = system_of(spec, cov, routes)
+    inputs = inputs_of(spec, events, routes, cov.weight_kg)
+    names = [o for o in OUTPUTS if system.has(STATE_OF[o])]
+    rows = np.stack([system.concentration_row(STATE_OF[o]) for o in names], axis=1)
     rows *= MG_PER_L_TO_NG_PER_ML  # outputs straight in ng/mL
     sol = solve(system, inputs, times, rows)
     conc, auc = sol.values[0], sol.integral[0]
@@ -267,7 +156,7 @@ def simulate(
 
     warnings = covariate_warnings(spec, patient)
     sources = [f"model: {spec.source}"]
-    for route in dict.fromkeys(d.route for d in dose_list):
+    for route in routes:
         route_spec = spec.routes[route]
         if not route_spec.native:
             warnings.append(f"{route}: {route_spec.source}")

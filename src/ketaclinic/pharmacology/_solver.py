@@ -13,11 +13,16 @@ exp(lam h B a) exp(lam h b)``, so a whole segment is one small matrix product of
 Mammillary models, depots, metabolite chains and effect sites have real, negative
 eigenvalues. When an eigenbasis is ill-conditioned (two nearly equal rate constants) the
 affected patients fall back to stepping with matrix exponentials of the augmented system
-(``scipy.linalg.expm``), which is exact to rounding but slower.
+(``_expm.solve_expm``), which is exact to rounding but slower.
+
+:func:`modal_coefficients` gives the constant and the coefficient of every mode in every
+input segment, and the exact AUC: :func:`solve` evaluates them on a grid, populations take
+their metrics from them without a grid.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +31,18 @@ from numpy.typing import NDArray
 from ketaclinic.errors import NumericalError
 from ketaclinic.pharmacology._system import LinearSystem
 
-__all__ = ["Input", "Modes", "Solution", "decompose", "grid_step", "solve"]
+__all__ = [
+    "Input",
+    "Modes",
+    "Segment",
+    "Solution",
+    "decompose",
+    "grid_step",
+    "input_segments",
+    "integral_of_exponentials",
+    "modal_coefficients",
+    "solve",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -36,7 +52,7 @@ MIN_RELATIVE_GAP = 1e-8
 _UNIFORM_MIN_POINTS = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class Input:
     """Amount entering ``state`` (index): a bolus at ``start_min`` or, with a duration, a
     zero-order infusion over ``[start_min, start_min + duration_min)``. ``amount_mg`` has one
@@ -48,7 +64,7 @@ class Input:
     amount_mg: FloatArray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class Modes:
     """Eigen-decomposition of ``A`` for every patient, plus which patients it serves."""
 
@@ -58,7 +74,7 @@ class Modes:
     good: NDArray[np.bool_]  # (n,) eigenbasis well conditioned
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class Solution:
     """``values``: outputs on the time grid (n, k, T); ``integral``: exact integral of each
     output from the first to the last grid time (n, k), in output units x min."""
@@ -95,10 +111,12 @@ def decompose(a_per_min: FloatArray) -> Modes:
     return Modes(lam, vec, inv, good)
 
 
-def _segments(
-    inputs: list[Input], n: int, s: int, t_end: float
-) -> list[tuple[float, FloatArray, FloatArray]]:
-    """Breakpoints with the bolus vector applied at each and the rate vector after it."""
+Segment = tuple[float, FloatArray, FloatArray]  # (start_min, bolus (n, s) mg, rate (n, s) mg/min)
+
+
+def input_segments(inputs: Sequence[Input], n: int, s: int, t_end: float) -> list[Segment]:
+    """Breakpoints up to ``t_end`` with the bolus vector applied at each and the rate vector
+    after it, for ``n`` patients and ``s`` states."""
     points = {0.0}
     for inp in inputs:
         if inp.start_min <= t_end:
@@ -174,9 +192,7 @@ def _sum_of_exponentials(
     out += const[:, :, None]
 
 
-def _integral_of_exponentials(
-    lam: FloatArray, coef: FloatArray, u0: float, u1: float
-) -> FloatArray:
+def integral_of_exponentials(lam: FloatArray, coef: FloatArray, u0: float, u1: float) -> FloatArray:
     """``sum_i coef * int_u0^u1 exp(lam tau) dtau`` -> (n, k), exact (expm1 for accuracy)."""
     width = u1 - u0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -185,16 +201,56 @@ def _integral_of_exponentials(
     return np.asarray(np.einsum("nks,ns->nk", coef, per_mode))
 
 
+def modal_coefficients(
+    lam: FloatArray,
+    weights: FloatArray,
+    inv: FloatArray,
+    segments: Sequence[Segment],
+    t_first: float,
+    t_last: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(const, coef, area)`` of each output in each input segment from the eigen-modes.
+
+    ``lam`` (n, s) are the modes' rates, ``weights`` (n, k, s) each output per unit of each
+    mode (``rows @ V``) and ``inv`` (n, s, s) is ``V^-1``. Between breakpoints output ``k``
+    of segment ``g`` is ``const[n, g, k] + sum_i coef[n, g, k, i] exp(lam[n, i] (t - t0_g))``,
+    and ``area`` (n, k) is its exact integral from ``t_first`` to ``t_last``. Patients with
+    a bad basis give NaN (callers that pass them silence the warnings: their rows are not
+    used).
+    """
+    n, s = lam.shape
+    k_count = weights.shape[1]
+    g_count = len(segments)
+    const = np.empty((n, g_count, k_count))
+    coef = np.empty((n, g_count, k_count, s))
+    area = np.zeros((n, k_count))
+    z = np.zeros((n, s))
+    for g, (t0, bolus, rate) in enumerate(segments):
+        t1 = segments[g + 1][0] if g + 1 < g_count else np.inf
+        z = z + np.einsum("nij,nj->ni", inv, bolus)
+        zss = -np.einsum("nij,nj->ni", inv, rate) / lam
+        c = z - zss
+        const[:, g] = np.einsum("nks,ns->nk", weights, zss)
+        coef[:, g] = weights * c[:, None, :]
+        u0, u1 = max(t0, t_first) - t0, min(t1, t_last) - t0
+        if u1 > u0:
+            area += const[:, g] * (u1 - u0) + integral_of_exponentials(lam, coef[:, g], u0, u1)
+        if np.isfinite(t1):
+            z = zss + c * np.exp(lam * (t1 - t0))
+    return const, coef, area
+
+
 def solve(
     system: LinearSystem,
-    inputs: list[Input],
+    inputs: Sequence[Input],
     times_min: FloatArray,
     rows: FloatArray,
     modes: Modes | None = None,
 ) -> Solution:
     """Outputs ``rows @ x`` (rows: (n, k, s)) at ``times_min`` (sorted, >= 0), exactly.
 
-    The state is zero at time 0; every input starts at or after 0.
+    The state is zero at time 0; every input starts at or after 0. Patients whose basis is
+    not ``good`` are stepped with matrix exponentials.
     """
     times = np.asarray(times_min, dtype=float)
     if times.ndim != 1 or times.size == 0:
@@ -203,7 +259,7 @@ def solve(
     if times[0] < 0 or not ordered:
         raise ValueError("times_min must be sorted and non-negative")
     modes = modes if modes is not None else decompose(system.a_per_min)
-    n, s = system.n_patients, len(system.states)
+    n = system.n_patients
     k = rows.shape[1]
     values = np.empty((n, k, times.size))
     integral = np.zeros((n, k))
@@ -214,19 +270,22 @@ def solve(
         idx = np.flatnonzero(good)
         if idx.size:
             _solve_modal(modes, inputs, times, h, rows, values, integral, idx)
+        from ketaclinic.pharmacology._expm import solve_expm  # SciPy: only when needed
+
+        s = len(system.states)
         for p in np.flatnonzero(~good):
-            _solve_expm(system.a_per_min[p], inputs, times, rows[p], values, integral, int(p))
-    del s
+            segs = input_segments(_subset(inputs, np.array([p])), 1, s, float(times[-1]))
+            values[p], integral[p] = solve_expm(system.a_per_min[p], segs, times, rows[p])
     return Solution(values, integral)
 
 
-def _subset(inputs: list[Input], sel: slice | NDArray[np.intp]) -> list[Input]:
+def _subset(inputs: Sequence[Input], sel: slice | NDArray[np.intp]) -> list[Input]:
     return [Input(i.state, i.start_min, i.duration_min, i.amount_mg[sel]) for i in inputs]
 
 
 def _solve_modal(
     modes: Modes,
-    inputs: list[Input],
+    inputs: Sequence[Input],
     times: FloatArray,
     h: float | None,
     rows: FloatArray,
@@ -239,84 +298,18 @@ def _solve_modal(
     n, s = lam.shape
     weights = np.matmul(rows, vec)  # (n, k, s): output per unit of each mode
     t_first, t_last = float(times[0]), float(times[-1])
-    segs = _segments(_subset(inputs, sel), n, s, t_last)
-    z = np.zeros((n, s))
+    segs = input_segments(_subset(inputs, sel), n, s, t_last)
+    const, coef, area = modal_coefficients(lam, weights, inv, segs, t_first, t_last)
     whole = isinstance(sel, slice)
     out = values if whole else np.empty((n, rows.shape[1], times.size))
-    area = np.zeros((n, rows.shape[1]))
-    for j, (t0, bolus, rate) in enumerate(segs):
-        t1 = segs[j + 1][0] if j + 1 < len(segs) else np.inf
-        z = z + np.einsum("nij,nj->ni", inv, bolus)
-        zss = -np.einsum("nij,nj->ni", inv, rate) / lam
-        c = z - zss
-        const = np.einsum("nks,ns->nk", weights, zss)
-        coef = weights * c[:, None, :]
+    for g, (t0, _, _) in enumerate(segs):
+        t1 = segs[g + 1][0] if g + 1 < len(segs) else np.inf
         lo = np.searchsorted(times, t0, side="left")
         hi = np.searchsorted(times, t1, side="left") if np.isfinite(t1) else times.size
         if hi > lo:
-            _sum_of_exponentials(lam, coef, const, times[lo:hi], t0, h, out[:, :, lo:hi])
-        u0, u1 = max(t0, t_first) - t0, min(t1, t_last) - t0
-        if u1 > u0:
-            area += const * (u1 - u0) + _integral_of_exponentials(lam, coef, u0, u1)
-        if np.isfinite(t1):
-            z = zss + c * np.exp(lam * (t1 - t0))
+            _sum_of_exponentials(
+                lam, coef[:, g], const[:, g], times[lo:hi], t0, h, out[:, :, lo:hi]
+            )
     if not whole:
         values[sel] = out
     integral[sel] = area
-
-
-def _solve_expm(
-    a: FloatArray,
-    inputs: list[Input],
-    times: FloatArray,
-    rows: FloatArray,
-    values: FloatArray,
-    integral: FloatArray,
-    p: int,
-) -> None:
-    """One patient, stepping with exact matrix exponentials of the augmented system.
-
-    The augmented state ``[x, integral of rows @ x, 1]`` carries the output integral along.
-    """
-    from scipy.linalg import expm
-
-    s = a.shape[0]
-    k = rows.shape[0]
-    t_first, t_last = float(times[0]), float(times[-1])
-    segs = _segments(_subset(inputs, np.array([p])), 1, s, t_last)
-    cache: dict[tuple[float, bytes], FloatArray] = {}
-
-    def step(rate: FloatArray, dt: float) -> FloatArray:
-        key = (round(dt, 12), rate.tobytes())
-        if key not in cache:
-            m = np.zeros((s + k + 1, s + k + 1))
-            m[:s, :s] = a
-            m[:s, -1] = rate
-            m[s : s + k, :s] = rows
-            cache[key] = expm(m * dt)
-        return cache[key]
-
-    x = np.zeros(s + k + 1)
-    x[-1] = 1.0
-    t = 0.0
-    ti = 0
-    for j, (t0, bolus, rate) in enumerate(segs):
-        t1 = segs[j + 1][0] if j + 1 < len(segs) else np.inf
-        x[:s] += bolus[0]
-        r = rate[0]
-        stops = [float(v) for v in times[(times >= t0) & (times < t1)]]
-        if np.isfinite(t1) and t1 <= t_last:
-            stops.append(t1)
-        for stop in stops:
-            if t < t_first <= stop:
-                x = step(r, t_first - t) @ x
-                x[s : s + k] = 0.0  # integrate from the first grid time
-                t = t_first
-            if stop > t:
-                x = step(r, stop - t) @ x
-                t = stop
-            if ti < times.size and times[ti] == stop and stop < t1:
-                while ti < times.size and times[ti] == stop:
-                    values[p, :, ti] = rows @ x[:s]
-                    ti += 1
-    integral[p] = x[s : s + k]

@@ -8,11 +8,13 @@ effect compartment of negligible volume.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ketaclinic.pharmacology._structure import AbsorptionPath, Structure
 
 __all__ = ["NORKETAMINE_PER_KETAMINE_MG", "LinearSystem", "Params", "build_system"]
 
@@ -24,7 +26,7 @@ Params = dict[str, FloatArray]
 NORKETAMINE_PER_KETAMINE_MG = 223.70 / 237.73
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class LinearSystem:
     """State names, the system matrix and the volumes of the states we report.
 
@@ -101,70 +103,71 @@ class _Builder:
         return LinearSystem(tuple(self.states), a, dict(self.volumes), loss)
 
 
-def build_system(params: Mapping[str, FloatArray], depots: Mapping[str, str]) -> LinearSystem:
-    """Assemble the system for parameter arrays named as pharmacometricians name them.
+def build_system(
+    structure: Structure,
+    params: Mapping[str, FloatArray],
+    paths: Sequence[AbsorptionPath] = (),
+) -> LinearSystem:
+    """Assemble the system of ``structure`` with depots for ``paths``.
 
-    Parent: ``CL, V1`` and optionally ``Q2, V2``, ``Q3, V3`` (L/min, L). Effect site: ``ke0``
-    (1/min). Metabolite (norketamine): ``FM`` (fraction of parent clearance that forms it),
-    ``CL_M, V1_M`` and optionally ``Q2_M, V2_M``. Hepatic first-pass compartment
-    (Perez-Ruixo 2021): ``QH, VH, KEL_H, KMET_H``. ``depots`` maps a depot state name to the
-    route suffix of its parameters ``ka_<route>``, ``F_<route>``, optional ``FM_<route>``
-    (fraction of the dose turned into metabolite before reaching the blood) and optional
-    ``TO_<route>`` = 1 when the depot drains into the liver compartment.
+    ``params`` holds one array per parameter, named as the structure and paths declare them:
+    parent ``CL, V1`` and ``Q2, V2``, ``Q3, V3`` (L/min, L); effect site ``ke0`` (1/min);
+    metabolite ``FM`` (fraction of parent clearance that forms it), ``CL_M, V1_M`` and
+    ``Q2_M, V2_M``; hepatic first-pass compartment (Perez-Ruixo 2021) ``QH, VH, KEL_H,
+    KMET_H``; each path's ``ka_<path>`` and ``F_<path>``. A path's presystemic metabolite
+    fraction and whether it drains into the liver are read from the path itself.
     """
     any_param = next(iter(params.values()))
     n = int(np.shape(any_param)[0])
     b = _Builder(n)
-    has_metabolite = "V1_M" in params
+    metabolite = structure.metabolite
+    has_metabolite = metabolite is not None
     mw = NORKETAMINE_PER_KETAMINE_MG
+    peripherals = [str(p) for p in range(2, 2 + structure.peripherals)]
 
     b.state("central", params["V1"])
-    for p in ("2", "3"):
-        if f"V{p}" in params:
-            b.state(f"periph{p}", params[f"V{p}"])
-    has_liver = "VH" in params
-    if has_liver:
+    for p in peripherals:
+        b.state(f"periph{p}", params[f"V{p}"])
+    if structure.liver:
         b.state("liver", params["VH"])
-    if has_metabolite:
+    if metabolite is not None:
         b.state("nk_central", params["V1_M"])
-        if "V2_M" in params:
+        if metabolite.peripherals:
             b.state("nk_periph2", params["V2_M"])
-    for depot in depots:
-        b.state(depot)
+    for path in paths:
+        b.state(path.depot)
 
     v1 = params["V1"]
-    fm = params.get("FM", np.zeros(n)) if has_metabolite else np.zeros(n)
+    fm = params["FM"] if has_metabolite else np.zeros(n)
     cl = params["CL"]
     if np.any(cl > 0):
         b.flow("central", "nk_central" if has_metabolite else None, cl * fm / v1, mw)
         b.flow("central", None, cl * (1 - fm) / v1)
-    for p in ("2", "3"):
-        if f"V{p}" in params:
-            q = params[f"Q{p}"]
-            b.flow("central", f"periph{p}", q / v1)
-            b.flow(f"periph{p}", "central", q / params[f"V{p}"])
-    if has_liver:
+    for p in peripherals:
+        q = params[f"Q{p}"]
+        b.flow("central", f"periph{p}", q / v1)
+        b.flow(f"periph{p}", "central", q / params[f"V{p}"])
+    if structure.liver:
         qh, vh = params["QH"], params["VH"]
         b.flow("central", "liver", qh / v1)
         b.flow("liver", "central", qh / vh)
         b.flow("liver", None, params["KEL_H"])
         b.flow("liver", "nk_central" if has_metabolite else None, params["KMET_H"], mw)
-    if has_metabolite:
+    if metabolite is not None:
         v1m = params["V1_M"]
         b.flow("nk_central", None, params["CL_M"] / v1m)
-        if "V2_M" in params:
+        if metabolite.peripherals:
             qm = params["Q2_M"]
             b.flow("nk_central", "nk_periph2", qm / v1m)
             b.flow("nk_periph2", "nk_central", qm / params["V2_M"])
-    for depot, route in depots.items():  # depot state -> parameter suffix
-        ka, f = params[f"ka_{route}"], params[f"F_{route}"]
-        to_liver = has_liver and bool(np.any(params.get(f"TO_{route}", 0.0)))
-        target = "liver" if to_liver else "central"
-        b.flow(depot, target, ka * f)
-        fm_route = params.get(f"FM_{route}")
-        if fm_route is not None and has_metabolite:
-            b.flow(depot, "nk_central", ka * fm_route, mw)
-            b.flow(depot, None, ka * (1 - f - fm_route))
+    for path in paths:
+        ka, f = params[path.ka_name], params[path.f_name]
+        target = "liver" if structure.liver and path.into_liver else "central"
+        b.flow(path.depot, target, ka * f)
+        fm_path = path.presystemic_metabolite_fraction
+        if fm_path is not None and has_metabolite:
+            b.flow(path.depot, "nk_central", ka * fm_path, mw)
+            b.flow(path.depot, None, ka * (1 - f - fm_path))
         else:
-            b.flow(depot, None, ka * (1 - f))
-    return b.build(params.get("ke0"))
+            b.flow(path.depot, None, ka * (1 - f))
+    return b.build(params["ke0"] if structure.effect_site else None)

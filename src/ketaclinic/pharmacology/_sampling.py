@@ -2,7 +2,7 @@
 
 Random numbers come from a stream per fixed block of patients (``BLOCK_SIZE``), seeded with
 ``SeedSequence(seed, spawn_key=(block,))``: patient ``i`` gets the same covariates and random
-effects whatever the chunk size or backend, because chunks are made of whole blocks.
+effects whatever the chunk size or executor, because chunks are made of whole blocks.
 
 A block's stream gives its raw numbers in two calls, always for the whole block: a row of
 uniforms per patient-level choice, then a row of standard normals per covariate and per IIV
@@ -13,51 +13,34 @@ random effects with array operations, so the cost per block is little more than 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
-
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._doses import Route
+from ketaclinic.pharmacology._executor import Submit
+from ketaclinic.pharmacology._frozen import FrozenMap, freeze
 from ketaclinic.pharmacology._models import Covariates, PKModel
+from ketaclinic.pharmacology._variability import Variability, apply_iiv, lognormal_sd
 from ketaclinic.ranges import AGE_YEARS, HEIGHT_CM, WEIGHT_KG
 
 __all__ = [
     "BLOCK_SIZE",
-    "DEFAULT_CV",
     "NAMED_POPULATIONS",
-    "Variability",
     "block_rng",
-    "parse_variability",
     "population_spec",
     "sample_covariates",
     "sample_patients",
 ]
 
 BLOCK_SIZE = 1024
-_THREADED_BLOCKS = 8  # from this many blocks per call, two threads draw them
-_DRAW_POOL: list[ThreadPoolExecutor] = []  # one worker thread, made on first use
-
-
-def _draw_pool() -> ThreadPoolExecutor:
-    from concurrent.futures import ThreadPoolExecutor  # lazily: import time matters
-
-    if not _DRAW_POOL:
-        _DRAW_POOL.append(ThreadPoolExecutor(1, thread_name_prefix="ketaclinic-draws"))
-    return _DRAW_POOL[0]
-
+THREADED_BLOCKS = 8  # from this many blocks per call, a helper thread draws half of them
 
 FloatArray = NDArray[np.float64]
-
-# Used when a model has no published IIV: a declared assumption, named in every output.
-DEFAULT_CV = 0.30
-_STRUCTURAL = ("CL", "V1", "V2", "V3", "Q2", "Q3")
 _CHILD_PUGH = ("none", "A", "B", "C")
 
 
@@ -110,17 +93,17 @@ _HEPATIC_MIX: dict[str, Any] = {
     "(none/A/B/C): an assumption, not epidemiology",
 }
 
-NAMED_POPULATIONS: dict[str, dict[str, Any]] = {
-    "adults": _ADULTS,
-    "children": _CHILDREN,
-    "hepatic-mix": _HEPATIC_MIX,
-}
+NAMED_POPULATIONS: Mapping[str, Mapping[str, Any]] = freeze(
+    {"adults": _ADULTS, "children": _CHILDREN, "hepatic-mix": _HEPATIC_MIX}
+)
+del _ADULTS, _CHILDREN, _HEPATIC_MIX  # only the frozen copies are used
 
 
 def population_spec(
     population: str | Mapping[str, Any], child_pugh_mix: Mapping[str, float] | None = None
-) -> dict[str, Any]:
-    """A validated population description from a name or a parsed YAML/JSON mapping."""
+) -> Mapping[str, Any]:
+    """A validated population description (frozen) from a name or a parsed YAML/JSON mapping;
+    a mapping takes the adult population's entries for what it leaves out."""
     if isinstance(population, str):
         key = population.strip().lower()
         if key not in NAMED_POPULATIONS:
@@ -130,7 +113,7 @@ def population_spec(
             )
         spec = dict(NAMED_POPULATIONS[key])
     elif isinstance(population, Mapping):
-        spec = {**_ADULTS, "source": "user description", **dict(population)}
+        spec = {**NAMED_POPULATIONS["adults"], "source": "user description", **dict(population)}
     else:
         raise UserInputError("population must be a name or a mapping")
     if child_pugh_mix is not None:
@@ -139,7 +122,8 @@ def population_spec(
     frac = spec.get("female_fraction", 0.5)
     if not isinstance(frac, int | float) or not 0.0 <= float(frac) <= 1.0:
         raise UserInputError(f"female_fraction {frac!r} must be a number from 0 to 1")
-    return spec
+    frozen: FrozenMap[str, Any] = freeze(spec)
+    return frozen
 
 
 def _check_mix(mix: Any) -> None:
@@ -175,8 +159,7 @@ def _parse_dist(dist: Any, what: str) -> _Dist:
     kind = dist.get("distribution")
     try:
         if kind == "lognormal":
-            sigma = float(np.sqrt(np.log1p(float(dist["cv"]) ** 2)))
-            return _Dist("lognormal", float(dist["median"]), sigma)
+            return _Dist("lognormal", float(dist["median"]), lognormal_sd(float(dist["cv"])))
         if kind == "normal":
             return _Dist("normal", float(dist["mean"]), float(dist["sd"]))
         if kind == "uniform":
@@ -249,7 +232,7 @@ def _plan(spec: Mapping[str, Any]) -> _Plan:
     weight_spec = spec["weight_kg"]
     apls = isinstance(weight_spec, Mapping) and bool(weight_spec.get("apls"))
     if apls:
-        sigma = float(np.sqrt(np.log1p(float(weight_spec.get("cv", 0.15)) ** 2)))
+        sigma = lognormal_sd(float(weight_spec.get("cv", 0.15)))
         dist = _Dist("lognormal", np.nan, sigma)  # the median is per patient
         low, high = float(weight_spec.get("min", 2)), float(weight_spec.get("max", 300))
         weight = _Covariate(dist, dist, low, high, *take({"lognormal"}))
@@ -349,118 +332,19 @@ def sample_covariates(spec: Mapping[str, Any], rng: np.random.Generator, n: int)
     return _covariates(plan, u, z)
 
 
-# --- inter-individual variability ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Variability:
-    """Log-normal random effects: ``param_i = typical_i * exp(eta_i)``, ``eta ~ N(0, omega^2)``.
-
-    ``cv`` is by parameter name (CL, V1, V2, V3, Q2, Q3, ke0, ka, F, or a model-specific
-    name); ``ka``/``F`` apply to every route's ``ka_<route>``/``F_<route>``. F is capped at 1.
-    """
-
-    cv: Mapping[str, float] = field(default_factory=dict)
-    basis: str = ""
-    assumed: bool = False
-
-    def omega(self) -> dict[str, float]:
-        return {k: float(np.sqrt(np.log1p(v * v))) for k, v in sorted(self.cv.items())}
-
-    def apply(self, params: dict[str, FloatArray], rng: np.random.Generator) -> None:
-        """Multiply ``params`` in place by ``exp(eta)``; one row of normals per name in order."""
-        n = next(iter(params.values())).shape[0]
-        omega = self.omega()
-        _apply_iiv(params, omega, list(rng.standard_normal((len(omega), n))))
-
-
-def _apply_iiv(
-    params: dict[str, FloatArray], omega: Mapping[str, float], normals: list[FloatArray]
-) -> None:
-    """``param * exp(omega * z)`` with one row of standard normals per name (rows may be
-    longer than the parameters, e.g. a whole last block: the first patients are used). A
-    name applies to that parameter only (``CL`` is not ``CL_M``: published models give the
-    metabolite its own random effect); ``ka``/``F`` apply to every ``ka_*``/``F_*``."""
-    n = next(iter(params.values())).shape[0]
-    for (name, om), z in zip(omega.items(), normals, strict=True):
-        keys = [name] if name in params else []
-        if name in ("ka", "F"):
-            keys = [k for k in params if k.startswith(f"{name}_")]
-        if not keys:
-            continue
-        factor = np.multiply(z, om).reshape(-1)[:n]
-        np.exp(factor, out=factor)
-        for key in keys:
-            params[key] = params[key] * factor
-            if key.startswith("F_"):
-                params[key] = np.minimum(params[key], 1.0)
-
-
-def parse_variability(variability: Any, model: PKModel) -> Variability:
-    """``"default"`` (published IIV, or a declared 30 % CV assumption), ``"none"``, a mapping
-    or a string ``"CL=0.3,V1=0.3"`` of CVs (fractions, not percent)."""
-    if variability is None or (isinstance(variability, str) and variability == "default"):
-        if model.iiv_cv:
-            return Variability(dict(model.iiv_cv), f"published: {model.iiv_source}", False)
-        probe = model.typical(
-            Covariates(
-                np.array([70.0]),
-                np.array([40.0]),
-                np.array([False]),
-                np.array([170.0]),
-                np.array(["none"]),
-            )
-        )
-        assumed = {k: DEFAULT_CV for k in _STRUCTURAL if k in probe}
-        return Variability(
-            assumed,
-            f"ASSUMPTION: {model.name} has no published IIV here; {DEFAULT_CV:.0%} CV on "
-            + ", ".join(assumed),
-            True,
-        )
-    if isinstance(variability, str) and variability.strip().lower() == "none":
-        return Variability({}, "none: every virtual patient has the typical parameters", False)
-    items: dict[str, Any]
-    if isinstance(variability, str):
-        items = {}
-        for part in variability.split(","):
-            name, sep, value = part.partition("=")
-            if not sep:
-                raise UserInputError(
-                    f"variability {part!r} is not NAME=CV; for example CL=0.3,V1=0.3 "
-                    "(or 'default' or 'none')"
-                )
-            items[name.strip()] = value.strip()
-    elif isinstance(variability, Mapping):
-        items = dict(variability)
-    else:
-        raise UserInputError("variability must be 'default', 'none', a mapping or NAME=CV,...")
-    cv: dict[str, float] = {}
-    for name, value in items.items():
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise UserInputError(f"variability {name}={value!r}: CV must be a number") from None
-        if not 0.0 <= number <= 3.0:
-            raise UserInputError(
-                f"variability {name}={number:g}: CV must be a fraction from 0 to 3 (0.3 = 30 %)"
-            )
-        cv[name] = number
-    return Variability(cv, "explicit: " + ", ".join(f"{k} {v:.0%}" for k, v in cv.items()))
-
-
 # --- whole virtual patients ------------------------------------------------------------------
 
 
 def sample_patients(
     population: Mapping[str, Any],
     model: PKModel,
-    routes: tuple[Route, ...],
+    routes: Sequence[Route],
     variability: Variability,
     seed: int,
     first_block: int,
     blocks: int,
     n_total: int,
+    submit: Submit | None = None,
 ) -> tuple[Covariates, dict[str, FloatArray]]:
     """Covariates and parameters (IIV applied) of patients ``first_block * BLOCK_SIZE`` up
     to ``min(n_total, (first_block + blocks) * BLOCK_SIZE)``.
@@ -468,10 +352,10 @@ def sample_patients(
     Each block's generator draws its whole block at once (uniform rows, then normal rows;
     see ``_Plan``), so patient ``i`` is the same virtual patient whatever the chunk. The
     draws are then transformed for the whole chunk at once, with one call of
-    ``model.parameters``.
+    ``model.parameters``. With ``submit`` (an executor's), a helper thread draws half the
+    blocks of a large chunk (NumPy's generators release the GIL): the same numbers, sooner.
 
-    >>> from ketaclinic.pharmacology import get_model, parse_variability, population_spec
-    >>> from ketaclinic.pharmacology._doses import Route
+    >>> from ketaclinic.pharmacology import Route, get_model, parse_variability, population_spec
     >>> domino = get_model("domino")
     >>> var = parse_variability("CL=0.3", domino)
     >>> adults = population_spec("adults")
@@ -500,9 +384,9 @@ def sample_patients(
             rng.random(out=u[i])
             rng.standard_normal(out=z[i])
 
-    if blocks >= _THREADED_BLOCKS:  # half the blocks on a second thread: NumPy's
-        half = blocks // 2  # generators release the GIL while they fill arrays
-        other = _draw_pool().submit(draw, range(half, blocks))
+    if submit is not None and blocks >= THREADED_BLOCKS:
+        half = blocks // 2
+        other = submit(draw, range(half, blocks))
         draw(range(half))
         other.result()
     else:
@@ -511,5 +395,12 @@ def sample_patients(
     if count < cov.n:
         cov = cov.head(count)
     params = model.parameters(cov, routes)
-    _apply_iiv(params, omega, [z[:, plan.normal_rows + j] for j in range(len(omega))])
+    paths = model.paths(routes)
+    apply_iiv(
+        params,
+        omega,
+        [z[:, plan.normal_rows + j] for j in range(len(omega))],
+        [p.ka_name for p in paths],
+        [p.f_name for p in paths],
+    )
     return cov, params
