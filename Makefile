@@ -32,8 +32,15 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# The pure packages' tests run once, with the coverage gate (pyproject: tool.coverage); every
+# other test (store, services, CLI, web, browser) runs once, without coverage.
+PURE := pharmacology protocols safety outcomes
+PURE_SRC := $(addprefix src/ketaclinic/,$(PURE))
+PURE_TESTS := tests/pharmacology tests/vpop tests/protocols tests/safety tests/outcomes
+
 test: lint
-	$(PY) -m pytest -n 2 -q src tests
+	$(PY) -m pytest -n 2 -q -p no:cacheprovider $(PURE_SRC) $(PURE_TESTS) --cov --cov-report=term
+	$(PY) -m pytest -n 2 -q src tests $(addprefix --ignore=,$(PURE_SRC) $(PURE_TESTS))
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

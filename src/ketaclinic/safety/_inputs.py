@@ -447,7 +447,8 @@ class Order(_Strict):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        refused = list(data.get("refused", ()))
+        given = data.get("refused", ())
+        refused = [given] if isinstance(given, RefusedDose | dict) else list(given)
         route = data.get("route")
         if isinstance(route, str):
             data["route"] = route.strip().lower() or None
