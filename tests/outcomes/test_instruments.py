@@ -66,7 +66,7 @@ def test_the_facade_lists_its_public_names() -> None:
     assert all(hasattr(outcomes_facade, name) for name in outcomes_facade.__all__)
 
 
-def test_the_library_holds_every_instrument_of_the_issue() -> None:
+def test_the_library_holds_the_seven_instruments_of_domain_section_5() -> None:
     assert set(instruments()) == EXPECTED
 
 
