@@ -21,6 +21,7 @@ COMMAND_MODULES = {
     "models": "ketaclinic.cli._pharmacology",
     "demo": "ketaclinic.cli._pharmacology",
     "population": "ketaclinic.cli._virtual_population",
+    "validate": "ketaclinic.cli._validation",
     "protocols": "ketaclinic.cli._protocols",
     "plan": "ketaclinic.cli._protocols",
     "check": "ketaclinic.cli._protocols",
