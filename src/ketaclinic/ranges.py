@@ -15,11 +15,19 @@ from ketaclinic.errors import OutOfRangeError
 __all__ = [
     "AGE_YEARS",
     "CLINIC_DATE",
+    "DIASTOLIC_MMHG",
     "DOSE_COUNT",
     "DOSE_MG",
     "GRID_POINTS",
+    "HEART_RATE_PER_MIN",
     "HEIGHT_CM",
+    "MONEY_MINOR",
     "POPULATION_PATIENTS",
+    "RATE_MG_PER_H",
+    "RESPIRATORY_RATE_PER_MIN",
+    "SESSION_MIN",
+    "SPO2_PERCENT",
+    "SYSTOLIC_MMHG",
     "TIME_MIN",
     "WEIGHT_KG",
     "ClinicalRange",
@@ -91,6 +99,52 @@ DOSE_MG = ClinicalRange(
 TIME_MIN = ClinicalRange("time", "min", 0.0, 366 * 24 * 60.0, "simulations cover at most one year")
 DOSE_COUNT = ClinicalRange(
     "dose count", "doses", 1.0, 1000.0, "a repeated dose line ('every 8 h x N') covers at most 1000"
+)
+
+RATE_MG_PER_H = ClinicalRange(
+    "infusion rate",
+    "mg/h",
+    0.0,
+    1000.0,
+    "a rate change may stop an infusion (0 mg/h); 1 g/h is above any ketamine infusion, so "
+    "anything higher is a typing error",
+)
+
+# Vital signs a monitor or a person can record. They bound what is physically possible, not
+# what is normal: a value outside is a typing or sensor error and is refused; values inside
+# but abnormal are recorded and flagged (see services: the discharge gate's limits).
+SYSTOLIC_MMHG = ClinicalRange(
+    "systolic blood pressure", "mmHg", 40.0, 300.0, "the safety engine's accepted BP range"
+)
+DIASTOLIC_MMHG = ClinicalRange(
+    "diastolic blood pressure", "mmHg", 20.0, 200.0, "the safety engine's accepted BP range"
+)
+HEART_RATE_PER_MIN = ClinicalRange(
+    "heart rate", "/min", 20.0, 250.0, "the safety engine's accepted heart-rate range"
+)
+RESPIRATORY_RATE_PER_MIN = ClinicalRange(
+    "respiratory rate",
+    "/min",
+    2.0,
+    80.0,
+    "a breathing patient who is being observed; apnoea is recorded as an adverse event",
+)
+SPO2_PERCENT = ClinicalRange(
+    "SpO2", "%", 50.0, 100.0, "pulse oximeters do not report reliably below 50 %"
+)
+SESSION_MIN = ClinicalRange(
+    "session length",
+    "min",
+    5.0,
+    7 * 24 * 60.0,
+    "one session, up to the longest inpatient infusion (palliative SC burst, at most 5-6 days)",
+)
+MONEY_MINOR = ClinicalRange(
+    "amount",
+    "minor units (cents)",
+    0.0,
+    100_000_000.0,
+    "one charge or payment of at most 1,000,000.00 in the currency; more is a typing error",
 )
 
 

@@ -1,0 +1,444 @@
+"""The discharge gate: a patient goes home only when the protocol's minimum observation has
+passed, sedation is back to awake and the vital signs are within limits; for esketamine also
+the SPRAVATO REMS blood pressures (before dosing, at about 40 min, before discharge).
+
+Observation counts from the end of dosing: the last bolus or nasal device, or the end of the
+last infusion (its planned end, or when it was stopped). The REMS counts "at least 2 hours
+after administration"; for an infusion, counting from its end is the cautious reading
+[clinical judgement].
+
+A refusal names each reason and, where waiting is enough, when the gate may open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ketaclinic.errors import RefusedError, UserInputError
+from ketaclinic.pharmacology import Drug
+from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
+from ketaclinic.services._clinical import (
+    CLINICIANS,
+    SessionContext,
+    checked_instant,
+    current_rows,
+    load_session,
+    staff_member,
+    who,
+)
+from ketaclinic.services._sessions import SEVERE_BP_SOURCE
+from ketaclinic.store import (
+    Database,
+    Discharge,
+    DoseGiven,
+    SessionScore,
+    TreatmentSession,
+    VitalSigns,
+    amend,
+    current_version,
+)
+
+__all__ = [
+    "DISCHARGE_DECISIONS",
+    "DISCHARGE_LIMITS",
+    "DischargeBlock",
+    "DischargeReadiness",
+    "DischargeResult",
+    "DosingTimes",
+    "VitalLimit",
+    "discharge",
+    "discharge_readiness",
+    "dosing_times",
+]
+
+DISCHARGE_DECISIONS = ("discharged", "admitted", "transferred")
+
+NEWS2 = (
+    "Royal College of Physicians, National Early Warning Score (NEWS) 2, 2017: a single "
+    "parameter scoring 3 (red) calls for urgent review"
+)
+REMS = "SPRAVATO prescribing information section 2 and the SPRAVATO REMS"
+#: Vitals count as the reading "before discharge" when measured in the 30 min before it.
+RECENT_VITALS = timedelta(minutes=30)
+RECENT_SOURCE = "30 min before the decision [clinical judgement]"
+#: "BP at about 40 min" after the first esketamine device: 30-50 min [clinical judgement].
+BP_40_MIN_WINDOW = (timedelta(minutes=30), timedelta(minutes=50))
+#: "BP before dosing": in the 2 h before the first dose (the safety engine's fresh-BP window).
+BP_BEFORE_WINDOW = timedelta(minutes=120)
+AWAKE_MOAAS = 5
+#: The only block a physician may override: a documentation gap waiting cannot fill.
+OVERRIDABLE_BLOCK = "rems_bp_40_min_missed"
+
+
+@dataclass(frozen=True)
+class VitalLimit:
+    """A vital sign is within limits when ``low <= value <= high``."""
+
+    field: str
+    low: float | None
+    high: float | None
+    unit: str
+    source: str
+
+    def problem(self, value: float) -> str | None:
+        if self.low is not None and value < self.low:
+            return f"{self.field} {value:g} {self.unit} is below {self.low:g} {self.unit}"
+        if self.high is not None and value > self.high:
+            return f"{self.field} {value:g} {self.unit} is above {self.high:g} {self.unit}"
+        return None
+
+
+#: Limits for discharge: no single NEWS2 parameter in its red band (score 3), and blood
+#: pressure below the severe-hypertension threshold of the safety engine.
+DISCHARGE_LIMITS = (
+    VitalLimit("systolic_mmhg", 91, 179, "mmHg", f"{NEWS2} (<= 90); {SEVERE_BP_SOURCE}"),
+    VitalLimit("diastolic_mmhg", None, 109, "mmHg", SEVERE_BP_SOURCE),
+    VitalLimit("heart_rate_per_min", 41, 130, "/min", f"{NEWS2} (<= 40 or >= 131)"),
+    VitalLimit("respiratory_rate_per_min", 9, 24, "/min", f"{NEWS2} (<= 8 or >= 25)"),
+    VitalLimit("spo2_percent", 92, None, "%", f"{NEWS2} (SpO2 scale 1, <= 91 %)"),
+)
+
+
+@dataclass(frozen=True)
+class DischargeBlock:
+    """One reason the gate is closed; ``opens_at``: when waiting alone will lift it."""
+
+    code: str
+    message: str
+    source: str
+    opens_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "source": self.source,
+            "opens_at": self.opens_at.isoformat() if self.opens_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class DosingTimes:
+    first_dose_at: datetime | None
+    dosing_end_at: datetime | None
+    given_mg: float
+
+
+@dataclass(frozen=True)
+class DischargeReadiness:
+    session_id: int
+    at: datetime
+    ready: bool
+    observation_min: float
+    min_observation_min: float
+    blocks: tuple[DischargeBlock, ...]
+
+    @property
+    def opens_at(self) -> datetime | None:
+        """When the gate opens by waiting alone (None: something must be done first)."""
+        if not self.blocks or any(b.opens_at is None for b in self.blocks):
+            return None
+        return max(b.opens_at for b in self.blocks if b.opens_at is not None)
+
+    def explain(self) -> str:
+        if self.ready:
+            return "discharge allowed"
+        return "; ".join(b.message for b in self.blocks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "at": self.at.isoformat(),
+            "ready": self.ready,
+            "observation_min": self.observation_min,
+            "min_observation_min": self.min_observation_min,
+            "opens_at": self.opens_at.isoformat() if self.opens_at else None,
+            "blocks": [b.to_dict() for b in self.blocks],
+        }
+
+
+@dataclass(frozen=True)
+class DischargeResult:
+    discharge_id: int
+    decision: str
+    observation_min: float
+    readiness: DischargeReadiness
+
+
+def dosing_times(doses: list[Any]) -> DosingTimes:
+    """First dose, end of dosing and mg given, from a session's doses (rows, any order).
+
+    A rate change or a stop ends the infusion running before it; an infusion runs to its
+    planned end otherwise. mg given counts an infusion pro rata over the time it ran."""
+    ordered = sorted(doses, key=lambda d: (d.given_at, d.id))
+    first = next((d.given_at for d in ordered if d.kind != "infusion_stop"), None)
+    end: datetime | None = None
+    given = 0.0
+    running: tuple[datetime, datetime, float] | None = None  # start, planned end, mg/h
+
+    def close(at: datetime) -> None:
+        nonlocal given, end, running
+        if running is not None:
+            stop = min(at, running[1])
+            given += running[2] * max((stop - running[0]).total_seconds(), 0.0) / 3600.0
+            end = max(end or stop, stop)
+            running = None
+
+    for d in ordered:
+        if d.kind in ("bolus", "device"):
+            given += float(d.amount_mg or 0.0)
+            end = max(end or d.given_at, d.given_at)
+        elif d.kind in ("infusion_start", "rate_change", "infusion_stop"):
+            close(d.given_at)
+            if d.kind != "infusion_stop":
+                planned = d.given_at + timedelta(minutes=float(d.dose["duration_min"]))
+                running = (d.given_at, planned, float(d.rate_mg_per_h or 0.0))
+    if running is not None:
+        close(running[1])
+    return DosingTimes(first, end, round(given, 3))
+
+
+def _latest(rows: list[Any], attr: str, before: datetime, after: datetime | None = None) -> Any:
+    found = [
+        r
+        for r in rows
+        if getattr(r, attr) <= before and (after is None or getattr(r, attr) >= after)
+    ]
+    return max(found, key=lambda r: (getattr(r, attr), r.id), default=None)
+
+
+def _readiness(uc: UseCase, ctx: SessionContext, at: datetime) -> DischargeReadiness:
+    s = uc.session
+    doses = current_rows(s, DoseGiven, session_id=ctx.session_id)
+    vitals = current_rows(s, VitalSigns, session_id=ctx.session_id)
+    scores = current_rows(s, SessionScore, session_id=ctx.session_id)
+    times = dosing_times(doses)
+    minimum = float(ctx.protocol.monitoring.min_observation_min)
+    monitoring = f"protocol {ctx.protocol.id} monitoring ({ctx.protocol.monitoring.source})"
+    blocks: list[DischargeBlock] = []
+    observed = 0.0
+    if times.dosing_end_at is None:
+        blocks.append(DischargeBlock("no_dose", "no dose is recorded in this session", monitoring))
+    else:
+        observed = max((at - times.dosing_end_at).total_seconds() / 60.0, 0.0)
+        if observed < minimum:
+            opens = times.dosing_end_at + timedelta(minutes=minimum)
+            blocks.append(
+                DischargeBlock(
+                    "observation",
+                    f"observed {observed:.0f} min since the end of dosing "
+                    f"({times.dosing_end_at:%H:%M} UTC); the protocol needs at least "
+                    f"{minimum:g} min: not before {opens:%Y-%m-%d %H:%M} UTC",
+                    monitoring,
+                    opens,
+                )
+            )
+        sedation = [r for r in scores if r.instrument_id == "moaas"]
+        latest = _latest(sedation, "measured_at", at, times.dosing_end_at)
+        if latest is None:
+            blocks.append(
+                DischargeBlock(
+                    "sedation_unknown",
+                    "no MOAA/S recorded since the end of dosing: record one (5 = awake)",
+                    "issue 11 and the SPRAVATO REMS: discharge when sedation has resolved",
+                )
+            )
+        elif latest.score < AWAKE_MOAAS:
+            blocks.append(
+                DischargeBlock(
+                    "sedation",
+                    f"MOAA/S {latest.score} at {latest.measured_at:%H:%M} UTC: not back to awake "
+                    "(5); keep observing and score again",
+                    "issue 11 and the SPRAVATO REMS: discharge when sedation has resolved",
+                )
+            )
+    blocks.extend(_vitals_blocks(vitals, at))
+    if ctx.protocol.drug is Drug.ESKETAMINE and times.first_dose_at is not None:
+        blocks.extend(_rems_blocks(vitals, times.first_dose_at, at))
+    return DischargeReadiness(
+        ctx.session_id, at, not blocks, round(observed, 1), minimum, tuple(blocks)
+    )
+
+
+def _vitals_blocks(vitals: list[Any], at: datetime) -> list[DischargeBlock]:
+    recent = [v for v in vitals if at - RECENT_VITALS <= v.measured_at <= at]
+    if not recent:
+        return [
+            DischargeBlock(
+                "vitals_missing",
+                "no vital signs in the 30 min before discharge: measure BP, heart rate, "
+                "respiratory rate and SpO2",
+                RECENT_SOURCE,
+            )
+        ]
+    blocks: list[DischargeBlock] = []
+    for limit in DISCHARGE_LIMITS:
+        latest = _latest(
+            [v for v in recent if getattr(v, limit.field) is not None], "measured_at", at
+        )
+        if latest is None:
+            if limit.field in ("systolic_mmhg", "spo2_percent"):
+                blocks.append(
+                    DischargeBlock(
+                        f"{limit.field}_missing",
+                        f"no {limit.field} in the 30 min before discharge: measure it",
+                        RECENT_SOURCE,
+                    )
+                )
+            continue
+        problem = limit.problem(float(getattr(latest, limit.field)))
+        if problem is not None:
+            blocks.append(
+                DischargeBlock(
+                    f"{limit.field}_out_of_limits",
+                    f"{problem} (measured {latest.measured_at:%H:%M} UTC): not within "
+                    "discharge limits",
+                    limit.source,
+                )
+            )
+    return blocks
+
+
+def _rems_blocks(vitals: list[Any], first: datetime, at: datetime) -> list[DischargeBlock]:
+    bps = [v for v in vitals if v.systolic_mmhg is not None]
+    blocks: list[DischargeBlock] = []
+    if not any(first - BP_BEFORE_WINDOW <= v.measured_at <= first for v in bps):
+        blocks.append(
+            DischargeBlock(
+                "rems_bp_before",
+                "no blood pressure recorded in the 2 h before the first esketamine dose "
+                "(REMS: BP before dosing)",
+                REMS,
+            )
+        )
+    low, high = first + BP_40_MIN_WINDOW[0], first + BP_40_MIN_WINDOW[1]
+    if not any(low <= v.measured_at <= high for v in bps):
+        if at <= high:
+            code = "rems_bp_40_min_due"
+            message = f"the REMS blood pressure at about 40 min is due {low:%H:%M}-{high:%H:%M} UTC"
+        else:
+            code = "rems_bp_40_min_missed"
+            message = (
+                f"no blood pressure was recorded at about 40 min ({low:%H:%M}-{high:%H:%M} UTC, "
+                "REMS): a physician may discharge with a recorded override reason"
+            )
+        blocks.append(DischargeBlock(code, message, REMS))
+    return blocks
+
+
+def _decision_time(uc: UseCase, decided_at: datetime | None) -> datetime:
+    return uc.now if decided_at is None else checked_instant(decided_at, "decided_at", uc.now)
+
+
+def discharge_readiness(
+    db: Database,
+    actor: Actor,
+    clock: Clock = utc_now,
+    *,
+    session_id: int,
+    at: datetime | None = None,
+) -> DischargeReadiness:
+    """Whether the patient may be discharged at ``at`` (default now), and if not, why and
+    when the gate may open. An audited read."""
+    with audited_transaction(db, actor, clock) as uc:
+        staff_member(uc, CLINICIANS)
+        ctx = load_session(uc.session, session_id)
+        readiness = _readiness(uc, ctx, _decision_time(uc, at))
+        uc.audit(
+            "session.discharge.readiness",
+            record_type="treatment_sessions",
+            record_id=ctx.session_id,
+            patient_id=ctx.patient_id,
+            details={"ready": readiness.ready, "blocks": [b.code for b in readiness.blocks]},
+        )
+        return readiness
+
+
+def discharge(
+    db: Database,
+    actor: Actor,
+    clock: Clock = utc_now,
+    *,
+    session_id: int,
+    decision: str = "discharged",
+    decided_at: datetime | None = None,
+    reason: str | None = None,
+    override_reason: str | None = None,
+) -> DischargeResult:
+    """Record the discharge decision and end the session.
+
+    ``discharged`` passes the gate or is refused with its reasons (:class:`RefusedError`);
+    only a missed REMS 40-min blood pressure may be overridden, by a physician, with
+    ``override_reason``. ``admitted`` and ``transferred`` need a ``reason`` and no gate."""
+    if decision not in DISCHARGE_DECISIONS:
+        raise UserInputError(
+            f"decision {decision!r} is not accepted; accepted: {', '.join(DISCHARGE_DECISIONS)}"
+        )
+    if decision != "discharged" and not (reason and reason.strip()):
+        raise UserInputError(f"a decision '{decision}' needs a reason")
+    with audited_transaction(db, actor, clock) as uc:
+        user = staff_member(uc, CLINICIANS)
+        ctx = load_session(uc.session, session_id)
+        if ctx.visit.actual_end_at is not None:
+            raise RefusedError(
+                f"session {session_id} already ended at {ctx.visit.actual_end_at.isoformat()}"
+            )
+        at = _decision_time(uc, decided_at)
+        readiness = _readiness(uc, ctx, at)
+        note = reason.strip() if reason else None
+        if decision == "discharged" and not readiness.ready:
+            only_missed_bp = all(b.code == OVERRIDABLE_BLOCK for b in readiness.blocks)
+            if not only_missed_bp:
+                raise RefusedError(f"discharge refused: {readiness.explain()}")
+            if user.role != "physician" or not (override_reason and override_reason.strip()):
+                raise RefusedError(
+                    f"discharge refused: {readiness.explain()} (a physician with an "
+                    "override_reason may discharge)"
+                )
+            note = f"override (REMS 40-min BP missed): {override_reason.strip()}"
+        row = Discharge(
+            session_id=ctx.session_id,
+            decided_at=at,
+            decision=decision,
+            observation_min=readiness.observation_min,
+            reason=note,
+            **who(uc, user, ctx.patient_id),
+        )
+        uc.session.add(row)
+        uc.session.flush()
+        _end_session(uc, ctx, user, at)
+        uc.audit(
+            "session.discharge",
+            record_type="discharges",
+            record_id=row.id,
+            patient_id=ctx.patient_id,
+            reason=override_reason,
+            details={"session_id": ctx.session_id, "decision": decision},
+        )
+        return DischargeResult(int(row.id), decision, readiness.observation_min, readiness)
+
+
+def _end_session(uc: UseCase, ctx: SessionContext, user: Any, at: datetime) -> None:
+    visit = current_version(uc.session, TreatmentSession, ctx.session_id)
+    ended = TreatmentSession(
+        course_id=visit.course_id,
+        order_id=visit.order_id,
+        schedule_entry_id=visit.schedule_entry_id,
+        chair_id=visit.chair_id,
+        scheduled_start_at=visit.scheduled_start_at,
+        actual_start_at=visit.actual_start_at,
+        actual_end_at=at,
+        route=visit.route,
+        lot_number=visit.lot_number,
+        multi_day=visit.multi_day,
+    )
+    amend(
+        uc.session,
+        visit,
+        ended,
+        reason="session ended at the discharge decision",
+        recorded_at=uc.now,
+        recorded_by_id=user.id,
+    )

@@ -1,0 +1,318 @@
+"""The discharge gate, table-driven: minimum observation since the end of dosing, sedation
+back to awake (MOAA/S 5), vitals within limits; esketamine: the REMS blood pressures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from ketaclinic.errors import RefusedError, UserInputError
+from ketaclinic.services import (
+    Actor,
+    VitalsReading,
+    discharge,
+    discharge_readiness,
+    record_dose,
+    record_session_score,
+    record_vitals,
+    start_session,
+    stop_infusion,
+    verify_audit,
+)
+from ketaclinic.services.testing import FrozenClock
+from ketaclinic.store import Discharge, TreatmentSession
+
+MakeChart = Callable[..., Any]
+OK = (130, 80, 72, 14, 98.0)
+DEPRESSION = "iv-infusion 0.5 mg/kg over 40 min at 0 min"
+DEVICE = "intranasal 28 mg at 0 min"
+
+# (case, protocol, events as (kind, minute, value), decide at minute, blocks, opens at minute)
+CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], float | None]] = [
+    (
+        "ready",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 5)],
+        165,
+        [],
+        None,
+    ),
+    (
+        "observation not over",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 5)],
+        150,
+        ["observation"],
+        160,
+    ),
+    (
+        "still sedated",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 4)],
+        165,
+        ["sedation"],
+        None,
+    ),
+    (
+        "awake only during the infusion",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 30, 5)],
+        165,
+        ["sedation_unknown"],
+        None,
+    ),
+    (
+        "low SpO2",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 150, (130, 80, 72, 14, 90.0)), ("moaas", 150, 5)],
+        165,
+        ["spo2_percent_out_of_limits"],
+        None,
+    ),
+    (
+        "severe BP",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 150, (185, 100, 72, 14, 98.0)), ("moaas", 150, 5)],
+        165,
+        ["systolic_mmhg_out_of_limits"],
+        None,
+    ),
+    (
+        "slow breathing",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 150, (130, 80, 72, 8, 98.0)), ("moaas", 150, 5)],
+        165,
+        ["respiratory_rate_per_min_out_of_limits"],
+        None,
+    ),
+    (
+        "no recent vitals",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 100, OK), ("moaas", 150, 5)],
+        165,
+        ["vitals_missing"],
+        None,
+    ),
+    (
+        "infusion stopped early",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("stop", 20, None), ("vitals", 140, OK), ("moaas", 140, 5)],
+        141,
+        [],
+        None,
+    ),
+    ("no dose", "depression-iv", [("vitals", 150, OK)], 165, ["no_dose"], None),
+    (
+        "esketamine ready",
+        "esketamine-nasal",
+        [
+            ("vitals", -10, OK),
+            ("dose", 0, DEVICE),
+            ("dose", 5, DEVICE),
+            ("vitals", 40, OK),
+            ("vitals", 126, OK),
+            ("moaas", 126, 5),
+        ],
+        126,
+        [],
+        None,
+    ),
+    (
+        "esketamine before 2 h",
+        "esketamine-nasal",
+        [
+            ("vitals", -10, OK),
+            ("dose", 0, DEVICE),
+            ("dose", 5, DEVICE),
+            ("vitals", 40, OK),
+            ("vitals", 110, OK),
+            ("moaas", 110, 5),
+        ],
+        110,
+        ["observation"],
+        125,
+    ),
+    (
+        "esketamine without BP before dosing",
+        "esketamine-nasal",
+        [
+            ("dose", 0, DEVICE),
+            ("dose", 5, DEVICE),
+            ("vitals", 40, OK),
+            ("vitals", 126, OK),
+            ("moaas", 126, 5),
+        ],
+        126,
+        ["rems_bp_before"],
+        None,
+    ),
+    (
+        "esketamine 40-min BP missed",
+        "esketamine-nasal",
+        [
+            ("vitals", -10, OK),
+            ("dose", 0, DEVICE),
+            ("dose", 5, DEVICE),
+            ("vitals", 126, OK),
+            ("moaas", 126, 5),
+        ],
+        126,
+        ["rems_bp_40_min_missed"],
+        None,
+    ),
+    (
+        "esketamine early on",
+        "esketamine-nasal",
+        [
+            ("vitals", -10, OK),
+            ("dose", 0, DEVICE),
+            ("dose", 5, DEVICE),
+            ("vitals", 20, OK),
+            ("moaas", 20, 4),
+        ],
+        25,
+        ["observation", "sedation", "rems_bp_40_min_due"],
+        None,
+    ),
+]
+
+
+def _run(
+    db: Any, clock: FrozenClock, nurse: Actor, chart: Any, events: list[Any], decide: float
+) -> int:
+    t0 = clock()
+    clock.advance(minutes=decide)
+    sid = start_session(
+        db,
+        nurse,
+        clock,
+        order_id=chart.order_id,
+        lot_number="L1",
+        started_at=t0 + timedelta(minutes=min(0, *(e[1] for e in events))),
+    )
+    for kind, minute, value in events:
+        at = t0 + timedelta(minutes=minute)
+        if kind == "dose":
+            record_dose(db, nurse, clock, session_id=sid, given_at=at, dose=value)
+        elif kind == "stop":
+            stop_infusion(db, nurse, clock, session_id=sid, given_at=at)
+        elif kind == "vitals":
+            record_vitals(db, nurse, clock, session_id=sid, reading=VitalsReading(at, *value))
+        else:
+            record_session_score(
+                db,
+                nurse,
+                clock,
+                session_id=sid,
+                instrument_id="moaa-s",
+                answers=[value],
+                measured_at=at,
+            )
+    return sid
+
+
+@pytest.mark.parametrize(
+    ("protocol", "events", "decide", "blocks", "opens"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_the_gate_opens_only_when_every_condition_holds(
+    db: Any,
+    clock: FrozenClock,
+    people: dict[str, Actor],
+    make_chart: MakeChart,
+    protocol: str,
+    events: list[Any],
+    decide: float,
+    blocks: list[str],
+    opens: float | None,
+) -> None:
+    t0 = clock()
+    nurse = people["nurse.brown"]
+    sid = _run(db, clock, nurse, make_chart(protocol), events, decide)
+    readiness = discharge_readiness(db, nurse, clock, session_id=sid)
+    assert [b.code for b in readiness.blocks] == blocks
+    assert readiness.ready is (not blocks)
+    expected_open = None if opens is None else t0 + timedelta(minutes=opens)
+    assert readiness.opens_at == expected_open
+    if blocks:
+        with pytest.raises(RefusedError, match="discharge refused: ") as refused:
+            discharge(db, nurse, clock, session_id=sid)
+        assert readiness.blocks[0].message in str(refused.value)
+        with db.snapshot() as session:
+            assert session.execute(select(func.count()).select_from(Discharge)).scalar_one() == 0
+    else:
+        result = discharge(db, nurse, clock, session_id=sid)
+        assert result.decision == "discharged"
+        assert result.observation_min >= 120
+    assert verify_audit(db).ok
+
+
+def test_a_discharge_ends_the_session_once(
+    db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
+) -> None:
+    nurse = people["nurse.brown"]
+    sid = _run(db, clock, nurse, make_chart(), CASES[0][2], 165)
+    result = discharge(db, nurse, clock, session_id=sid)
+    with db.snapshot() as session:
+        versions = session.scalars(select(TreatmentSession).order_by(TreatmentSession.id)).all()
+        row = session.get(Discharge, result.discharge_id)
+    assert [v.actual_end_at for v in versions] == [None, clock()]
+    assert versions[1].amends_id == sid
+    assert row is not None
+    assert (row.decision, row.observation_min) == ("discharged", 125.0)
+    with pytest.raises(RefusedError, match=f"session {sid} already ended"):
+        discharge(db, nurse, clock, session_id=sid)
+    clock.advance(minutes=5)
+    with pytest.raises(RefusedError, match=r"is after session .* ended"):
+        record_vitals(db, nurse, clock, session_id=sid, reading=VitalsReading(clock(), *OK))
+    with pytest.raises(RefusedError, match="nothing more is given"):
+        record_dose(db, nurse, clock, session_id=sid, given_at=clock(), dose=DEPRESSION)
+
+
+def test_only_a_physician_may_discharge_past_a_missed_40_minute_blood_pressure(
+    db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
+) -> None:
+    missed = next(c for c in CASES if c[0] == "esketamine 40-min BP missed")
+    nurse, physician = people["nurse.brown"], people["dr.adams"]
+    sid = _run(db, clock, nurse, make_chart("esketamine-nasal"), missed[2], missed[3])
+    with pytest.raises(RefusedError, match="a physician with an override_reason may discharge"):
+        discharge(db, nurse, clock, session_id=sid, override_reason="BP machine failed")
+    with pytest.raises(RefusedError, match="a physician with an override_reason"):
+        discharge(db, physician, clock, session_id=sid)
+    result = discharge(
+        db, physician, clock, session_id=sid, override_reason="BP machine failed; 126 min fine"
+    )
+    with db.snapshot() as session:
+        row = session.get(Discharge, result.discharge_id)
+    assert row is not None
+    assert row.reason == "override (REMS 40-min BP missed): BP machine failed; 126 min fine"
+
+
+def test_an_observation_refusal_cannot_be_overridden(
+    db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
+) -> None:
+    early = next(c for c in CASES if c[0] == "observation not over")
+    sid = _run(db, clock, people["nurse.brown"], make_chart(), early[2], early[3])
+    with pytest.raises(RefusedError, match=r"needs at least 120 min: not before .* 11:40 UTC"):
+        discharge(db, people["dr.adams"], clock, session_id=sid, override_reason="in a hurry")
+
+
+def test_admission_or_transfer_needs_a_reason_and_no_gate(
+    db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
+) -> None:
+    nurse = people["nurse.brown"]
+    sid = _run(db, clock, nurse, make_chart(), [("dose", 0, DEPRESSION)], 30)
+    with pytest.raises(UserInputError, match="a decision 'admitted' needs a reason"):
+        discharge(db, nurse, clock, session_id=sid, decision="admitted")
+    with pytest.raises(UserInputError, match="decision 'home' is not accepted; accepted: disch"):
+        discharge(db, nurse, clock, session_id=sid, decision="home")
+    result = discharge(
+        db, nurse, clock, session_id=sid, decision="admitted", reason="persistent dysphoria"
+    )
+    assert result.decision == "admitted"
+    assert not result.readiness.ready
