@@ -12,7 +12,9 @@
     |   +-- RecordNotFoundError     no stored record has the given id (also an UnknownNameError)
     +-- RefusedError                a well-formed request refused by a rule: exit code 3, HTTP 409
     |   +-- StorageError            the database cannot be used safely now (unsafe durability
-    |                               settings, another process holds the SQLite writer lock)
+    |   |                           settings, another process holds the SQLite writer lock)
+    |   +-- NotAllowedError         the acting staff member's role (or a disabled account) may
+    |                               not do this: exit code 3, HTTP 403
     +-- IntegrityFailureError       stored data failed verification (audit chain, backup file,
                                     integrity check): exit code 4
     +-- ModelError                  a model cannot do what was asked (e.g. route not fitted)
@@ -32,6 +34,7 @@ __all__ = [
     "IntegrityFailureError",
     "KetaclinicError",
     "ModelError",
+    "NotAllowedError",
     "NumericalError",
     "OutOfRangeError",
     "RecordNotFoundError",
@@ -97,6 +100,11 @@ class RefusedError(KetaclinicError):
 
 class StorageError(RefusedError):
     """The database cannot be used safely now; the message says why and what to do."""
+
+
+class NotAllowedError(RefusedError):
+    """The acting staff member may not do this (role, disabled account, or a rule such as
+    "the preparer cannot double-check their own order"); the message says who may."""
 
 
 class IntegrityFailureError(KetaclinicError):

@@ -14,6 +14,8 @@ from ketaclinic.errors import OutOfRangeError
 
 __all__ = [
     "AGE_YEARS",
+    "BIRTH_DATE",
+    "CHILD_PUGH_POINTS",
     "CLINIC_DATE",
     "DIASTOLIC_MMHG",
     "DOSE_COUNT",
@@ -192,6 +194,22 @@ CLINIC_DATE = DateRange(
     "dates of treatment a clinic records or plans; a plan runs up to about a year past its "
     "start, and dates such as 0001-01-01 or 9999-12-31 are typing errors that would overflow "
     "the calendar",
+)
+
+BIRTH_DATE = DateRange(
+    "birth date",
+    date(1900, 1, 1),
+    date(2099, 12, 31),
+    "the oldest living patients were born after 1900 (AGE_YEARS allows 120 years); a birth date "
+    "after the day it is recorded is refused by the service that records it",
+)
+CHILD_PUGH_POINTS = ClinicalRange(
+    "Child-Pugh score",
+    "points",
+    5.0,
+    15.0,
+    "five criteria scored 1-3 each (Pugh 1973, Br J Surg 60:646, PMID 4541913): A 5-6, B 7-9, "
+    "C 10-15",
 )
 
 # Limits of the engine's work per request, not clinical facts; declared here all the same so

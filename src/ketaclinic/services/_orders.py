@@ -1,0 +1,517 @@
+"""Sign an order, check it independently, and say whether it may be given.
+
+- Signing is a physician's act. A hard stop can never be signed; each overridable finding
+  needs the physician's reason, recorded with the physician. An order whose weight is no
+  longer the patient's latest weight is refused (re-plan it).
+- Ketamine is on ISMP's list of high-alert medications, so before the first dose of every
+  order a second clinician (neither the one who prepared the order nor the one who signed it)
+  re-enters the weight and the doses without seeing them (:func:`double_check_task` shows
+  everything else). A mismatch blocks administration until a later check matches; the
+  checker is told which fields differ, never the ordered values.
+- :func:`administration_allowed` (and :func:`administration_status` inside another use case)
+  says whether an order may be given now, with every reason it may not.
+
+Tolerances of the double check [clinical judgement]: the weight within 0.1 kg (the
+resolution of clinic scales), each dose within 0.5 mg or 1 % (half the 1 mg rounding step of
+IV amounts), times and counts exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.errors import NotAllowedError, RefusedError, UserInputError
+from ketaclinic.pharmacology import Dose, parse_dose
+from ketaclinic.ranges import WEIGHT_KG
+from ketaclinic.services._audit import Actor, Clock, utc_now
+from ketaclinic.services._audit import audited_transaction as _transaction
+from ketaclinic.services._inputs import CLINICIANS, PHYSICIANS, positive_id, require_role, who
+from ketaclinic.services._patient_context import latest
+from ketaclinic.store import (
+    Database,
+    DoubleCheck,
+    Order,
+    OrderOverride,
+    OrderSignature,
+    StaffUser,
+    TreatmentCourse,
+    WeightMeasurement,
+    add,
+    course_status,
+    current_records,
+    get,
+)
+
+__all__ = [
+    "DOSE_TOLERANCE_MG",
+    "DOSE_TOLERANCE_PERCENT",
+    "WEIGHT_TOLERANCE_KG",
+    "AdministrationStatus",
+    "DoubleCheckResult",
+    "DoubleCheckTask",
+    "OrderView",
+    "administration_allowed",
+    "administration_status",
+    "double_check_order",
+    "double_check_task",
+    "get_order",
+    "sign_order",
+]
+
+WEIGHT_TOLERANCE_KG = 0.1
+DOSE_TOLERANCE_MG = 0.5
+DOSE_TOLERANCE_PERCENT = 1.0
+_OPEN = ("planned", "active", "maintenance")
+
+
+def _order(session: Session, order_id: int) -> Order:
+    return get(session, Order, positive_id(order_id, "order id"))
+
+
+def _superseded(session: Session, order: Order) -> Order | None:
+    return session.scalars(select(Order).where(Order.amends_id == order.id)).first()
+
+
+def _of_order(session: Session, model: Any, order: Order) -> list[Any]:
+    return [r for r in current_records(session, model, order.patient_id) if r.order_id == order.id]
+
+
+def _signature(session: Session, order: Order) -> OrderSignature | None:
+    found: OrderSignature | None = latest(_of_order(session, OrderSignature, order), "signed_at")
+    return found
+
+
+def _findings(order: Order, severity: str) -> list[dict[str, Any]]:
+    return [f for f in order.findings if f.get("severity") == severity]
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order as stored, with its signature, overrides and double checks."""
+
+    order_id: int
+    patient_id: int
+    course_id: int
+    weight_kg: float
+    doses: tuple[dict[str, Any], ...]
+    findings: tuple[dict[str, Any], ...]
+    drug_library_version: str
+    signed_by_id: int | None
+    signed_at: datetime | None
+    overrides: tuple[dict[str, Any], ...]
+    double_checks: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "patient_id": self.patient_id,
+            "course_id": self.course_id,
+            "weight_kg": self.weight_kg,
+            "doses": list(self.doses),
+            "findings": list(self.findings),
+            "drug_library_version": self.drug_library_version,
+            "signed_by_id": self.signed_by_id,
+            "signed_at": self.signed_at.isoformat() if self.signed_at else None,
+            "overrides": list(self.overrides),
+            "double_checks": list(self.double_checks),
+        }
+
+
+def _order_view(session: Session, order: Order) -> OrderView:
+    signature = _signature(session, order)
+    return OrderView(
+        order_id=int(order.id),
+        patient_id=int(order.patient_id),
+        course_id=int(order.course_id),
+        weight_kg=float(order.weight_kg),
+        doses=tuple(order.doses),
+        findings=tuple(order.findings),
+        drug_library_version=order.drug_library_version,
+        signed_by_id=signature.signed_by_id if signature else None,
+        signed_at=signature.signed_at if signature else None,
+        overrides=tuple(
+            {"finding_code": o.finding_code, "reason": o.reason, "physician_id": o.physician_id}
+            for o in _of_order(session, OrderOverride, order)
+        ),
+        double_checks=tuple(
+            {
+                "checker_id": c.checker_id,
+                "result": c.result,
+                "checked_at": c.checked_at.isoformat(),
+                "differences": [d["field"] for d in c.differences or []],
+            }
+            for c in _of_order(session, DoubleCheck, order)
+        ),
+    )
+
+
+def get_order(db: Database, actor: Actor, order_id: int, *, clock: Clock = utc_now) -> OrderView:
+    """The order with its findings, for the physician who signs it (audited read)."""
+    with _transaction(db, actor, clock) as uc:
+        require_role(uc, CLINICIANS, "reading an order")
+        order = _order(uc.session, order_id)
+        uc.audit(
+            "order.read", record_type="orders", record_id=order.id, patient_id=order.patient_id
+        )
+        return _order_view(uc.session, order)
+
+
+def _refuse_closed(session: Session, order: Order) -> None:
+    newer = _superseded(session, order)
+    if newer is not None or order.entered_in_error:
+        raise RefusedError(f"order {order.id} was replaced or withdrawn; use the current order")
+    status = course_status(session, order.course_id)
+    if status is not None and status.status not in _OPEN:
+        raise RefusedError(f"course {order.course_id} is {status.status}: its orders are closed")
+
+
+def _check_overrides(overrides: Any) -> dict[str, str]:
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, Mapping):
+        raise UserInputError("overrides must map a finding code to the physician's reason")
+    checked = {}
+    for code, reason in overrides.items():
+        if not isinstance(code, str) or not isinstance(reason, str):
+            raise UserInputError("overrides must map a finding code (text) to a reason (text)")
+        if not reason.strip():
+            raise UserInputError(f"override of {code!r} has no reason: an override needs one")
+        if len(reason) > 2000:
+            raise UserInputError(f"override reason of {code!r} is longer than 2000 characters")
+        checked[code.strip()] = reason.strip()
+    return checked
+
+
+def sign_order(
+    db: Database,
+    actor: Actor,
+    order_id: int,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    clock: Clock = utc_now,
+) -> OrderView:
+    """Sign an order (physicians only). ``overrides`` maps each OVERRIDABLE finding's code to
+    the reason; hard stops are refused whatever the overrides say."""
+    given = _check_overrides(overrides)
+    with _transaction(db, actor, clock) as uc:
+        user = require_role(uc, PHYSICIANS, "signing an order")
+        order = _order(uc.session, order_id)
+        _refuse_closed(uc.session, order)
+        if _signature(uc.session, order) is not None:
+            raise RefusedError(f"order {order.id} is already signed")
+        hard = _findings(order, "HARD_STOP")
+        if hard:
+            listed = "; ".join(f"{f['code']}: {f['message']}" for f in hard)
+            raise RefusedError(f"order {order.id} has a hard stop and cannot be signed ({listed})")
+        overridable = {f["code"]: f for f in _findings(order, "OVERRIDABLE")}
+        unknown = sorted(set(given) - set(overridable))
+        if unknown:
+            accepted = ", ".join(overridable) or "none (nothing to override)"
+            raise UserInputError(
+                f"override of {', '.join(unknown)} is not accepted: not an overridable finding "
+                f"of order {order.id}; accepted: {accepted}"
+            )
+        missing = [code for code in overridable if code not in given]
+        if missing:
+            listed = "; ".join(f"{c}: {overridable[c]['message']}" for c in missing)
+            raise RefusedError(f"order {order.id} needs a reason to override each of: {listed}")
+        weight = latest(
+            current_records(uc.session, WeightMeasurement, order.patient_id), "measured_on"
+        )
+        if weight is None or abs(weight.weight_kg - order.weight_kg) > 1e-9:
+            now_kg = f"{weight.weight_kg:g} kg" if weight is not None else "no weight"
+            raise RefusedError(
+                f"order {order.id} was planned for {order.weight_kg:g} kg; the patient's latest "
+                f"weight is {now_kg}: plan a new order"
+            )
+        bookkeeping = who(uc, user)
+        for code, reason in given.items():
+            override = add(
+                uc.session,
+                OrderOverride(
+                    patient_id=order.patient_id,
+                    order_id=order.id,
+                    finding_code=code,
+                    reason=reason,
+                    physician_id=user.id,
+                    **bookkeeping,
+                ),
+            )
+            uc.audit(
+                "order.override",
+                record_type="order_overrides",
+                record_id=override.id,
+                patient_id=order.patient_id,
+                reason=reason,
+                details={"order_id": order.id, "finding_code": code},
+            )
+        signature = add(
+            uc.session,
+            OrderSignature(
+                patient_id=order.patient_id,
+                order_id=order.id,
+                signed_by_id=user.id,
+                signed_at=uc.now,
+                **bookkeeping,
+            ),
+        )
+        uc.audit(
+            "order.sign",
+            record_type="order_signatures",
+            record_id=signature.id,
+            patient_id=order.patient_id,
+            details={"order_id": order.id, "overrides": sorted(given)},
+        )
+        return _order_view(uc.session, order)
+
+
+@dataclass(frozen=True)
+class DoubleCheckTask:
+    """What the second clinician sees before re-entering: never the weight or the doses."""
+
+    order_id: int
+    patient_id: int
+    mrn: str
+    protocol_id: str
+    route: str
+    dose_lines: int
+    dose_forms: tuple[str, ...]
+    signed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "patient_id": self.patient_id,
+            "mrn": self.mrn,
+            "protocol": self.protocol_id,
+            "route": self.route,
+            "dose_lines": self.dose_lines,
+            "dose_forms": list(self.dose_forms),
+            "signed": self.signed,
+        }
+
+
+def _refuse_checker(order: Order, checker: StaffUser, signature: OrderSignature | None) -> None:
+    if checker.id == order.recorded_by_id:
+        raise NotAllowedError(
+            f"{checker.username!r} prepared order {order.id}: the double check must be done "
+            "by another clinician"
+        )
+    if signature is not None and checker.id == signature.signed_by_id:
+        raise NotAllowedError(
+            f"{checker.username!r} signed order {order.id}: the double check must be done by "
+            "a clinician who has not seen the order's values"
+        )
+
+
+def double_check_task(
+    db: Database, actor: Actor, order_id: int, *, clock: Clock = utc_now
+) -> DoubleCheckTask:
+    """The order as the second clinician may see it before entering weight and doses."""
+    with _transaction(db, actor, clock) as uc:
+        checker = require_role(uc, CLINICIANS, "double-checking an order")
+        order = _order(uc.session, order_id)
+        signature = _signature(uc.session, order)
+        _refuse_checker(order, checker, signature)
+        course = get(uc.session, TreatmentCourse, order.course_id)
+        from ketaclinic.store import get_patient
+
+        patient = get_patient(uc.session, order.patient_id)
+        uc.audit(
+            "order.double_check_task",
+            record_type="orders",
+            record_id=order.id,
+            patient_id=order.patient_id,
+        )
+        return DoubleCheckTask(
+            order_id=int(order.id),
+            patient_id=int(order.patient_id),
+            mrn=patient.mrn,
+            protocol_id=course.protocol_id,
+            route=str(order.doses[0]["route"]) if order.doses else "",
+            dose_lines=len(order.doses),
+            dose_forms=tuple(str(d.get("form", "")) for d in order.doses),
+            signed=signature is not None,
+        )
+
+
+def _parse_entered(entered: Any) -> list[Dose]:
+    if isinstance(entered, str | Mapping) or not isinstance(entered, Sequence) or not entered:
+        raise UserInputError(
+            "entered doses must be a list of doses in the dose grammar, e.g. "
+            "['iv-infusion 35 mg over 40 min at 0 min']"
+        )
+    doses = []
+    for item in entered:
+        doses.append(Dose.from_json(item) if isinstance(item, Mapping) else parse_dose(item))
+    return doses
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= max(DOSE_TOLERANCE_MG, DOSE_TOLERANCE_PERCENT / 100 * abs(b))
+
+
+def _dose_differences(n: int, ordered: Dose, entered: Dose, weight_kg: float) -> list[str]:
+    fields = []
+    if ordered.route != entered.route or ordered.is_infusion != entered.is_infusion:
+        fields.append(f"dose {n} route or form")
+    if not _close(entered.total_mg(weight_kg), ordered.total_mg(weight_kg)):
+        fields.append(f"dose {n} amount (mg)")
+    if ordered.is_infusion and not _close(
+        entered.rate_mg_per_h(weight_kg), ordered.rate_mg_per_h(weight_kg)
+    ):
+        fields.append(f"dose {n} rate (mg/h)")
+    for name in ("duration_min", "start_min", "every_min", "count"):
+        if getattr(ordered, name) != getattr(entered, name):
+            fields.append(f"dose {n} {name}")
+    return fields
+
+
+@dataclass(frozen=True)
+class DoubleCheckResult:
+    """``match`` or ``mismatch``, and which fields differ (never the ordered values)."""
+
+    double_check_id: int
+    order_id: int
+    result: str
+    differing_fields: tuple[str, ...]
+
+    @property
+    def matched(self) -> bool:
+        return self.result == "match"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "double_check_id": self.double_check_id,
+            "order_id": self.order_id,
+            "result": self.result,
+            "differing_fields": list(self.differing_fields),
+        }
+
+
+def double_check_order(
+    db: Database,
+    actor: Actor,
+    order_id: int,
+    entered_weight_kg: float,
+    entered_doses: Sequence[str | Mapping[str, Any]],
+    *,
+    clock: Clock = utc_now,
+) -> DoubleCheckResult:
+    """The independent double check of a signed order: the second clinician's weight (kg)
+    and doses (dose grammar, mg), compared with the order's. Both results are recorded."""
+    weight = WEIGHT_KG.check(entered_weight_kg)
+    entered = _parse_entered(entered_doses)
+    with _transaction(db, actor, clock) as uc:
+        checker = require_role(uc, CLINICIANS, "double-checking an order")
+        order = _order(uc.session, order_id)
+        _refuse_closed(uc.session, order)
+        signature = _signature(uc.session, order)
+        _refuse_checker(order, checker, signature)
+        if signature is None:
+            raise RefusedError(f"order {order.id} is not signed yet: sign it before the check")
+        ordered = [Dose.from_json(d) for d in order.doses]
+        differences: list[dict[str, Any]] = []
+        if abs(weight - order.weight_kg) > WEIGHT_TOLERANCE_KG + 1e-9:
+            differences.append(
+                {"field": "weight (kg)", "ordered": order.weight_kg, "entered": weight}
+            )
+        if len(entered) != len(ordered):
+            differences.append(
+                {"field": "number of doses", "ordered": len(ordered), "entered": len(entered)}
+            )
+        else:
+            for n, (a, b) in enumerate(zip(ordered, entered, strict=True), 1):
+                for name in _dose_differences(n, a, b, weight):
+                    differences.append({"field": name, "ordered": str(a), "entered": str(b)})
+        result = "mismatch" if differences else "match"
+        check = add(
+            uc.session,
+            DoubleCheck(
+                patient_id=order.patient_id,
+                order_id=order.id,
+                checker_id=checker.id,
+                entered_weight_kg=weight,
+                entered_doses=[d.to_json() for d in entered],
+                result=result,
+                differences=differences or None,
+                checked_at=uc.now,
+                **who(uc, checker),
+            ),
+        )
+        uc.audit(
+            "order.double_check",
+            record_type="double_checks",
+            record_id=check.id,
+            patient_id=order.patient_id,
+            details={"order_id": order.id, "result": result},
+        )
+        return DoubleCheckResult(
+            int(check.id), int(order.id), result, tuple(d["field"] for d in differences)
+        )
+
+
+@dataclass(frozen=True)
+class AdministrationStatus:
+    """May the order be given now? ``reasons`` lists everything that stands in the way."""
+
+    order_id: int
+    allowed: bool
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "allowed": self.allowed, "reasons": list(self.reasons)}
+
+
+def administration_status(session: Session, order_id: int) -> AdministrationStatus:
+    """The administration rule, inside another use case's transaction (for sessions)."""
+    order = _order(session, order_id)
+    reasons: list[str] = []
+    newer = _superseded(session, order)
+    if newer is not None:
+        reasons.append(f"order {order.id} was replaced by order {newer.id}")
+    if order.entered_in_error:
+        reasons.append(f"order {order.id} was withdrawn (entered in error)")
+    status = course_status(session, order.course_id)
+    if status is not None and status.status not in _OPEN:
+        reasons.append(f"course {order.course_id} is {status.status}")
+    for finding in _findings(order, "HARD_STOP"):
+        reasons.append(f"hard stop {finding['code']}: {finding['message']}")
+    if _signature(session, order) is None:
+        reasons.append(f"order {order.id} is not signed")
+    checks = _of_order(session, DoubleCheck, order)
+    last = latest(checks, "checked_at")
+    if last is None:
+        reasons.append(f"order {order.id} has no independent double check yet")
+    elif last.result != "match":
+        fields = ", ".join(d["field"] for d in last.differences or [])
+        reasons.append(
+            f"the latest double check ({last.checked_at.isoformat()}) did not match ({fields}): "
+            "resolve it and check again"
+        )
+    return AdministrationStatus(int(order.id), not reasons, tuple(reasons))
+
+
+def administration_allowed(
+    db: Database, actor: Actor, order_id: int, *, clock: Clock = utc_now
+) -> AdministrationStatus:
+    """May ``order_id`` be given now (signed, no hard stop, latest double check matched,
+    course open, order current)? Audited read, for clinicians."""
+    with _transaction(db, actor, clock) as uc:
+        require_role(uc, CLINICIANS, "asking whether an order may be given")
+        status = administration_status(uc.session, order_id)
+        order = _order(uc.session, order_id)
+        uc.audit(
+            "order.administration_check",
+            record_type="orders",
+            record_id=order.id,
+            patient_id=order.patient_id,
+            details={"allowed": status.allowed},
+        )
+        return status
