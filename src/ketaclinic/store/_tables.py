@@ -18,6 +18,12 @@ from ketaclinic.store._tables_courses import (
     OrderSignature,
     TreatmentCourse,
 )
+from ketaclinic.store._tables_outcomes import (
+    RECOMMENDATIONS,
+    SCREEN_KINDS,
+    SymptomScreen,
+    TrialDecisionRecord,
+)
 from ketaclinic.store._tables_patients import (
     Allergy,
     ChildPughAssessment,
@@ -52,7 +58,9 @@ __all__ = [
     "GENESIS_HASH",
     "INSERT_ONLY_TABLES",
     "METADATA",
+    "RECOMMENDATIONS",
     "ROLES",
+    "SCREEN_KINDS",
     "AdverseEvent",
     "Allergy",
     "Assessment",
@@ -84,8 +92,10 @@ __all__ = [
     "SessionScore",
     "StaffUser",
     "SubstanceUse",
+    "SymptomScreen",
     "TreatmentCourse",
     "TreatmentSession",
+    "TrialDecisionRecord",
     "VitalSigns",
     "WeightMeasurement",
     "table_of",
