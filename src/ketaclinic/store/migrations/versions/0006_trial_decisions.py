@@ -9,6 +9,8 @@ INSERT on them, as 0005 gave it on the others.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import context, op
 
@@ -29,7 +31,7 @@ AMENDMENT_RULE = (
 )
 
 
-def _record_columns(table: str) -> list[sa.SchemaItem]:
+def _record_columns(table: str) -> list[Any]:
     return [
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
