@@ -14,16 +14,16 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
-from ketaclinic.errors import RecordNotFoundError, RefusedError, UserInputError
+from ketaclinic.errors import RecordNotFoundError, UserInputError
 from ketaclinic.pharmacology import Dose
 from ketaclinic.protocols import Protocol, get_protocol
 from ketaclinic.ranges import CLINIC_DATE
 from ketaclinic.services._audit import UseCase
+from ketaclinic.services._inputs import require_role
+from ketaclinic.services._orders import administration_status
 from ketaclinic.store import (
     ClinicalRecord,
-    DoubleCheck,
     Order,
-    OrderSignature,
     StaffUser,
     TreatmentCourse,
     TreatmentSession,
@@ -52,21 +52,10 @@ CLINICIANS = ("physician", "nurse")
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-def staff_member(uc: UseCase, roles: tuple[str, ...]) -> StaffUser:
-    """The actor's active staff account, if its role is one of ``roles``; else refused."""
-    query = select(StaffUser)
-    if uc.actor.user_id is not None:
-        query = query.where(StaffUser.id == uc.actor.user_id)
-    else:
-        query = query.where(StaffUser.username == uc.actor.username)
-    user = uc.session.scalars(query).one_or_none()
-    if user is None or user.username != uc.actor.username:
-        raise RefusedError(f"{uc.actor.username!r} has no staff account here")
-    if user.disabled_at is not None:
-        raise RefusedError(f"the staff account {user.username!r} is disabled")
-    if user.role not in roles:
-        raise RefusedError(f"a {user.role} may not do this; accepted roles: {', '.join(roles)}")
-    return user
+def staff_member(uc: UseCase, roles: tuple[str, ...], doing: str = "this") -> StaffUser:
+    """The actor's active staff account, if its role is one of ``roles``; else
+    ``NotAllowedError`` (a ``RefusedError``): the rule every use case applies."""
+    return require_role(uc, roles, doing)
 
 
 def who(uc: UseCase, user: StaffUser, patient_id: int) -> dict[str, Any]:
@@ -149,24 +138,7 @@ def order_doses(order: Order) -> tuple[Dose, ...]:
 
 
 def administration_block(session: Session, order: Order) -> str | None:
-    """Why the order's doses may not be given yet, or None: an order is given only when it is
-    signed and its latest independent double check matched (ISMP lists ketamine as a
-    high-alert medicine: a second clinician re-enters weight and doses before the first dose).
-    """
-    order_id = _original_id(session, order)
-    if not current_rows(session, OrderSignature, order_id=order_id):
-        return f"order {order_id} is not signed: a physician signs it before any dose is given"
-    checks = current_rows(session, DoubleCheck, order_id=order_id)
-    if not checks:
-        return (
-            f"order {order_id} has no independent double check: a second clinician re-enters "
-            "the weight and doses before the first dose"
-        )
-    latest = max(checks, key=lambda c: (c.checked_at, c.id))
-    if latest.result != "match":
-        return (
-            f"the double check of order {order_id} did not match "
-            f"({latest.differences or 'values differ'}): administration is blocked until a "
-            "double check matches"
-        )
-    return None
+    """Why the order's doses may not be given now, or None (the orders' administration rule:
+    signed, no hard stop, course open, latest independent double check matched)."""
+    status = administration_status(session, _original_id(session, order))
+    return None if status.allowed else "; ".join(status.reasons)

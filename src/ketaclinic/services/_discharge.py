@@ -335,15 +335,15 @@ def _decision_time(uc: UseCase, decided_at: datetime | None) -> datetime:
 def discharge_readiness(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     session_id: int,
     at: datetime | None = None,
 ) -> DischargeReadiness:
     """Whether the patient may be discharged at ``at`` (default now), and if not, why and
     when the gate may open. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, CLINICIANS)
+        staff_member(uc, CLINICIANS, "deciding a discharge")
         ctx = load_session(uc.session, session_id)
         readiness = _readiness(uc, ctx, _decision_time(uc, at))
         uc.audit(
@@ -359,8 +359,8 @@ def discharge_readiness(
 def discharge(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     session_id: int,
     decision: str = "discharged",
     decided_at: datetime | None = None,
@@ -379,7 +379,7 @@ def discharge(
     if decision != "discharged" and not (reason and reason.strip()):
         raise UserInputError(f"a decision '{decision}' needs a reason")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS)
+        user = staff_member(uc, CLINICIANS, "deciding a discharge")
         ctx = load_session(uc.session, session_id)
         if ctx.visit.actual_end_at is not None:
             raise RefusedError(

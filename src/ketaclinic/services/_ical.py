@@ -27,8 +27,8 @@ _KIND = {"series": "treatment session", "maintenance": "maintenance session", "o
 def patient_ical(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     patient_id: int,
     clinic_name: str = "ketaclinic",
     domain: str = "ketaclinic.invalid",
@@ -36,7 +36,7 @@ def patient_ical(
     """The patient's booked sessions (cancelled ones as cancelled) as an ``.ics`` file.
     An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, SCHEDULERS)
+        staff_member(uc, SCHEDULERS, "exporting a patient's schedule")
         get_patient(uc.session, patient_id)
         entries = read_patient_entries(uc, patient_id, include_cancelled=True)
         calendar = Calendar()

@@ -117,8 +117,8 @@ class CheckStatus:
 def plan_checks(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     session_id: int,
     until: datetime | None = None,
 ) -> int:
@@ -126,7 +126,7 @@ def plan_checks(
     the planned end of the order's doses); returns how many were added. Checks already
     scheduled are kept and not added twice."""
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS)
+        user = staff_member(uc, CLINICIANS, "the checks of a multi-day infusion")
         ctx = load_session(uc.session, session_id)
         if not ctx.visit.multi_day:
             raise RefusedError(
@@ -183,15 +183,15 @@ def _measured(s: Any, session_id: int) -> dict[str, list[datetime]]:
 def check_status(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     session_id: int,
     at: datetime | None = None,
 ) -> tuple[CheckStatus, ...]:
     """Every scheduled check of the session and its state at ``at`` (default now), by due
     time. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, CLINICIANS)
+        staff_member(uc, CLINICIANS, "the checks of a multi-day infusion")
         ctx = load_session(uc.session, session_id)
         when = uc.now if at is None else at
         if when.tzinfo is None:

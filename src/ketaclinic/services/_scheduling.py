@@ -316,8 +316,8 @@ def _future(uc: UseCase, starts: datetime) -> datetime:
 def schedule_session(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     course_id: int,
     starts_at: datetime,
     chair_id: int | None = None,
@@ -332,7 +332,7 @@ def schedule_session(
             f"kind {kind!r} is not accepted; accepted: {', '.join(SCHEDULE_KINDS)}"
         )
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, SCHEDULERS)
+        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
         booking = _booking(uc, course_id, hours)
         placed = _place(uc, booking, _future(uc, starts_at), chair_id, kind, length_min)
         if isinstance(placed, str):
@@ -373,8 +373,8 @@ def _book_days(
 def schedule_series(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     course_id: int,
     first_day: date,
     at: time = time(9, 0),
@@ -386,7 +386,7 @@ def schedule_series(
     works, and the days after it move with it; all or nothing."""
     CLINIC_DATE.check(first_day, "first_day")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, SCHEDULERS)
+        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
         booking = _booking(uc, course_id, hours)
         offsets = [o for phase in booking.protocol.schedule.phases for o in phase.day_offsets]
         days = [first_day + timedelta(days=o) for o in offsets]
@@ -396,8 +396,8 @@ def schedule_series(
 def schedule_maintenance(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     course_id: int,
     first_day: date,
     count: int,
@@ -412,7 +412,7 @@ def schedule_maintenance(
     if not isinstance(count, int) or not 1 <= count <= 24:
         raise UserInputError(f"count {count!r} is not accepted; accepted: 1 to 24 sessions")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, SCHEDULERS)
+        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
         booking = _booking(uc, course_id, hours)
         maintenance = booking.protocol.schedule.maintenance
         if maintenance is None:
@@ -429,13 +429,13 @@ def schedule_maintenance(
 
 
 def cancel_entry(
-    db: Database, actor: Actor, clock: Clock = utc_now, *, entry_id: int, reason: str
+    db: Database, actor: Actor, *, clock: Clock = utc_now, entry_id: int, reason: str
 ) -> None:
     """Cancel a booked session (a withdrawal: what was booked stays readable)."""
     if not reason or not reason.strip():
         raise UserInputError("cancelling a session needs a reason")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, SCHEDULERS)
+        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
         current = next((r for o, r, _ in _chains_of(uc, entry_id) if o == entry_id), None)
         if current is None:
             raise RecordNotFoundError(f"no schedule_entries record has id {entry_id}")
@@ -468,14 +468,14 @@ def _chains_of(uc: UseCase, entry_id: int) -> list[tuple[int, ScheduleEntry, int
 def patient_schedule(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     patient_id: int,
     include_cancelled: bool = False,
 ) -> tuple[ScheduledEntry, ...]:
     """A patient's booked sessions by start. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, SCHEDULERS)
+        staff_member(uc, SCHEDULERS, "scheduling sessions")
         return read_patient_entries(uc, patient_id, include_cancelled)
 
 
@@ -518,8 +518,8 @@ class ChairCalendar:
 def chair_calendar(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     from_day: date,
     to_day: date,
     hours: ClinicHours = ClinicHours(),
@@ -536,7 +536,7 @@ def chair_calendar(
     low = hours.instant(from_day, time(0))
     high = hours.instant(to_day + timedelta(days=1), time(0))
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, SCHEDULERS)
+        staff_member(uc, SCHEDULERS, "scheduling sessions")
         rows = [
             r
             for r in current_rows(uc.session, ScheduleEntry)

@@ -99,11 +99,11 @@ def _vitals(v: VitalSigns) -> dict[str, Any]:
 
 
 def session_record(
-    db: Database, actor: Actor, clock: Clock = utc_now, *, session_id: int
+    db: Database, actor: Actor, *, clock: Clock = utc_now, session_id: int
 ) -> SessionRecord:
     """Everything documented in one session. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, _READERS)
+        staff_member(uc, _READERS, "reading a session")
         ctx = load_session(uc.session, session_id)
         s, sid = uc.session, ctx.session_id
         doses = current_rows(s, DoseGiven, session_id=sid)
@@ -199,11 +199,11 @@ class SessionSummary:
 
 
 def course_sessions(
-    db: Database, actor: Actor, clock: Clock = utc_now, *, course_id: int
+    db: Database, actor: Actor, *, clock: Clock = utc_now, course_id: int
 ) -> tuple[SessionSummary, ...]:
     """The sessions of a course, by scheduled start. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, _READERS)
+        staff_member(uc, _READERS, "reading a session")
         course, _ = load_course(uc.session, course_id)
         rows = current_rows(uc.session, TreatmentSession, course_id=course_id)
         # the current version of a session points, by amends_id, to its original id

@@ -118,8 +118,8 @@ def _writer(db: Database, actor: Actor, clock: Clock) -> Any:
 def start_session(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     order_id: int,
     lot_number: str,
     started_at: datetime | None = None,
@@ -132,7 +132,7 @@ def start_session(
     the route is the order's; a session whose order runs longer than a day is multi-day.
     """
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS)
+        user = staff_member(uc, CLINICIANS, "documenting a session")
         order = current_version(uc.session, Order, order_id)
         if order.entered_in_error:
             raise RefusedError(f"order {order_id} was withdrawn (entered in error)")
@@ -250,8 +250,8 @@ def _add_dose(
 def record_dose(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     session_id: int,
     given_at: datetime,
     dose: Dose | str,
@@ -262,7 +262,7 @@ def record_dose(
     route is not the order's."""
     given = _as_dose(dose)
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS)
+        user = staff_member(uc, CLINICIANS, "documenting a session")
         ctx = _session_open(uc, session_id)
         _given_at(ctx, given_at, uc.now)
         if str(given.route) != ctx.visit.route:
@@ -296,8 +296,8 @@ def _running_infusion(uc: UseCase, ctx: Any, at: datetime) -> DoseGiven | None:
 def change_rate(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     session_id: int,
     given_at: datetime,
     dose: Dose | str,
@@ -308,7 +308,7 @@ def change_rate(
     if not given.is_infusion:
         raise UserInputError(f"a rate change is an infusion at a rate, got {given}")
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS)
+        user = staff_member(uc, CLINICIANS, "documenting a session")
         ctx = _session_open(uc, session_id)
         _given_at(ctx, given_at, uc.now)
         if str(given.route) != ctx.visit.route:
@@ -325,11 +325,11 @@ def change_rate(
 
 
 def stop_infusion(
-    db: Database, actor: Actor, clock: Clock = utc_now, *, session_id: int, given_at: datetime
+    db: Database, actor: Actor, *, clock: Clock = utc_now, session_id: int, given_at: datetime
 ) -> int:
     """The running infusion stopped at ``given_at`` (before its planned end)."""
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS)
+        user = staff_member(uc, CLINICIANS, "documenting a session")
         ctx = _session_open(uc, session_id)
         _given_at(ctx, given_at, uc.now)
         if _running_infusion(uc, ctx, given_at) is None:
@@ -406,8 +406,8 @@ def vitals_flags(values: Mapping[str, float | None]) -> tuple[VitalsFlag, ...]:
 def record_vitals(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     session_id: int,
     reading: VitalsReading,
 ) -> VitalsRecorded:
@@ -415,7 +415,7 @@ def record_vitals(
     blood pressure is recorded and flagged."""
     values = _checked_vitals(reading)
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS)
+        user = staff_member(uc, CLINICIANS, "documenting a session")
         ctx = load_session(uc.session, session_id)
         _measured_in_session(ctx, reading.measured_at, uc.now)
         row = VitalSigns(
@@ -458,8 +458,8 @@ def _int(value: float | None) -> int | None:
 def record_session_score(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     session_id: int,
     instrument_id: str,
     answers: Mapping[str, int] | Sequence[int],
@@ -476,7 +476,7 @@ def record_session_score(
     total = result.total
     assert total is not None  # both instruments have a total
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS)
+        user = staff_member(uc, CLINICIANS, "documenting a session")
         ctx = load_session(uc.session, session_id)
         _measured_in_session(ctx, measured_at, uc.now)
         row = SessionScore(
@@ -502,8 +502,8 @@ def record_session_score(
 def record_adverse_event(
     db: Database,
     actor: Actor,
-    clock: Clock = utc_now,
     *,
+    clock: Clock = utc_now,
     session_id: int,
     onset_at: datetime,
     term: str,
@@ -524,7 +524,7 @@ def record_adverse_event(
         )
     action = None if action_taken is None else _text(action_taken, "action taken", 2000)
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS)
+        user = staff_member(uc, CLINICIANS, "documenting a session")
         ctx = load_session(uc.session, session_id)
         checked_instant(onset_at, "onset_at", uc.now)
         row = AdverseEvent(

@@ -130,7 +130,9 @@ def make_chart(db: Database, clock: FrozenClock, people: dict[str, Actor]) -> Ma
                         entered_weight_kg=WEIGHT_KG,
                         entered_doses=doses,
                         result=double_check,
-                        differences=None if double_check == "match" else {"weight_kg": 7.0},
+                        differences=None
+                        if double_check == "match"
+                        else [{"field": "weight_kg", "ordered": 70.0, "entered": 77.0}],
                         checked_at=now,
                         **who,
                     )

@@ -189,7 +189,7 @@ def _run(
     sid = start_session(
         db,
         nurse,
-        clock,
+        clock=clock,
         order_id=chart.order_id,
         lot_number="L1",
         started_at=t0 + timedelta(minutes=min(0, *(e[1] for e in events))),
@@ -197,16 +197,16 @@ def _run(
     for kind, minute, value in events:
         at = t0 + timedelta(minutes=minute)
         if kind == "dose":
-            record_dose(db, nurse, clock, session_id=sid, given_at=at, dose=value)
+            record_dose(db, nurse, clock=clock, session_id=sid, given_at=at, dose=value)
         elif kind == "stop":
-            stop_infusion(db, nurse, clock, session_id=sid, given_at=at)
+            stop_infusion(db, nurse, clock=clock, session_id=sid, given_at=at)
         elif kind == "vitals":
-            record_vitals(db, nurse, clock, session_id=sid, reading=VitalsReading(at, *value))
+            record_vitals(db, nurse, clock=clock, session_id=sid, reading=VitalsReading(at, *value))
         else:
             record_session_score(
                 db,
                 nurse,
-                clock,
+                clock=clock,
                 session_id=sid,
                 instrument_id="moaa-s",
                 answers=[value],
@@ -234,19 +234,19 @@ def test_the_gate_opens_only_when_every_condition_holds(
     t0 = clock()
     nurse = people["nurse.brown"]
     sid = _run(db, clock, nurse, make_chart(protocol), events, decide)
-    readiness = discharge_readiness(db, nurse, clock, session_id=sid)
+    readiness = discharge_readiness(db, nurse, clock=clock, session_id=sid)
     assert [b.code for b in readiness.blocks] == blocks
     assert readiness.ready is (not blocks)
     expected_open = None if opens is None else t0 + timedelta(minutes=opens)
     assert readiness.opens_at == expected_open
     if blocks:
         with pytest.raises(RefusedError, match="discharge refused: ") as refused:
-            discharge(db, nurse, clock, session_id=sid)
+            discharge(db, nurse, clock=clock, session_id=sid)
         assert readiness.blocks[0].message in str(refused.value)
         with db.snapshot() as session:
             assert session.execute(select(func.count()).select_from(Discharge)).scalar_one() == 0
     else:
-        result = discharge(db, nurse, clock, session_id=sid)
+        result = discharge(db, nurse, clock=clock, session_id=sid)
         assert result.decision == "discharged"
         assert result.observation_min >= 120
     assert verify_audit(db).ok
@@ -257,7 +257,7 @@ def test_a_discharge_ends_the_session_once(
 ) -> None:
     nurse = people["nurse.brown"]
     sid = _run(db, clock, nurse, make_chart(), CASES[0][2], 165)
-    result = discharge(db, nurse, clock, session_id=sid)
+    result = discharge(db, nurse, clock=clock, session_id=sid)
     with db.snapshot() as session:
         versions = session.scalars(select(TreatmentSession).order_by(TreatmentSession.id)).all()
         row = session.get(Discharge, result.discharge_id)
@@ -266,12 +266,12 @@ def test_a_discharge_ends_the_session_once(
     assert row is not None
     assert (row.decision, row.observation_min) == ("discharged", 125.0)
     with pytest.raises(RefusedError, match=f"session {sid} already ended"):
-        discharge(db, nurse, clock, session_id=sid)
+        discharge(db, nurse, clock=clock, session_id=sid)
     clock.advance(minutes=5)
     with pytest.raises(RefusedError, match=r"is after session .* ended"):
-        record_vitals(db, nurse, clock, session_id=sid, reading=VitalsReading(clock(), *OK))
+        record_vitals(db, nurse, clock=clock, session_id=sid, reading=VitalsReading(clock(), *OK))
     with pytest.raises(RefusedError, match="nothing more is given"):
-        record_dose(db, nurse, clock, session_id=sid, given_at=clock(), dose=DEPRESSION)
+        record_dose(db, nurse, clock=clock, session_id=sid, given_at=clock(), dose=DEPRESSION)
 
 
 def test_only_a_physician_may_discharge_past_a_missed_40_minute_blood_pressure(
@@ -281,11 +281,15 @@ def test_only_a_physician_may_discharge_past_a_missed_40_minute_blood_pressure(
     nurse, physician = people["nurse.brown"], people["dr.adams"]
     sid = _run(db, clock, nurse, make_chart("esketamine-nasal"), missed[2], missed[3])
     with pytest.raises(RefusedError, match="a physician with an override_reason may discharge"):
-        discharge(db, nurse, clock, session_id=sid, override_reason="BP machine failed")
+        discharge(db, nurse, clock=clock, session_id=sid, override_reason="BP machine failed")
     with pytest.raises(RefusedError, match="a physician with an override_reason"):
-        discharge(db, physician, clock, session_id=sid)
+        discharge(db, physician, clock=clock, session_id=sid)
     result = discharge(
-        db, physician, clock, session_id=sid, override_reason="BP machine failed; 126 min fine"
+        db,
+        physician,
+        clock=clock,
+        session_id=sid,
+        override_reason="BP machine failed; 126 min fine",
     )
     with db.snapshot() as session:
         row = session.get(Discharge, result.discharge_id)
@@ -299,7 +303,7 @@ def test_an_observation_refusal_cannot_be_overridden(
     early = next(c for c in CASES if c[0] == "observation not over")
     sid = _run(db, clock, people["nurse.brown"], make_chart(), early[2], early[3])
     with pytest.raises(RefusedError, match=r"needs at least 120 min: not before .* 11:40 UTC"):
-        discharge(db, people["dr.adams"], clock, session_id=sid, override_reason="in a hurry")
+        discharge(db, people["dr.adams"], clock=clock, session_id=sid, override_reason="in a hurry")
 
 
 def test_admission_or_transfer_needs_a_reason_and_no_gate(
@@ -308,11 +312,11 @@ def test_admission_or_transfer_needs_a_reason_and_no_gate(
     nurse = people["nurse.brown"]
     sid = _run(db, clock, nurse, make_chart(), [("dose", 0, DEPRESSION)], 30)
     with pytest.raises(UserInputError, match="a decision 'admitted' needs a reason"):
-        discharge(db, nurse, clock, session_id=sid, decision="admitted")
+        discharge(db, nurse, clock=clock, session_id=sid, decision="admitted")
     with pytest.raises(UserInputError, match="decision 'home' is not accepted; accepted: disch"):
-        discharge(db, nurse, clock, session_id=sid, decision="home")
+        discharge(db, nurse, clock=clock, session_id=sid, decision="home")
     result = discharge(
-        db, nurse, clock, session_id=sid, decision="admitted", reason="persistent dysphoria"
+        db, nurse, clock=clock, session_id=sid, decision="admitted", reason="persistent dysphoria"
     )
     assert result.decision == "admitted"
     assert not result.readiness.ready

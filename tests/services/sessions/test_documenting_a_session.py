@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ketaclinic.errors import OutOfRangeError, RecordNotFoundError, RefusedError, UserInputError
+from ketaclinic.errors import (
+    NotAllowedError,
+    OutOfRangeError,
+    RecordNotFoundError,
+    RefusedError,
+    UserInputError,
+)
 from ketaclinic.pharmacology import parse_dose
 from ketaclinic.services import (
     Actor,
@@ -46,11 +52,11 @@ def test_a_session_records_what_was_given_and_seen_and_audits_each_step(
 ) -> None:
     nurse = people["nurse.brown"]
     chart = make_chart("depression-iv")
-    sid = start_session(db, nurse, clock, order_id=chart.order_id, lot_number="KET-2026-17")
+    sid = start_session(db, nurse, clock=clock, order_id=chart.order_id, lot_number="KET-2026-17")
     dose_id = record_dose(
         db,
         nurse,
-        clock,
+        clock=clock,
         session_id=sid,
         given_at=clock(),
         dose=parse_dose("iv-infusion 0.5 mg/kg over 40 min at 0 min"),
@@ -59,17 +65,23 @@ def test_a_session_records_what_was_given_and_seen_and_audits_each_step(
     vitals = record_vitals(
         db,
         nurse,
-        clock,
+        clock=clock,
         session_id=sid,
         reading=VitalsReading(clock(), 142, 88, 80, 14, 97.0),
     )
     moaas = record_session_score(
-        db, nurse, clock, session_id=sid, instrument_id="moaa-s", answers=[4], measured_at=clock()
+        db,
+        nurse,
+        clock=clock,
+        session_id=sid,
+        instrument_id="moaa-s",
+        answers=[4],
+        measured_at=clock(),
     )
     cadss = record_session_score(
         db,
         nurse,
-        clock,
+        clock=clock,
         session_id=sid,
         instrument_id="CADSS-6",
         answers=[1, 2, 0, 1, 0, 1],
@@ -78,7 +90,7 @@ def test_a_session_records_what_was_given_and_seen_and_audits_each_step(
     event = record_adverse_event(
         db,
         nurse,
-        clock,
+        clock=clock,
         session_id=sid,
         onset_at=clock(),
         term="nausea",
@@ -132,13 +144,13 @@ def test_administration_is_refused_until_the_order_is_signed_and_double_checked(
 ) -> None:
     nurse = people["nurse.brown"]
     chart = make_chart("depression-iv", signed=signed, double_check=double_check)
-    sid = start_session(db, nurse, clock, order_id=chart.order_id, lot_number="L1")
+    sid = start_session(db, nurse, clock=clock, order_id=chart.order_id, lot_number="L1")
     audit_before = _count(db, AuditEvent)
     with pytest.raises(RefusedError, match=f"administration refused: .*{reason}"):
         record_dose(
             db,
             nurse,
-            clock,
+            clock=clock,
             session_id=sid,
             given_at=clock(),
             dose="iv-infusion 0.5 mg/kg over 40 min at 0 min",
@@ -168,10 +180,12 @@ def test_implausible_vitals_are_refused_naming_the_accepted_range(
     message: str,
 ) -> None:
     nurse = people["nurse.brown"]
-    sid = start_session(db, nurse, clock, order_id=make_chart().order_id, lot_number="L1")
+    sid = start_session(db, nurse, clock=clock, order_id=make_chart().order_id, lot_number="L1")
     values = {"systolic_mmhg": 120, "diastolic_mmhg": 80, "spo2_percent": 98.0, field: value}
     with pytest.raises(OutOfRangeError, match=message):
-        record_vitals(db, nurse, clock, session_id=sid, reading=VitalsReading(clock(), **values))
+        record_vitals(
+            db, nurse, clock=clock, session_id=sid, reading=VitalsReading(clock(), **values)
+        )
     assert _count(db, VitalSigns) == 0
 
 
@@ -192,18 +206,24 @@ def test_an_inconsistent_reading_is_refused(
     message: str,
 ) -> None:
     nurse = people["nurse.brown"]
-    sid = start_session(db, nurse, clock, order_id=make_chart().order_id, lot_number="L1")
+    sid = start_session(db, nurse, clock=clock, order_id=make_chart().order_id, lot_number="L1")
     with pytest.raises(UserInputError, match=message):
-        record_vitals(db, nurse, clock, session_id=sid, reading=VitalsReading(clock(), **values))
+        record_vitals(
+            db, nurse, clock=clock, session_id=sid, reading=VitalsReading(clock(), **values)
+        )
 
 
 def test_a_severe_blood_pressure_is_recorded_and_flagged(
     db: Database, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
 ) -> None:
     nurse = people["nurse.brown"]
-    sid = start_session(db, nurse, clock, order_id=make_chart().order_id, lot_number="L1")
+    sid = start_session(db, nurse, clock=clock, order_id=make_chart().order_id, lot_number="L1")
     recorded = record_vitals(
-        db, nurse, clock, session_id=sid, reading=VitalsReading(clock(), 184, 96, 90, 16, 97.0)
+        db,
+        nurse,
+        clock=clock,
+        session_id=sid,
+        reading=VitalsReading(clock(), 184, 96, 90, 16, 97.0),
     )
     assert [f.code for f in recorded.flags] == ["vitals.severe_hypertension"]
     assert "184/96 mmHg" in recorded.flags[0].message
@@ -219,11 +239,13 @@ def test_only_active_clinicians_document_a_session(
     db: Database, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart, persona: str
 ) -> None:
     chart = make_chart()
-    with pytest.raises(RefusedError, match=r"disabled|may not do this; accepted roles"):
-        start_session(db, people[persona], clock, order_id=chart.order_id, lot_number="L1")
+    with pytest.raises(
+        NotAllowedError, match=r"is disabled|documenting a session needs a physician or a nurse"
+    ):
+        start_session(db, people[persona], clock=clock, order_id=chart.order_id, lot_number="L1")
     stranger = Actor("nobody", "127.0.0.1")
-    with pytest.raises(RefusedError, match="has no staff account"):
-        start_session(db, stranger, clock, order_id=chart.order_id, lot_number="L1")
+    with pytest.raises(NotAllowedError, match="is not a staff account of this clinic"):
+        start_session(db, stranger, clock=clock, order_id=chart.order_id, lot_number="L1")
     assert _count(db, TreatmentSession) == 0
 
 
@@ -231,12 +253,12 @@ def test_bad_doses_and_times_are_refused_with_what_is_accepted(
     db: Database, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
 ) -> None:
     nurse = people["nurse.brown"]
-    sid = start_session(db, nurse, clock, order_id=make_chart().order_id, lot_number="L1")
+    sid = start_session(db, nurse, clock=clock, order_id=make_chart().order_id, lot_number="L1")
     with pytest.raises(UserInputError, match="route is sc; this session's order is iv"):
         record_dose(
             db,
             nurse,
-            clock,
+            clock=clock,
             session_id=sid,
             given_at=clock(),
             dose="sc-infusion 100 mg/24h for 24 h at 0 min",
@@ -245,7 +267,7 @@ def test_bad_doses_and_times_are_refused_with_what_is_accepted(
         record_dose(
             db,
             nurse,
-            clock,
+            clock=clock,
             session_id=sid,
             given_at=clock(),
             dose="iv-bolus 10 mg every 1 h x 3 at 0 min",
@@ -254,7 +276,7 @@ def test_bad_doses_and_times_are_refused_with_what_is_accepted(
         record_dose(
             db,
             nurse,
-            clock,
+            clock=clock,
             session_id=sid,
             given_at=clock() + timedelta(hours=1),
             dose="iv-bolus 10 mg at 0 min",
@@ -263,7 +285,7 @@ def test_bad_doses_and_times_are_refused_with_what_is_accepted(
         record_dose(
             db,
             nurse,
-            clock,
+            clock=clock,
             session_id=sid,
             given_at=clock() - timedelta(hours=1),
             dose="iv-bolus 10 mg at 0 min",
@@ -272,7 +294,7 @@ def test_bad_doses_and_times_are_refused_with_what_is_accepted(
         record_session_score(
             db,
             nurse,
-            clock,
+            clock=clock,
             session_id=sid,
             instrument_id="phq-9",
             answers=[0] * 9,
@@ -282,7 +304,7 @@ def test_bad_doses_and_times_are_refused_with_what_is_accepted(
         record_session_score(
             db,
             nurse,
-            clock,
+            clock=clock,
             session_id=sid,
             instrument_id="moaa-s",
             answers=[7],
@@ -292,7 +314,7 @@ def test_bad_doses_and_times_are_refused_with_what_is_accepted(
         record_adverse_event(
             db,
             nurse,
-            clock,
+            clock=clock,
             session_id=sid,
             onset_at=clock(),
             term="x",
@@ -300,5 +322,7 @@ def test_bad_doses_and_times_are_refused_with_what_is_accepted(
             outcome="resolved",
         )
     with pytest.raises(RecordNotFoundError, match="no treatment_sessions record has id 999"):
-        record_vitals(db, nurse, clock, session_id=999, reading=VitalsReading(clock(), 120, 80))
+        record_vitals(
+            db, nurse, clock=clock, session_id=999, reading=VitalsReading(clock(), 120, 80)
+        )
     assert _count(db, DoseGiven) + _count(db, SessionScore) + _count(db, AdverseEvent) == 0

@@ -36,26 +36,31 @@ def test_a_four_day_crps_infusion_is_one_session_with_its_checks(
     nurse = people["nurse.brown"]
     chart = make_chart("crps-continuous-4d")
     t0 = clock()
-    sid = start_session(db, nurse, clock, order_id=chart.order_id, lot_number="L4")
+    sid = start_session(db, nurse, clock=clock, order_id=chart.order_id, lot_number="L4")
     record_dose(
-        db, nurse, clock, session_id=sid, given_at=t0, dose="iv-infusion 22 mg/h for 96 h at 0 min"
+        db,
+        nurse,
+        clock=clock,
+        session_id=sid,
+        given_at=t0,
+        dose="iv-infusion 22 mg/h for 96 h at 0 min",
     )
     # BP, HR, RR, SpO2 and sedation: 4 checks in the first hour (every 15 min), 4 in the
     # next two (every 30 min), then hourly from 3 h to 96 h (94); pain every 4 h (25)
-    assert plan_checks(db, nurse, clock, session_id=sid) == 4 * (4 + 4 + 94) + 25
-    assert plan_checks(db, nurse, clock, session_id=sid) == 0  # not added twice
+    assert plan_checks(db, nurse, clock=clock, session_id=sid) == 4 * (4 + 4 + 94) + 25
+    assert plan_checks(db, nurse, clock=clock, session_id=sid) == 0  # not added twice
     clock.advance(minutes=18)
     record_vitals(
         db,
         nurse,
-        clock,
+        clock=clock,
         session_id=sid,
         reading=VitalsReading(t0 + timedelta(minutes=1), 128, 78, 70, 14, 97.0),
     )
     record_session_score(
         db,
         nurse,
-        clock,
+        clock=clock,
         session_id=sid,
         instrument_id="moaa-s",
         answers=[5],
@@ -63,7 +68,7 @@ def test_a_four_day_crps_infusion_is_one_session_with_its_checks(
     )
     states = {
         (s.kind, int((s.due_at - t0).total_seconds() // 60)): s.state
-        for s in check_status(db, nurse, clock, session_id=sid)
+        for s in check_status(db, nurse, clock=clock, session_id=sid)
     }
     for kind in ("sedation", "respiratory_rate", "blood_pressure", "spo2"):
         assert states[(kind, 0)] == "done"
@@ -71,7 +76,7 @@ def test_a_four_day_crps_infusion_is_one_session_with_its_checks(
         assert states[(kind, 30)] == "upcoming"
     assert states[("pain", 0)] == "overdue"
     clock.advance(minutes=60)
-    later = Counter(s.state for s in check_status(db, nurse, clock, session_id=sid))
+    later = Counter(s.state for s in check_status(db, nurse, clock=clock, session_id=sid))
     assert later["overdue"] == 1 + 4 * 4  # pain at 0; 15, 30, 45 and 60 min of four kinds
     assert later["done"] == 4
 
@@ -82,41 +87,48 @@ def test_rate_changes_and_a_stop_count_what_was_given(
     nurse = people["nurse.brown"]
     t0 = clock()
     sid = start_session(
-        db, nurse, clock, order_id=make_chart("crps-continuous-4d").order_id, lot_number="L4"
+        db, nurse, clock=clock, order_id=make_chart("crps-continuous-4d").order_id, lot_number="L4"
     )
     with pytest.raises(RefusedError, match="no infusion is running"):
         change_rate(
             db,
             nurse,
-            clock,
+            clock=clock,
             session_id=sid,
             given_at=t0,
             dose="iv-infusion 30 mg/h for 95 h at 0 min",
         )
     record_dose(
-        db, nurse, clock, session_id=sid, given_at=t0, dose="iv-infusion 22 mg/h for 96 h at 0 min"
+        db,
+        nurse,
+        clock=clock,
+        session_id=sid,
+        given_at=t0,
+        dose="iv-infusion 22 mg/h for 96 h at 0 min",
     )
     clock.advance(hours=2)
     change_rate(
         db,
         nurse,
-        clock,
+        clock=clock,
         session_id=sid,
         given_at=t0 + timedelta(hours=1),
         dose="iv-infusion 30 mg/h for 95 h at 0 min",
     )
-    stop_infusion(db, nurse, clock, session_id=sid, given_at=t0 + timedelta(hours=2))
+    stop_infusion(db, nurse, clock=clock, session_id=sid, given_at=t0 + timedelta(hours=2))
     with pytest.raises(RefusedError, match="no infusion is running"):
-        stop_infusion(db, nurse, clock, session_id=sid, given_at=t0 + timedelta(hours=2))
+        stop_infusion(db, nurse, clock=clock, session_id=sid, given_at=t0 + timedelta(hours=2))
     with pytest.raises(UserInputError, match="a rate change is an infusion at a rate"):
-        change_rate(db, nurse, clock, session_id=sid, given_at=t0, dose="iv-bolus 5 mg at 0 min")
-    record = session_record(db, nurse, clock, session_id=sid)
+        change_rate(
+            db, nurse, clock=clock, session_id=sid, given_at=t0, dose="iv-bolus 5 mg at 0 min"
+        )
+    record = session_record(db, nurse, clock=clock, session_id=sid)
     assert record.multi_day
     assert [d["kind"] for d in record.doses] == ["infusion_start", "rate_change", "infusion_stop"]
     assert record.dosing.given_mg == pytest.approx(22.0 + 30.0)
     assert record.dosing.dosing_end_at == t0 + timedelta(hours=2)
     assert record.to_dict()["given_mg"] == pytest.approx(52.0)
-    (summary,) = course_sessions(db, nurse, clock, course_id=record.course_id)
+    (summary,) = course_sessions(db, nurse, clock=clock, course_id=record.course_id)
     assert summary.session_id == sid
 
 
@@ -125,16 +137,23 @@ def test_a_palliative_burst_is_checked_every_4_h_on_day_1_then_daily(
 ) -> None:
     nurse = people["nurse.brown"]
     sid = start_session(
-        db, nurse, clock, order_id=make_chart("palliative-sc-burst").order_id, lot_number="SC1"
+        db,
+        nurse,
+        clock=clock,
+        order_id=make_chart("palliative-sc-burst").order_id,
+        lot_number="SC1",
     )
     # 0, 4, ..., 20 h, then at 24, 48 and 72 h: nine checks of each of the five kinds
-    assert plan_checks(db, nurse, clock, session_id=sid, until=clock() + timedelta(days=3)) == 5 * 9
+    assert (
+        plan_checks(db, nurse, clock=clock, session_id=sid, until=clock() + timedelta(days=3))
+        == 5 * 9
+    )
 
 
 def test_a_day_case_has_no_scheduled_checks(
     db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
 ) -> None:
     nurse = people["nurse.brown"]
-    sid = start_session(db, nurse, clock, order_id=make_chart().order_id, lot_number="D1")
+    sid = start_session(db, nurse, clock=clock, order_id=make_chart().order_id, lot_number="D1")
     with pytest.raises(RefusedError, match="is not a multi-day infusion"):
-        plan_checks(db, nurse, clock, session_id=sid)
+        plan_checks(db, nurse, clock=clock, session_id=sid)

@@ -12,7 +12,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from ketaclinic.errors import RefusedError, UserInputError
+from ketaclinic.errors import NotAllowedError, RefusedError, UserInputError
 from ketaclinic.protocols import get_protocol
 from ketaclinic.services import (
     Actor,
@@ -45,7 +45,7 @@ def test_the_depression_series_follows_the_protocol_days_on_one_chair(
 ) -> None:
     chart = make_chart("depression-iv")
     entries = schedule_series(
-        db, people["nurse.brown"], clock, course_id=chart.course_id, first_day=MONDAY
+        db, people["nurse.brown"], clock=clock, course_id=chart.course_id, first_day=MONDAY
     )
     assert [e.starts_at.date() for e in entries] == [
         MONDAY + timedelta(days=d) for d in (0, 2, 4, 7, 9, 11)
@@ -61,7 +61,11 @@ def test_a_day_that_is_not_a_clinic_day_moves_the_rest_of_the_series_with_it(
 ) -> None:
     chart = make_chart("depression-iv")
     entries = schedule_series(
-        db, people["nurse.brown"], clock, course_id=chart.course_id, first_day=date(2026, 3, 11)
+        db,
+        people["nurse.brown"],
+        clock=clock,
+        course_id=chart.course_id,
+        first_day=date(2026, 3, 11),
     )  # Wednesday: day 4 is a Sunday
     days = [e.starts_at.date() for e in entries]
     assert days[:2] == [date(2026, 3, 11), date(2026, 3, 13)]
@@ -75,16 +79,16 @@ def test_chair_capacity_one_session_per_chair_at_a_time(
     nurse = people["nurse.brown"]
     at = datetime.combine(MONDAY, time(9, 0), tzinfo=UTC)
     first, second, third = (make_chart("depression-iv") for _ in range(3))
-    a = schedule_session(db, nurse, clock, course_id=first.course_id, starts_at=at)
-    b = schedule_session(db, nurse, clock, course_id=second.course_id, starts_at=at)
+    a = schedule_session(db, nurse, clock=clock, course_id=first.course_id, starts_at=at)
+    b = schedule_session(db, nurse, clock=clock, course_id=second.course_id, starts_at=at)
     assert (a.chair_id, b.chair_id) == tuple(chairs)
     with pytest.raises(RefusedError, match="no chair is free 2026-03-09 09:00-11:45 UTC"):
-        schedule_session(db, nurse, clock, course_id=third.course_id, starts_at=at)
+        schedule_session(db, nurse, clock=clock, course_id=third.course_id, starts_at=at)
     with pytest.raises(RefusedError, match=f"chair {chairs[0]} is taken"):
         schedule_session(
             db,
             nurse,
-            clock,
+            clock=clock,
             course_id=third.course_id,
             starts_at=at + timedelta(hours=2),
             chair_id=chairs[0],
@@ -92,7 +96,7 @@ def test_chair_capacity_one_session_per_chair_at_a_time(
     later = schedule_session(
         db,
         nurse,
-        clock,
+        clock=clock,
         course_id=third.course_id,
         starts_at=at + timedelta(hours=2, minutes=45),
         chair_id=chairs[0],
@@ -123,7 +127,7 @@ def test_a_session_outside_the_clinic_days_and_hours_is_refused(
     chart = make_chart("depression-iv")
     with pytest.raises((RefusedError, UserInputError), match=message):
         schedule_session(
-            db, people["nurse.brown"], clock, course_id=chart.course_id, starts_at=starts_at
+            db, people["nurse.brown"], clock=clock, course_id=chart.course_id, starts_at=starts_at
         )
     assert _count(db) == 0
 
@@ -137,7 +141,7 @@ def test_clinic_hours_are_in_the_clinic_time_zone(
     entry = schedule_session(
         db,
         people["nurse.brown"],
-        clock,
+        clock=clock,
         course_id=chart.course_id,
         starts_at=datetime(2026, 3, 9, 7, 30, tzinfo=UTC),
         hours=berlin,
@@ -153,15 +157,15 @@ def test_sessions_closer_than_the_protocol_spacing_are_refused(
     nurse = people["nurse.brown"]
     chart = make_chart("depression-iv")
     at = datetime.combine(MONDAY, time(9, 0), tzinfo=UTC)
-    schedule_session(db, nurse, clock, course_id=chart.course_id, starts_at=at)
+    schedule_session(db, nurse, clock=clock, course_id=chart.course_id, starts_at=at)
     spacing = spacing_for(get_protocol("depression-iv"), "series")
     assert (spacing.min_days, spacing.min_hours) == (2, 20.0)
     with pytest.raises(RefusedError, match="accepted: at least 2 days and 20 h apart"):
         schedule_session(
-            db, nurse, clock, course_id=chart.course_id, starts_at=at + timedelta(days=1)
+            db, nurse, clock=clock, course_id=chart.course_id, starts_at=at + timedelta(days=1)
         )
     with pytest.raises(RefusedError, match=r"the patient already has a session|at least 2 days"):
-        schedule_session(db, nurse, clock, course_id=chart.course_id, starts_at=at)
+        schedule_session(db, nurse, clock=clock, course_id=chart.course_id, starts_at=at)
     assert _count(db) == 1
 
 
@@ -171,7 +175,7 @@ def test_maintenance_keeps_to_the_protocol_interval(
     nurse = people["nurse.brown"]
     chart = make_chart("depression-iv")
     entries = schedule_maintenance(
-        db, nurse, clock, course_id=chart.course_id, first_day=MONDAY, count=3
+        db, nurse, clock=clock, course_id=chart.course_id, first_day=MONDAY, count=3
     )
     assert [e.starts_at.date() for e in entries] == [
         MONDAY,
@@ -183,7 +187,7 @@ def test_maintenance_keeps_to_the_protocol_interval(
         schedule_maintenance(
             db,
             nurse,
-            clock,
+            clock=clock,
             course_id=chart.course_id,
             first_day=MONDAY + timedelta(days=90),
             count=2,
@@ -191,7 +195,9 @@ def test_maintenance_keeps_to_the_protocol_interval(
         )
     acute = make_chart("acute-pain-iv")
     with pytest.raises(RefusedError, match="protocol acute-pain-iv has no maintenance phase"):
-        schedule_maintenance(db, nurse, clock, course_id=acute.course_id, first_day=MONDAY, count=1)
+        schedule_maintenance(
+            db, nurse, clock=clock, course_id=acute.course_id, first_day=MONDAY, count=1
+        )
     assert _count(db) == 3
 
 
@@ -204,7 +210,7 @@ def test_a_series_that_cannot_be_placed_books_nothing(
         schedule_series(
             db,
             people["nurse.brown"],
-            clock,
+            clock=clock,
             course_id=chart.course_id,
             first_day=MONDAY,
             hours=weekend,
@@ -217,12 +223,12 @@ def test_the_patient_calendar_is_rfc_5545_and_keeps_cancelled_sessions_as_cancel
 ) -> None:
     nurse = people["nurse.brown"]
     chart = make_chart("esketamine-nasal")
-    entries = schedule_series(db, nurse, clock, course_id=chart.course_id, first_day=MONDAY)
-    cancel_entry(db, nurse, clock, entry_id=entries[1].entry_id, reason="patient unwell")
+    entries = schedule_series(db, nurse, clock=clock, course_id=chart.course_id, first_day=MONDAY)
+    cancel_entry(db, nurse, clock=clock, entry_id=entries[1].entry_id, reason="patient unwell")
     with pytest.raises(RefusedError, match="already cancelled"):
-        cancel_entry(db, nurse, clock, entry_id=entries[1].entry_id, reason="twice")
-    assert len(patient_schedule(db, nurse, clock, patient_id=chart.patient_id)) == 11
-    text = patient_ical(db, nurse, clock, patient_id=chart.patient_id)
+        cancel_entry(db, nurse, clock=clock, entry_id=entries[1].entry_id, reason="twice")
+    assert len(patient_schedule(db, nurse, clock=clock, patient_id=chart.patient_id)) == 11
+    text = patient_ical(db, nurse, clock=clock, patient_id=chart.patient_id)
     calendar = Calendar.from_ical(text)
     events = calendar.walk("VEVENT")
     assert str(calendar["VERSION"]) == "2.0"
@@ -243,9 +249,11 @@ def test_the_chairs_calendar_shows_a_date_range_and_audits_each_patient(
 ) -> None:
     nurse = people["nurse.brown"]
     one, two = make_chart("depression-iv"), make_chart("crps-daily-10d")
-    schedule_series(db, nurse, clock, course_id=one.course_id, first_day=MONDAY)
-    schedule_series(db, nurse, clock, course_id=two.course_id, first_day=MONDAY)
-    week = chair_calendar(db, nurse, clock, from_day=MONDAY, to_day=MONDAY + timedelta(days=4))
+    schedule_series(db, nurse, clock=clock, course_id=one.course_id, first_day=MONDAY)
+    schedule_series(db, nurse, clock=clock, course_id=two.course_id, first_day=MONDAY)
+    week = chair_calendar(
+        db, nurse, clock=clock, from_day=MONDAY, to_day=MONDAY + timedelta(days=4)
+    )
     assert [c for c, _ in week.chairs] == chairs
     assert len(week.entries) == 3 + 5  # Mon/Wed/Fri and the five weekdays of the CRPS course
     assert {e.chair_id for e in week.of(chairs[1])} == {chairs[1]}
@@ -256,7 +264,7 @@ def test_the_chairs_calendar_shows_a_date_range_and_audits_each_patient(
         ).all()
     assert sorted(read) == sorted([one.patient_id, two.patient_id])
     with pytest.raises(UserInputError, match="at most 92 days"):
-        chair_calendar(db, nurse, clock, from_day=MONDAY, to_day=MONDAY + timedelta(days=200))
+        chair_calendar(db, nurse, clock=clock, from_day=MONDAY, to_day=MONDAY + timedelta(days=200))
     assert verify_audit(db).ok
 
 
@@ -270,7 +278,9 @@ def test_outsiders_cannot_see_or_book_schedules(
     db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart, chairs: list[int]
 ) -> None:
     chart = make_chart()
-    with pytest.raises(RefusedError, match="disabled"):
-        schedule_series(db, people["outsider"], clock, course_id=chart.course_id, first_day=MONDAY)
-    with pytest.raises(RefusedError, match="may not do this"):
-        patient_ical(db, people["res.evans"], clock, patient_id=chart.patient_id)
+    with pytest.raises(NotAllowedError, match="is disabled"):
+        schedule_series(
+            db, people["outsider"], clock=clock, course_id=chart.course_id, first_day=MONDAY
+        )
+    with pytest.raises(NotAllowedError, match="exporting a patient's schedule needs a physician"):
+        patient_ical(db, people["res.evans"], clock=clock, patient_id=chart.patient_id)
