@@ -1,0 +1,395 @@
+"""Charges per session (drug, chair time, monitoring, staff) and payments.
+
+Money is integer minor units (cents) of an ISO 4217 currency, never a float. The prices are
+the clinic's own, given as a :class:`PriceList`; the defaults are illustrative figures for
+demonstrations, not published prices.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ketaclinic.errors import RefusedError, UserInputError
+from ketaclinic.pharmacology import Route
+from ketaclinic.ranges import MONEY_MINOR
+from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
+from ketaclinic.services._clinical import (
+    CLINICIANS,
+    checked_instant,
+    current_rows,
+    load_session,
+    staff_member,
+    who,
+)
+from ketaclinic.services._discharge import dosing_times
+from ketaclinic.store import Charge, Database, DoseGiven, Payment, get_patient
+
+__all__ = [
+    "CHARGE_CATEGORIES",
+    "PAYMENT_METHODS",
+    "Account",
+    "PriceList",
+    "SessionCharges",
+    "add_charge",
+    "charge_session",
+    "patient_account",
+    "record_payment",
+]
+
+CHARGE_CATEGORIES = ("drug", "chair_time", "monitoring", "staff", "other")
+PAYMENT_METHODS = ("cash", "card", "transfer", "insurance", "other")
+_BILLERS = (*CLINICIANS, "admin")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _currency(code: str) -> str:
+    if not isinstance(code, str) or not _CURRENCY.match(code):
+        raise UserInputError(
+            f"currency {code!r} is not accepted; accepted: an ISO 4217 code such as EUR or USD"
+        )
+    return code
+
+
+def _minor(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UserInputError(f"{what} must be a whole number of minor units (cents), got {value!r}")
+    MONEY_MINOR.check(value)
+    return value
+
+
+@dataclass(frozen=True)
+class PriceList:
+    """The clinic's prices in minor units of ``currency`` (illustrative defaults).
+
+    Drug: whole vials of racemic ketamine (``ketamine_vial_mg``) or whole esketamine nasal
+    devices of 28 mg (one device = 28 mg, SPRAVATO label) as used; chair time per started
+    15 min; monitoring once a session; staff time as a share of the chair time (one nurse for
+    ``patients_per_nurse`` patients)."""
+
+    currency: str = "EUR"
+    ketamine_vial_mg: float = 500.0
+    ketamine_vial_minor: int = 1_500
+    esketamine_device_minor: int = 29_000
+    chair_per_15_min_minor: int = 2_500
+    monitoring_per_session_minor: int = 6_000
+    nurse_per_hour_minor: int = 6_000
+    patients_per_nurse: int = 2
+
+    def __post_init__(self) -> None:
+        _currency(self.currency)
+        for name in (
+            "ketamine_vial_minor",
+            "esketamine_device_minor",
+            "chair_per_15_min_minor",
+            "monitoring_per_session_minor",
+            "nurse_per_hour_minor",
+        ):
+            _minor(getattr(self, name), name)
+        if not self.ketamine_vial_mg > 0 or self.patients_per_nurse < 1:
+            raise UserInputError("a vial holds more than 0 mg and a nurse cares for 1 or more")
+
+
+@dataclass(frozen=True)
+class SessionCharges:
+    session_id: int
+    charge_ids: tuple[int, ...]
+    items: tuple[dict[str, Any], ...]
+    total_minor: int
+    currency: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "charge_ids": list(self.charge_ids),
+            "items": list(self.items),
+            "total_minor": self.total_minor,
+            "currency": self.currency,
+        }
+
+
+def session_items(
+    route: str, given_mg: float, chair_min: float, prices: PriceList
+) -> list[dict[str, Any]]:
+    """The charge lines of one session (before they are stored)."""
+    items: list[dict[str, Any]] = []
+    if given_mg > 0:
+        if route == str(Route.INTRANASAL):
+            devices = math.ceil(given_mg / 28.0 - 1e-9)
+            items.append(
+                _item(
+                    "drug",
+                    "esketamine nasal device 28 mg",
+                    devices,
+                    "device",
+                    prices.esketamine_device_minor,
+                )
+            )
+        else:
+            vials = math.ceil(given_mg / prices.ketamine_vial_mg - 1e-9)
+            items.append(
+                _item(
+                    "drug",
+                    f"ketamine vial {prices.ketamine_vial_mg:g} mg",
+                    vials,
+                    "vial",
+                    prices.ketamine_vial_minor,
+                )
+            )
+    slots = max(1, math.ceil(chair_min / 15.0 - 1e-9))
+    items.append(
+        _item(
+            "chair_time",
+            "chair time (per started 15 min)",
+            slots,
+            "15 min",
+            prices.chair_per_15_min_minor,
+        )
+    )
+    items.append(
+        _item(
+            "monitoring",
+            "monitoring (vital signs, pulse oximetry, scales)",
+            1,
+            "session",
+            prices.monitoring_per_session_minor,
+        )
+    )
+    hours = round(chair_min / 60.0 / prices.patients_per_nurse, 2)
+    items.append(
+        _item(
+            "staff",
+            f"nurse time (1 nurse : {prices.patients_per_nurse} patients)",
+            hours,
+            "h",
+            prices.nurse_per_hour_minor,
+        )
+    )
+    return items
+
+
+def _item(category: str, text: str, quantity: float, unit: str, price: int) -> dict[str, Any]:
+    return {
+        "category": category,
+        "description": text,
+        "quantity": float(quantity),
+        "quantity_unit": unit,
+        "unit_price_minor": price,
+        "amount_minor": round(quantity * price),
+    }
+
+
+def charge_session(
+    db: Database,
+    actor: Actor,
+    *,
+    session_id: int,
+    prices: PriceList = PriceList(),
+    clock: Clock = utc_now,
+) -> SessionCharges:
+    """Charge an ended session once: the drug as used, the chair time from start to end,
+    monitoring and staff time."""
+    with audited_transaction(db, actor, clock) as uc:
+        user = staff_member(uc, _BILLERS, "charging a session")
+        ctx = load_session(uc.session, session_id)
+        start, end = ctx.visit.actual_start_at, ctx.visit.actual_end_at
+        if start is None or end is None:
+            raise RefusedError(f"session {session_id} has not ended: charge it after discharge")
+        if current_rows(uc.session, Charge, session_id=ctx.session_id):
+            raise RefusedError(
+                f"session {session_id} is already charged: correct a charge by amending it"
+            )
+        given = dosing_times(current_rows(uc.session, DoseGiven, session_id=ctx.session_id))
+        items = session_items(
+            ctx.visit.route, given.given_mg, (end - start).total_seconds() / 60.0, prices
+        )
+        rows = [
+            Charge(
+                session_id=ctx.session_id,
+                currency=prices.currency,
+                **item,
+                **who(uc, user, ctx.patient_id),
+            )
+            for item in items
+        ]
+        uc.session.add_all(rows)
+        uc.session.flush()
+        total = sum(int(r.amount_minor) for r in rows)
+        uc.audit(
+            "charge.session",
+            record_type="charges",
+            record_id=rows[0].id,
+            patient_id=ctx.patient_id,
+            details={
+                "session_id": ctx.session_id,
+                "total_minor": total,
+                "currency": prices.currency,
+            },
+        )
+        return SessionCharges(
+            ctx.session_id, tuple(int(r.id) for r in rows), tuple(items), total, prices.currency
+        )
+
+
+def add_charge(
+    db: Database,
+    actor: Actor,
+    *,
+    patient_id: int,
+    category: str,
+    description: str,
+    quantity: float,
+    quantity_unit: str,
+    unit_price_minor: int,
+    currency: str,
+    session_id: int | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """One charge line (of a session, or of the patient alone)."""
+    if category not in CHARGE_CATEGORIES:
+        raise UserInputError(
+            f"category {category!r} is not accepted; accepted: " + ", ".join(CHARGE_CATEGORIES)
+        )
+    if not isinstance(description, str) or not 0 < len(description.strip()) <= 200:
+        raise UserInputError("a charge needs a description of 1 to 200 characters")
+    if not isinstance(quantity_unit, str) or not 0 < len(quantity_unit.strip()) <= 20:
+        raise UserInputError("a charge needs a quantity unit of 1 to 20 characters (vial, h...)")
+    if not isinstance(quantity, int | float) or not 0 < quantity <= 10_000:
+        raise UserInputError(f"quantity {quantity!r} is not accepted; accepted: above 0 to 10000")
+    price = _minor(unit_price_minor, "unit_price_minor")
+    amount = _minor(round(quantity * price), "amount")
+    code = _currency(currency)
+    with audited_transaction(db, actor, clock) as uc:
+        user = staff_member(uc, _BILLERS, "charging")
+        sid = None
+        if session_id is not None:
+            ctx = load_session(uc.session, session_id)
+            if ctx.patient_id != patient_id:
+                raise UserInputError(f"session {session_id} is not patient {patient_id}'s")
+            sid = ctx.session_id
+        else:
+            get_patient(uc.session, patient_id)
+        row = Charge(
+            session_id=sid,
+            category=category,
+            description=description.strip(),
+            quantity=float(quantity),
+            quantity_unit=quantity_unit.strip(),
+            unit_price_minor=price,
+            amount_minor=amount,
+            currency=code,
+            **who(uc, user, patient_id),
+        )
+        uc.session.add(row)
+        uc.session.flush()
+        uc.audit(
+            "charge.add",
+            record_type="charges",
+            record_id=row.id,
+            patient_id=patient_id,
+            details={"amount_minor": amount, "currency": code},
+        )
+        return int(row.id)
+
+
+def record_payment(
+    db: Database,
+    actor: Actor,
+    *,
+    patient_id: int,
+    amount_minor: int,
+    currency: str,
+    method: str,
+    received_at: datetime | None = None,
+    payer: str | None = None,
+    reference: str | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """A payment received for the patient."""
+    amount = _minor(amount_minor, "amount_minor")
+    if amount == 0:
+        raise UserInputError("a payment of 0 is not accepted; accepted: 1 minor unit or more")
+    code = _currency(currency)
+    if method not in PAYMENT_METHODS:
+        raise UserInputError(
+            f"method {method!r} is not accepted; accepted: " + ", ".join(PAYMENT_METHODS)
+        )
+    for text, what in ((payer, "payer"), (reference, "reference")):
+        if text is not None and not 0 < len(text.strip()) <= 200:
+            raise UserInputError(f"{what} must be 1 to 200 characters")
+    with audited_transaction(db, actor, clock) as uc:
+        user = staff_member(uc, _BILLERS, "recording a payment")
+        get_patient(uc.session, patient_id)
+        at = uc.now if received_at is None else checked_instant(received_at, "received_at", uc.now)
+        row = Payment(
+            received_at=at,
+            amount_minor=amount,
+            currency=code,
+            method=method,
+            payer=payer.strip() if payer else None,
+            reference=reference.strip() if reference else None,
+            **who(uc, user, patient_id),
+        )
+        uc.session.add(row)
+        uc.session.flush()
+        uc.audit(
+            "payment.record",
+            record_type="payments",
+            record_id=row.id,
+            patient_id=patient_id,
+            details={"amount_minor": amount, "currency": code},
+        )
+        return int(row.id)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A patient's charges and payments, per currency (minor units)."""
+
+    patient_id: int
+    charged_minor: dict[str, int]
+    paid_minor: dict[str, int]
+    charges: int
+    payments: int
+
+    @property
+    def balance_minor(self) -> dict[str, int]:
+        codes = sorted(set(self.charged_minor) | set(self.paid_minor))
+        return {c: self.charged_minor.get(c, 0) - self.paid_minor.get(c, 0) for c in codes}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "patient_id": self.patient_id,
+            "charged_minor": dict(self.charged_minor),
+            "paid_minor": dict(self.paid_minor),
+            "balance_minor": self.balance_minor,
+            "charges": self.charges,
+            "payments": self.payments,
+        }
+
+
+def _sums(rows: list[Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r.currency] = out.get(r.currency, 0) + int(r.amount_minor)
+    return dict(sorted(out.items()))
+
+
+def patient_account(
+    db: Database, actor: Actor, *, patient_id: int, clock: Clock = utc_now
+) -> Account:
+    """What the patient was charged and paid (current records). An audited read."""
+    with audited_transaction(db, actor, clock) as uc:
+        staff_member(uc, _BILLERS, "reading an account")
+        return _account(uc, patient_id)
+
+
+def _account(uc: UseCase, patient_id: int) -> Account:
+    get_patient(uc.session, patient_id)
+    charges = current_rows(uc.session, Charge, patient_id=patient_id)
+    payments = current_rows(uc.session, Payment, patient_id=patient_id)
+    uc.audit("account.read", record_type="charges", patient_id=patient_id)
+    return Account(patient_id, _sums(charges), _sums(payments), len(charges), len(payments))
