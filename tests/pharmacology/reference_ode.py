@@ -104,11 +104,33 @@ def integrate(ode: Ode, events: Sequence[Event], times_min: np.ndarray) -> np.nd
 # --- the models, transcribed from their publications -----------------------------------------
 
 
-def _micro_ode(v1: float, k10: float, k12: float, k21: float, k13=0.0, k31=0.0) -> Ode:
+# Racemic norketamine (the catalogue's stated assumption): Otto 2021 S-norketamine
+# disposition V 98.6 L, CL 57.7 L/h, Vp 160 L, Q 42.8 L/h (V x WT/70, CL and Q x (WT/70)^0.75),
+# formed from 80 % of ketamine clearance and of any first-pass loss.
+RACEMIC_NK_FORMED = 0.8
+NK_STATES = ["nk_central", "nk_periph"]
+
+
+def _racemic_elimination(ode: Ode, k_el: float, weight_kg: float) -> None:
+    """Central elimination at ``k_el``: 80 % forms norketamine, which is then disposed of."""
+    s = weight_kg / 70.0
+    a = s**0.75
+    vm = 98.6 * s
+    ode.volume_l["nk_central"] = vm
+    ode.move("central", None, k_el * (1.0 - RACEMIC_NK_FORMED))
+    ode.move("central", "nk_central", k_el * RACEMIC_NK_FORMED, NK_MG_PER_KETAMINE_MG)
+    ode.move("nk_central", None, 57.7 / H * a / vm)
+    ode.move("nk_central", "nk_periph", 42.8 / H * a / vm)
+    ode.move("nk_periph", "nk_central", 42.8 / H * a / (160.0 * s))
+
+
+def _micro_ode(
+    v1: float, weight_kg: float, k10: float, k12: float, k21: float, k13=0.0, k31=0.0
+) -> Ode:
     """Mammillary model from microconstants (1/min), in amounts, with an effect site."""
-    states = ["central", "periph2"] + (["periph3"] if k13 else []) + ["effect"]
+    states = ["central", "periph2"] + (["periph3"] if k13 else []) + [*NK_STATES, "effect"]
     ode = Ode(states, volume_l={"central": v1})
-    ode.move("central", None, k10)
+    _racemic_elimination(ode, k10, weight_kg)
     ode.move("central", "periph2", k12)
     ode.move("periph2", "central", k21)
     if k13:
@@ -121,12 +143,21 @@ def _micro_ode(v1: float, k10: float, k12: float, k21: float, k13=0.0, k31=0.0) 
 
 
 def _clearance_ode(
-    v1: float, cl: float, peripherals: Sequence[tuple[float, float]], extra: Sequence[str] = ()
+    v1: float,
+    cl: float,
+    peripherals: Sequence[tuple[float, float]],
+    extra: Sequence[str] = (),
+    nk_weight_kg: float | None = None,
 ) -> Ode:
-    """Mammillary model from CL (L/min), V1 and (Q, V) pairs, with an effect site."""
+    """Mammillary model from CL (L/min), V1 and (Q, V) pairs, with an effect site (and the
+    racemic norketamine assumption when ``nk_weight_kg`` is given)."""
     names = [f"periph{n}" for n in range(2, 2 + len(peripherals))]
-    ode = Ode(["central", *names, *extra, "effect"], volume_l={"central": v1})
-    ode.move("central", None, cl / v1)
+    nk = NK_STATES if nk_weight_kg is not None else []
+    ode = Ode(["central", *names, *nk, *extra, "effect"], volume_l={"central": v1})
+    if nk_weight_kg is not None:
+        _racemic_elimination(ode, cl / v1, nk_weight_kg)
+    else:
+        ode.move("central", None, cl / v1)
     for name, (q, v) in zip(names, peripherals, strict=True):
         ode.move("central", name, q / v1)
         ode.move(name, "central", q / v)
@@ -138,31 +169,35 @@ def _clearance_ode(
 def domino(weight_kg: float) -> Ode:
     """Domino 1982 (PMID 7198883): V1 0.063 L/kg; k10 0.4381, k12 0.5921, k13 0.5900,
     k21 0.2470, k31 0.0146 /min."""
-    return _micro_ode(0.063 * weight_kg, 0.4381, 0.5921, 0.2470, 0.5900, 0.0146)
+    return _micro_ode(0.063 * weight_kg, weight_kg, 0.4381, 0.5921, 0.2470, 0.5900, 0.0146)
 
 
 def clements(weight_kg: float) -> Ode:
     """Clements 1981, 250 ug/kg (PMID 7459184): V1 1.7522 L/kg; k10 0.0109, k12 0.0186,
     k21 0.0137 /min."""
-    return _micro_ode(1.7522 * weight_kg, 0.0109, 0.0186, 0.0137)
+    return _micro_ode(1.7522 * weight_kg, weight_kg, 0.0109, 0.0186, 0.0137)
 
 
 def hijazi(weight_kg: float) -> Ode:
     """Hijazi 2003 (PMID 12538370): V1 1.08 L/kg; k10 0.0333, k12 0.0088, k21 0.0030 /min."""
-    return _micro_ode(1.08 * weight_kg, 0.0333, 0.0088, 0.0030)
+    return _micro_ode(1.08 * weight_kg, weight_kg, 0.0333, 0.0088, 0.0030)
 
 
 def herd(weight_kg: float) -> Ode:
     """Herd 2007 (PMID 17564643): V1 38.7, V2 102 L x (WT/70); CL 90, Q 215 L/h x (WT/70)^0.75."""
     s = weight_kg / 70.0
-    return _clearance_ode(38.7 * s, 90.0 / H * s**0.75, [(215.0 / H * s**0.75, 102.0 * s)])
+    return _clearance_ode(
+        38.7 * s, 90.0 / H * s**0.75, [(215.0 / H * s**0.75, 102.0 * s)], nk_weight_kg=weight_kg
+    )
 
 
 def hornik(weight_kg: float) -> Ode:
     """Hornik 2018 (PMID 29677389) as coded in opentiva: V1 32.8, V2 152 L x (WT/70);
     CL 38.9, Q 54.9 L/h x (WT/70)^0.75."""
     s = weight_kg / 70.0
-    return _clearance_ode(32.8 * s, 38.9 / H * s**0.75, [(54.9 / H * s**0.75, 152.0 * s)])
+    return _clearance_ode(
+        32.8 * s, 38.9 / H * s**0.75, [(54.9 / H * s**0.75, 152.0 * s)], nk_weight_kg=weight_kg
+    )
 
 
 def kamp(weight_kg: float, extra: Sequence[str] = ()) -> Ode:
@@ -170,7 +205,11 @@ def kamp(weight_kg: float, extra: Sequence[str] = ()) -> Ode:
     V3 157 L; CL 84, Q2 161, Q3 79 L/h; all linear in WT/70."""
     s = weight_kg / 70.0
     return _clearance_ode(
-        25.0 * s, 84.0 / H * s, [(161.0 / H * s, 56.0 * s), (79.0 / H * s, 157.0 * s)], extra
+        25.0 * s,
+        84.0 / H * s,
+        [(161.0 / H * s, 56.0 * s), (79.0 / H * s, 157.0 * s)],
+        extra,
+        nk_weight_kg=weight_kg,
     )
 
 

@@ -74,7 +74,7 @@ def _oral(*paths: AbsorptionPath, route: Route = Route.ORAL) -> RouteSpec:
 
 HOURLY = (ParameterSpec("CL", "L/h", "c", "s"), ParameterSpec("V1", "L", "v", "s"))
 TO_LIVER = AbsorptionPath("o", 0.01, into_liver=True)
-TO_METABOLITE = AbsorptionPath("o", 0.01, bioavailability=0.3, presystemic_metabolite_fraction=0.5)
+TO_METABOLITE = AbsorptionPath("o", 0.01, bioavailability=0.3, first_pass_metabolite_fraction=0.5)
 SAME_NAME = AbsorptionPath("p", 0.01)
 
 
@@ -115,7 +115,12 @@ def test_a_declaration_that_does_not_hold_together_is_refused(
         (lambda: AbsorptionPath("o", 0.0), "ka must be above 0"),
         (lambda: AbsorptionPath("o", 0.1, bioavailability=1.2), "bioavailability must be"),
         (lambda: AbsorptionPath("o", 0.1, fraction=0.0), "fraction must be"),
-        (lambda: replace(TO_METABOLITE, bioavailability=0.6), "exceed 1"),
+        (
+            lambda: replace(TO_METABOLITE, first_pass_metabolite_fraction=1.2),
+            "first-pass metabolite fraction must be a fraction",
+        ),
+        (lambda: replace(TO_METABOLITE, child_bioavailability=1.5), "child bioavailability"),
+        (lambda: replace(TO_METABOLITE, child_ka_per_min=0.0), "child ka must be above 0"),
         (lambda: AbsorptionPath("o", 0.1, zero_order_min=-1.0), "zero-order time"),
         (lambda: AbsorptionPath("o", 0.1, ka_cv=-0.1), "CV must be a fraction"),
         (lambda: _oral(AbsorptionPath("o", 0.1), AbsorptionPath("o", 0.2)), "path names repeat"),

@@ -11,6 +11,7 @@ from ketaclinic.pharmacology import (
     HEPATIC_SCALING,
     MODELS,
     ChildPugh,
+    Ethnicity,
     Patient,
     Sex,
     covariates_of,
@@ -23,8 +24,11 @@ LONG_MIN = np.arange(0.0, 21 * 24 * 60.0 + 1.0, 5.0)
 
 
 def test_a_patient_normalises_its_fields() -> None:
-    patient = Patient(weight_kg=70, age_years=40, sex="FEMALE", height_cm=168, child_pugh="b")
+    patient = Patient(
+        weight_kg=70, age_years=40, sex="FEMALE", height_cm=168, child_pugh="b", ethnicity="Asian"
+    )
     assert patient.weight_kg == 70.0
+    assert patient.ethnicity is Ethnicity.ASIAN
     assert patient.sex is Sex.FEMALE
     assert patient.child_pugh is ChildPugh.B
     assert patient.replace(weight_kg=80).weight_kg == 80.0
@@ -34,7 +38,9 @@ def test_a_patient_normalises_its_fields() -> None:
         "sex": "female",
         "height_cm": 168.0,
         "child_pugh": "B",
+        "ethnicity": "asian",
     }
+    assert Patient(weight_kg=70).ethnicity is Ethnicity.NOT_STATED
 
 
 @pytest.mark.parametrize(

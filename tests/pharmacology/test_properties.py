@@ -134,7 +134,12 @@ def test_concentrations_are_proportional_to_dose(case: Case, factor: float) -> N
     scaled = simulate(model, patient, _proportional(regimen, factor), TIMES_MIN)
     for name, curve in _curves(base).items():
         np.testing.assert_allclose(
-            getattr(scaled, name), factor * curve, rtol=1e-9, atol=1e-12 * factor * np.max(curve)
+            # atol: values 1e-8 of the peak (the first seconds after an oral dose through the
+            # liver compartment) carry a relative rounding error near 1e-7
+            getattr(scaled, name),
+            factor * curve,
+            rtol=1e-9,
+            atol=1e-10 * factor * np.max(curve),
         )
 
 

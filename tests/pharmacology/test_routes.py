@@ -1,10 +1,10 @@
-"""Routes: extensions reproduce the tmax they were chosen for, say they are extensions, and
-models refuse routes they cannot simulate.
+"""Routes: extensions reproduce what they were chosen for, say they are extensions, children
+get paediatric values, and models refuse routes they cannot simulate.
 
-``_catalogue.py`` refers to this file: each racemic route extension's ka is an assumption
-chosen to reproduce a reported tmax with the Kamp 2020 disposition, and the source text of
-each RouteSpec states that tmax. If a ka or a source text changes, this test says whether
-they still agree.
+``_catalogue.py`` refers to this file: a racemic route extension's ka is published (oral:
+Brunette 2011) or an assumption chosen to reproduce either a reported tmax or reported
+concentrations with the Kamp 2020 disposition, and the source text of each RouteSpec says
+which. If a ka or a source text changes, these tests say whether they still agree.
 """
 
 from __future__ import annotations
@@ -25,15 +25,33 @@ from ketaclinic.pharmacology import (
 )
 
 TMAX_TOLERANCE_MIN = 2.0
+# routes whose ka was chosen to give a stated tmax with Kamp's disposition
 STATED_TMAX_MIN = {
-    Route.IM: 20.0,
     Route.SC: 30.0,
-    Route.ORAL: 60.0,
     Route.SUBLINGUAL: 45.0,
-    Route.INTRANASAL: 20.0,
     Route.RECTAL: 40.0,
 }
+# routes whose ka was chosen on reported concentrations (or, oral, published): the typical
+# 70-kg adult on Kamp reproduces them within 30 % (a linear model cannot follow the nasal F
+# falling from 0.17 at 10 mg to 0.11 at 50 mg: 10 mg comes out lowest, at 0.68, and is held
+# to 35 %); the nasal peak comes earlier (7 min) than the study's geometric means (14-23 min,
+# GSD 3-4.4)
+REPORTED = {
+    # Anaesthesist 1984 (PMID 6476334): medians 474 ng/mL at 15 min after 1 mg/kg and 147 at
+    # 30 min after 0.5 mg/kg IM
+    Route.IM: (
+        ("im 1 mg/kg at 0 min", 15.0, 474.0, 0.3),
+        ("im 0.5 mg/kg at 0 min", 30.0, 147.0, 0.3),
+    ),
+    # Pharmacotherapy 2022 Table 6: geometric mean Cmax 22.9, 60.8, 77.6 ng/mL at 14-23 min
+    Route.INTRANASAL: (
+        ("intranasal 10 mg at 0 min", None, 22.9, 0.35),
+        ("intranasal 30 mg at 0 min", None, 60.8, 0.3),
+        ("intranasal 50 mg at 0 min", None, 77.6, 0.3),
+    ),
+}
 ADULT = Patient(weight_kg=70, age_years=40)
+CHILD = Patient(weight_kg=20, age_years=6, height_cm=115)
 
 
 def _tmax_in_source(text: str) -> float:
@@ -43,7 +61,42 @@ def _tmax_in_source(text: str) -> float:
 
 
 def test_every_racemic_route_extension_is_covered() -> None:
-    assert set(RACEMIC_ROUTE_EXTENSIONS) == set(STATED_TMAX_MIN)
+    assert set(RACEMIC_ROUTE_EXTENSIONS) == {*STATED_TMAX_MIN, *REPORTED, Route.ORAL}
+
+
+def test_the_oral_absorption_rate_is_brunettes_published_half_time() -> None:
+    spec = RACEMIC_ROUTE_EXTENSIONS[Route.ORAL]
+    assert spec.paths[0].ka_per_min == pytest.approx(np.log(2.0) / 59.0)
+    assert "absorption half-time 59 min" in spec.source
+    assert "Brunette 2011" in spec.source
+
+
+@pytest.mark.parametrize("route", list(REPORTED))
+def test_absorption_rate_reproduces_the_concentrations_it_was_chosen_on(route: Route) -> None:
+    assert "chosen to reproduce" in RACEMIC_ROUTE_EXTENSIONS[route].source
+    for dose, at_min, reported, rel in REPORTED[route]:
+        times = np.arange(0.0, 6 * 60.0, 0.1)
+        result = simulate("kamp", ADULT, [dose], times, at_min=[at_min] if at_min else [])
+        summary = result.summary.ketamine
+        value = summary.values_at_min[at_min] if at_min else summary.cmax_ng_per_ml
+        assert value == pytest.approx(reported, rel=rel), dose
+
+
+@pytest.mark.parametrize(
+    ("route", "adult_f", "child_f"),
+    [(Route.ORAL, 0.20, 0.45), (Route.IM, 0.93, 0.41), (Route.INTRANASAL, 0.14, 0.50),
+     (Route.RECTAL, 0.30, 0.25), (Route.SUBLINGUAL, 0.28, 0.28)],
+)  # fmt: skip
+def test_children_get_the_paediatric_bioavailability_where_one_is_published(
+    route: Route, adult_f: float, child_f: float
+) -> None:
+    """Brunette 2011 (oral 0.45), Hornik 2018 (IM 0.41), Malinovsky 1996 (nasal 0.50, rectal
+    0.25); sublingual has no paediatric value, so children get the adult one."""
+    times = np.arange(0.0, 14 * 24 * 60.0 + 1.0, 10.0)
+    for patient, f in ((ADULT, adult_f), (CHILD, child_f)):
+        iv = simulate("kamp", patient, ["iv-bolus 10 mg"], times).summary.ketamine
+        by_route = simulate("kamp", patient, [dose_text(route, 10.0)], times).summary.ketamine
+        assert by_route.auc_ng_h_per_ml / iv.auc_ng_h_per_ml == pytest.approx(f, rel=1e-6)
 
 
 @pytest.mark.parametrize("route", list(STATED_TMAX_MIN))

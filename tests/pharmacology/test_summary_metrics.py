@@ -129,6 +129,7 @@ def test_the_facade_catalogues_what_users_may_import() -> None:
             "Dose",
             "DoseUnit",
             "Drug",
+            "Ethnicity",
             "Exceedance",
             "Executor",
             "HepaticScaling",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -72,11 +73,13 @@ def render_result(result: SimulationResult, at: list[float]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    # piped output is not folded at 80 columns (the sources are long)
+    console = Console() if sys.stdout.isatty() else Console(width=200, soft_wrap=True)
     p = result.patient
     console.print(
         f"[bold]{result.model.name}[/bold] ({result.model.drug.label}) - {p.weight_kg:g} kg, "
         f"{p.age_years:g} years, {p.sex}, {p.height_cm:g} cm, Child-Pugh {p.child_pugh}"
+        + ("" if p.ethnicity == "not stated" else f", ethnicity {p.ethnicity}")
     )
     for dose in result.doses:
         console.print(f"  dose: {dose}  ({dose.amount_mg(p.weight_kg):g} mg)")
@@ -148,7 +151,9 @@ def _structure(model: Any) -> dict[str, Any]:
                     "fraction": path.fraction,
                     "bioavailability": path.bioavailability,
                     "ka_per_min": path.ka_per_min,
-                    "presystemic_metabolite_fraction": path.presystemic_metabolite_fraction,
+                    "first_pass_metabolite_fraction": path.first_pass_metabolite_fraction,
+                    "child_bioavailability": path.child_bioavailability,
+                    "child_ka_per_min": path.child_ka_per_min,
                     "zero_order_min": path.zero_order_min,
                     "later_device_factor": path.later_device_factor,
                     "into_liver": path.into_liver,
@@ -213,6 +218,12 @@ def register(app: typer.Typer) -> None:
         child_pugh: str = typer.Option(
             "none", "--child-pugh", help="Hepatic impairment: none, A, B or C (an assumption)."
         ),
+        ethnicity: str = typer.Option(
+            "not stated",
+            "--ethnicity",
+            help="not stated, asian, japanese or other: used only by models with an ethnicity "
+            "covariate (perez-ruixo).",
+        ),
         dose: list[str] = typer.Option(
             ..., "--dose", help="A dose in the dose grammar; repeat for several doses."
         ),
@@ -239,6 +250,7 @@ def register(app: typer.Typer) -> None:
             sex=sex,
             height_cm=height_cm,
             child_pugh=child_pugh,
+            ethnicity=ethnicity,
         )
         doses = parse_doses(dose)
         times = _grid(doses, until, step)

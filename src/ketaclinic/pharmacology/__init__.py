@@ -45,7 +45,7 @@ from ketaclinic.pharmacology._models import (
     PKModel,
     covariates_of,
 )
-from ketaclinic.pharmacology._patient import ChildPugh, Patient, Sex
+from ketaclinic.pharmacology._patient import ChildPugh, Ethnicity, Patient, Sex
 from ketaclinic.pharmacology._regimen import default_times_min, regimen_inputs, regimen_system
 from ketaclinic.pharmacology._simulate import SimulationResult, simulate
 from ketaclinic.pharmacology._solver import Input, Modes, Solution, decompose, solve
@@ -129,6 +129,7 @@ __all__ = [
     "Dose",
     "DoseUnit",
     "Drug",
+    "Ethnicity",
     "Exceedance",
     "Executor",
     "HepaticScaling",

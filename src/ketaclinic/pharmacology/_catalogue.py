@@ -18,7 +18,9 @@ from ketaclinic.pharmacology._doses import Route
 from ketaclinic.pharmacology._drug import Drug
 from ketaclinic.pharmacology._frozen import FrozenMap
 from ketaclinic.pharmacology._models import Covariates, PKModel
+from ketaclinic.pharmacology._patient import Ethnicity
 from ketaclinic.pharmacology._structure import (
+    CHILD_BELOW_AGE_YEARS,
     AbsorptionPath,
     Metabolite,
     RouteSpec,
@@ -44,68 +46,159 @@ KE0_ASSUMED_SOURCE = (
 )
 
 _IV = RouteSpec(Route.IV, True, "intravenous: the route the model was fitted to")
+_OTTO_CITATION = "Otto M et al. Eur J Clin Pharmacol 2021;77:1181 (DOI 10.1007/s00228-021-03104-1)"
 
 
-def _ext(route: Route, f: float, tmax_text: str, ka_per_min: float, source: str) -> RouteSpec:
+# Racemic norketamine. No published racemic ketamine + norketamine model with visible
+# parameters was found (docs/research/route-parameters.md section 2: Brunette 2011's abstract
+# is cut before its parameters; Kamp 2020 BJA's were not seen). The best-sourced option is
+# stated as an assumption: the S-norketamine disposition of Otto 2021 (V 98.6 L, CL 57.7 L/h,
+# Vp 160 L, Q 42.8 L/h; every volume scaled linearly and every clearance with exponent 0.75
+# by weight here) applied to total norketamine, formed from 80 % of ketamine clearance and of
+# the first-pass loss (the fraction Simons 2022 fixed for S-ketamine; "about 80 % of
+# S-ketamine was metabolized into S-norketamine").
+RACEMIC_NK_FORMED = 0.8
+RACEMIC_NK_SOURCE = (
+    "ASSUMPTION (no racemic ketamine-norketamine model with visible parameters was found): "
+    "S-norketamine disposition of " + _OTTO_CITATION + " applied to racemic norketamine; "
+    "80 % of ketamine clearance and of first-pass loss forms norketamine (the fraction fixed "
+    "in Simons 2022, PMID 35899184)"
+)
+_NK_FORMED_SOURCE = (
+    "80 % of clearance forms norketamine: fixed in Simons 2022 (PMID 35899184), an assumption "
+    "for racemic ketamine"
+)
+
+# Perez-Ruixo 2021 (esketamine spray): 46 % of each device is swallowed. The racemic nasal and
+# sublingual extensions use that share of what is not absorbed through the mucosa for the
+# first-pass norketamine of a dose (an ASSUMPTION: solutions, tablets and devices differ; the
+# share was not measured for racemic ketamine).
+SWALLOWED_FRACTION = 0.46
+
+
+def _ext(
+    route: Route,
+    f: float,
+    ka_per_min: float,
+    source: str,
+    *,
+    first_pass_metabolite_fraction: float | None = None,
+    child_f: float | None = None,
+    child_ka_per_min: float | None = None,
+    ka_cv: float | None = None,
+    f_cv: float | None = None,
+) -> RouteSpec:
+    child = [f"F = {child_f:g}"] if child_f is not None else []
+    if child_ka_per_min is not None:
+        child.append(f"ka = {child_ka_per_min:.3g} /min")
+    children = (
+        f"; children (< {CHILD_BELOW_AGE_YEARS:g} years): {', '.join(child)}" if child else ""
+    )
     return RouteSpec(
         route,
         native=False,
-        source=(
-            f"route extension (not fitted with this model): F = {f:g} ({source}); "
-            f"ka = {ka_per_min:g} /min assumed, chosen to reproduce a tmax of {tmax_text}"
+        source=f"route extension (not fitted with this model): F = {f:g}, ka = "
+        f"{ka_per_min:.3g} /min{children}: {source}",
+        paths=(
+            AbsorptionPath(
+                str(route),
+                ka_per_min,
+                bioavailability=f,
+                first_pass_metabolite_fraction=first_pass_metabolite_fraction,
+                child_bioavailability=child_f,
+                child_ka_per_min=child_ka_per_min,
+                ka_cv=ka_cv,
+                bioavailability_cv=f_cv,
+            ),
         ),
-        paths=(AbsorptionPath(str(route), ka_per_min, bioavailability=f),),
     )
 
 
-# First-order absorption bolted onto the IV-only racemic models (DOMAIN.md section 6, route
-# table). Each F is a published mean; each ka is an assumption that reproduces the reported
-# tmax with the Kamp 2020 disposition (see tests/pharmacology/test_routes.py).
+# First-order absorption bolted onto the IV-only racemic models (docs/research/
+# route-parameters.md section 1, which quotes each number's source). F is a published value
+# from studies with measured concentrations; a ka with no published value is an ASSUMPTION
+# chosen to reproduce reported concentrations or tmax with the Kamp 2020 disposition, and the
+# source says which. IIV: Brunette 2011 published a between-subject variability of 148 % on
+# the oral absorption half-time; the other CVs are ASSUMPTIONS calibrated on the spread of
+# non-compartmental estimates (Chong 2006: oral F 23 +/- 9 %, sublingual 32 +/- 17 %;
+# Pharmacotherapy 2022: intranasal Cmax geometric SD 1.9-2.3).
 RACEMIC_ROUTE_EXTENSIONS: FrozenMap[Route, RouteSpec] = FrozenMap(
     {
         Route.IM: _ext(
             Route.IM,
             0.93,
-            "20 min (reported 15-30 min)",
-            0.023,
-            "Clements 1982, J Pharm Sci 71:539 (VERIFY primary)",
+            0.07,
+            "adult F 93 % from Clements 1982 (J Pharm Sci 71:539; secondary sources only, "
+            "VERIFY); ka ASSUMED 0.07 /min (absorption half-time 10 min), chosen to reproduce "
+            "the median concentrations 15 and 30 min after 1 and 0.5 mg/kg IM in adults "
+            "(Anaesthesist 1984;33:272, PMID 6476334); children F 0.41 (Hornik 2018, PMID "
+            "29677389)",
+            child_f=0.41,
         ),
         Route.SC: _ext(
             Route.SC,
             1.0,
-            "about 30 min (assumed)",
             0.017,
-            "no human value published; near-complete absorption is an ASSUMPTION",
+            "no human value published: near-complete absorption and a tmax of about 30 min "
+            "are ASSUMPTIONS",
         ),
         Route.ORAL: _ext(
             Route.ORAL,
             0.20,
-            "about 60 min",
-            0.009,
-            "16-23 %: Clements 1982; Yanagihara 2003 (PMID 12516077); Chong 2009 (PMID 19366273)",
+            math.log(2.0) / 59.0,
+            "adult F 0.20 (Yanagihara 2003, PMID 12516077; Chong 2006 23 +/- 9 %; Chong 2009 "
+            "median 24 %, PMID 19366273); children F 0.45 (90 % CI 0.33-0.58) and absorption "
+            "half-time 59 min, BSV 148 % (Brunette 2011, PMID 21355949; no adult racemic ka "
+            "is published, so the paediatric half-time is used for adults too, an "
+            "ASSUMPTION); 80 % of the first-pass loss forms norketamine ("
+            + _NK_FORMED_SOURCE
+            + ")",
+            first_pass_metabolite_fraction=RACEMIC_NK_FORMED,
+            child_f=0.45,
+            ka_cv=1.48,
+            f_cv=0.39,
         ),
         Route.SUBLINGUAL: _ext(
             Route.SUBLINGUAL,
             0.28,
-            "about 45 min",
             0.012,
-            "24-32 %: Rolan 2014 (PMID 24977293); Chong 2009 (PMID 19366273); Yanagihara 2003",
+            "F 24-32 %: Rolan 2014 median 29 % (PMID 24977293), Chong 2006 32 +/- 17 %, "
+            "Chong 2009 24 %; ka ASSUMED, chosen to reproduce a tmax of about 45 min (Rolan "
+            "2014 median 0.75 h); of the part not absorbed, 46 % is taken as swallowed (the "
+            "share swallowed from a Perez-Ruixo 2021 spray) and 80 % of that forms "
+            "norketamine (ASSUMPTIONS; " + _NK_FORMED_SOURCE + ")",
+            first_pass_metabolite_fraction=SWALLOWED_FRACTION * RACEMIC_NK_FORMED,
+            ka_cv=0.5,
+            f_cv=0.53,
         ),
         Route.INTRANASAL: _ext(
             Route.INTRANASAL,
-            0.45,
-            "20 min (reported 15-25 min)",
-            0.023,
-            "45-50 % in older studies (Yanagihara 2003, PMID 12516077; Malinovsky 1996); a 2022 "
-            "study found 11-17 % at 10-50 mg (Pharmacotherapy 42:298), so this may overestimate "
-            "exposure",
+            0.14,
+            0.12,
+            "adult F 0.14: mean of 0.17, 0.13 and 0.11 at 10, 30 and 50 mg with an IV "
+            "reference (Pharmacotherapy 2022;42:298 Table 6; the older 45 % of Yanagihara "
+            "2003 came from 3 subjects); ka ASSUMED 0.12 /min, chosen to reproduce that "
+            "study's Cmax (its Tmax of 14-23 min comes out earlier, about 7 min with Kamp); "
+            "children F 0.50 (Malinovsky 1996, Br J "
+            "Anaesth 77:203) with ka ASSUMED 0.04 /min, chosen to reproduce that study's mean "
+            "peaks after 3 and 9 mg/kg; of the part not absorbed, a swallowed share of 46 % "
+            "(Perez-Ruixo 2021, esketamine spray) with 80 % forming norketamine (ASSUMPTIONS)",
+            first_pass_metabolite_fraction=SWALLOWED_FRACTION * RACEMIC_NK_FORMED,
+            child_f=0.50,
+            child_ka_per_min=0.04,
+            ka_cv=0.6,
+            f_cv=0.6,
         ),
         Route.RECTAL: _ext(
             Route.RECTAL,
-            0.27,
-            "about 40 min",
+            0.30,
             0.013,
-            "25-30 %: Malinovsky 1996; Yanagihara 2003",
+            "adult F about 30 % (Yanagihara 2003, PMID 12516077); ka ASSUMED, chosen to give a "
+            "tmax of about 40 min; children F 0.25 (Malinovsky 1996, Br J Anaesth 77:203) with "
+            "ka ASSUMED 0.016 /min, chosen to reproduce that study's mean peak (632 ng/mL at "
+            "42 min after 9 mg/kg)",
+            child_f=0.25,
+            child_ka_per_min=0.016,
         ),
     }
 )
@@ -115,14 +208,36 @@ _RACEMIC_ROUTES = {Route.IV: _IV, **RACEMIC_ROUTE_EXTENSIONS}
 
 _TWO = Structure(peripherals=1, effect_site=True)
 _THREE = Structure(peripherals=2, effect_site=True)
+_NK = Metabolite("norketamine", peripherals=1)
+_TWO_NK = Structure(peripherals=1, metabolite=_NK, effect_site=True)
+_THREE_NK = Structure(peripherals=2, metabolite=_NK, effect_site=True)
 
 
 def _wt(cov: Covariates) -> FloatArray:
     return cov.weight_kg
 
 
+def _norketamine(weight_kg: FloatArray) -> dict[str, FloatArray]:
+    """Racemic norketamine: the stated assumption of ``RACEMIC_NK_SOURCE``."""
+    size = weight_kg / 70.0
+    allo = size**0.75
+    return {
+        "FM": np.full_like(size, RACEMIC_NK_FORMED),
+        "V1_M": 98.6 * size,
+        "CL_M": 57.7 / H * allo,
+        "V2_M": 160.0 * size,
+        "Q2_M": 42.8 / H * allo,
+    }
+
+
 def _micro(
-    v1: FloatArray, k10: float, k12: float, k21: float, k13: float = 0.0, k31: float = 0.0
+    v1: FloatArray,
+    weight_kg: FloatArray,
+    k10: float,
+    k12: float,
+    k21: float,
+    k13: float = 0.0,
+    k31: float = 0.0,
 ) -> dict[str, FloatArray]:
     """Microconstants (1/min) to clearances: CL = k10 V1, Q2 = k12 V1, V2 = Q2 / k21."""
     params = {"V1": v1, "CL": k10 * v1, "Q2": k12 * v1, "V2": k12 * v1 / k21}
@@ -130,19 +245,19 @@ def _micro(
         params["Q3"] = k13 * v1
         params["V3"] = k13 * v1 / k31
     params["ke0"] = np.full_like(v1, ASSUMED_KE0_PER_MIN)
-    return params
+    return {**params, **_norketamine(weight_kg)}
 
 
 def _domino(cov: Covariates) -> dict[str, FloatArray]:
-    return _micro(0.063 * _wt(cov), 0.4381, 0.5921, 0.2470, 0.5900, 0.0146)
+    return _micro(0.063 * _wt(cov), _wt(cov), 0.4381, 0.5921, 0.2470, 0.5900, 0.0146)
 
 
 def _clements(cov: Covariates) -> dict[str, FloatArray]:
-    return _micro(1.7522 * _wt(cov), 0.0109, 0.0186, 0.0137)
+    return _micro(1.7522 * _wt(cov), _wt(cov), 0.0109, 0.0186, 0.0137)
 
 
 def _hijazi(cov: Covariates) -> dict[str, FloatArray]:
-    return _micro(1.08 * _wt(cov), 0.0333, 0.0088, 0.0030)
+    return _micro(1.08 * _wt(cov), _wt(cov), 0.0333, 0.0088, 0.0030)
 
 
 def _herd(cov: Covariates) -> dict[str, FloatArray]:
@@ -154,6 +269,7 @@ def _herd(cov: Covariates) -> dict[str, FloatArray]:
         "CL": 90.0 / H * allo,
         "Q2": 215.0 / H * allo,
         "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
+        **_norketamine(_wt(cov)),
     }
 
 
@@ -166,6 +282,7 @@ def _hornik(cov: Covariates) -> dict[str, FloatArray]:
         "CL": 38.9 / H * allo,
         "Q2": 54.9 / H * allo,
         "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
+        **_norketamine(_wt(cov)),
     }
 
 
@@ -179,10 +296,18 @@ def _kamp(cov: Covariates) -> dict[str, FloatArray]:
         "Q2": 161.0 / H * size,
         "Q3": 79.0 / H * size,
         "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
+        **_norketamine(_wt(cov)),
     }
 
 
-_NO_NK = "does not model norketamine"
+_NK_ASSUMED = (
+    "norketamine is an ASSUMPTION: Otto 2021 S-norketamine disposition, 80 % of clearance and "
+    "first-pass loss forming it (no racemic ketamine-norketamine model was found)"
+)
+_RACEMIC_NK_SOURCES = {
+    "FM": _NK_FORMED_SOURCE,
+    **dict.fromkeys(("CL_M", "V1_M", "Q2_M", "V2_M"), RACEMIC_NK_SOURCE),
+}
 
 
 def _model(
@@ -200,7 +325,11 @@ def _model(
         parameter_source or fields["source"],
         iiv_cv=iiv_cv,
         hepatic=hepatic,
-        sources={"ke0": KE0_ASSUMED_SOURCE, **(sources or {})},
+        sources={
+            "ke0": KE0_ASSUMED_SOURCE,
+            **(_RACEMIC_NK_SOURCES if fields["drug"] is Drug.RACEMIC else {}),
+            **(sources or {}),
+        },
     )
     return PKModel(parameter_specs=specs, **fields)
 
@@ -212,13 +341,13 @@ _DOMINO = _model(
     population="healthy adults",
     source="Domino EF et al. Clin Pharmacol Ther 1982;31:300 (PMID 7198883)",
     typical=_domino,
-    structure=_THREE,
+    structure=_THREE_NK,
     routes=_RACEMIC_ROUTES,
     weight_range_kg=(50.0, 100.0),
     age_range_years=(18.0, 65.0),
     limitations=(
         "fitted to IV data in a few healthy adults; covariates only weight",
-        _NO_NK,
+        _NK_ASSUMED,
     ),
 )
 _CLEMENTS = _model(
@@ -228,11 +357,11 @@ _CLEMENTS = _model(
     population="healthy adults, 0.25 mg/kg IV",
     source="Clements JA, Nimmo WS. Br J Anaesth 1981;53:27 (PMID 7459184)",
     typical=_clements,
-    structure=_TWO,
+    structure=_TWO_NK,
     routes=_RACEMIC_ROUTES,
     weight_range_kg=(50.0, 100.0),
     age_range_years=(18.0, 65.0),
-    limitations=("fitted to 0.25 mg/kg IV boluses in healthy adults", _NO_NK),
+    limitations=("fitted to 0.25 mg/kg IV boluses in healthy adults", _NK_ASSUMED),
 )
 _HIJAZI = _model(
     id="hijazi",
@@ -241,26 +370,30 @@ _HIJAZI = _model(
     population="adult ICU patients",
     source="Hijazi Y et al. Br J Anaesth 2003;90:155 (PMID 12538370)",
     typical=_hijazi,
-    structure=_TWO,
+    structure=_TWO_NK,
     routes=_RACEMIC_ROUTES,
     weight_range_kg=(45.0, 110.0),
     age_range_years=(18.0, 85.0),
-    limitations=("fitted to long infusions in critically ill adults", _NO_NK),
+    limitations=("fitted to long infusions in critically ill adults", _NK_ASSUMED),
 )
 _HERD = _model(
     id="herd",
     name="Herd 2007",
     drug=Drug.RACEMIC,
     population="children 1-14 years",
-    source="Herd DW et al. Anesth Analg 2007;105:72 (PMID 17564643)",
+    source=(
+        "Herd D, Anderson BJ. Paediatr Anaesth 2007;17:622-629 (PMID 17564643, "
+        "DOI 10.1111/j.1460-9592.2006.02145.x)"
+    ),
     typical=_herd,
-    structure=_TWO,
+    structure=_TWO_NK,
     iiv_cv={"V1": 0.64, "V2": 0.517, "CL": 0.381, "Q2": 0.19},
     routes=_RACEMIC_ROUTES,
     weight_range_kg=(8.0, 60.0),
     age_range_years=(1.0, 14.0),
-    iiv_source="Herd 2007 (PMID 17564643): IIV V1 64 %, V2 51.7 %, CL 38.1 %, Q 19 %",
-    limitations=("paediatric sedation data; adults are outside its range", _NO_NK),
+    iiv_source="Herd 2007 (PMID 17564643): IIV V1 64 %, V2 51.7 %, CL 38.1 %, Q 19 %; route "
+    "IIV as declared on each route",
+    limitations=("paediatric sedation data; adults are outside its range", _NK_ASSUMED),
 )
 _HORNIK = _model(
     id="hornik",
@@ -268,26 +401,29 @@ _HORNIK = _model(
     drug=Drug.RACEMIC,
     population="children (IV and IM)",
     source=(
-        "Hornik CP et al. Ther Drug Monit 2018 (PMID 29677389); parameters as "
-        "coded in opentiva 1.1.2"
+        "Hornik CP et al. J Clin Pharmacol 2018 (PMID 29677389, DOI 10.1002/jcph.1116); "
+        "parameters as coded in opentiva 1.1.2 (the paper's table was not seen)"
     ),
     typical=_hornik,
-    structure=_TWO,
+    structure=_TWO_NK,
     routes={
         **_RACEMIC_ROUTES,
         Route.IM: RouteSpec(
             Route.IM,
             True,
-            "IM fitted in Hornik 2018: F = 0.41 (PMID 29677389); ka assumed 0.023 /min "
-            "(the adult IM extension's value)",
-            paths=(AbsorptionPath("im", 0.023, bioavailability=0.41),),
+            "IM fitted in Hornik 2018: F = 0.41 (PMID 29677389); ka ASSUMED 0.07 /min (the "
+            "adult IM extension's value; Hornik's ka was not seen)",
+            paths=(AbsorptionPath("im", 0.07, bioavailability=0.41),),
         ),
     },
     weight_range_kg=(3.0, 70.0),
     age_range_years=(0.0, 18.0),
     limitations=(
-        "CL here is about half the meta-analysis value (Kamp 2020): VERIFY before relying on it",
-        _NO_NK,
+        "UNVERIFIED clearance: CL 38.9 L/h/70 kg is opentiva's coding; the paper's table was "
+        "not seen, and it is 36-57 % below Herd 2007 (90), Sherwin 2015 (87.9), Elkomy 2015 "
+        "(60.6) and the Kamp 2020 meta-analysis (79 L/h/70 kg): predictions of exposure are "
+        "likely too high",
+        _NK_ASSUMED,
     ),
 )
 _KAMP = _model(
@@ -300,11 +436,11 @@ _KAMP = _model(
         "DOI 10.1097/ALN.0000000000003577); typical values as coded in opentiva 1.1.2"
     ),
     typical=_kamp,
-    structure=_THREE,
+    structure=_THREE_NK,
     routes=_RACEMIC_ROUTES,
     weight_range_kg=(40.0, 140.0),
     age_range_years=(18.0, 80.0),
-    limitations=("pooled typical values; parameters linear in weight", _NO_NK),
+    limitations=("pooled typical values; parameters linear in weight", _NK_ASSUMED),
 )
 
 
@@ -313,7 +449,7 @@ _KAMP = _model(
 _FANTA_STRUCTURE = Structure(
     peripherals=2, metabolite=Metabolite("S-norketamine", peripherals=1), effect_site=True
 )
-_OTTO = "Otto M et al. Eur J Clin Pharmacol 2021;77:1181 (DOI 10.1007/s00228-021-03104-1)"
+_OTTO = _OTTO_CITATION
 
 
 def _fanta(cov: Covariates) -> dict[str, FloatArray]:
@@ -371,7 +507,7 @@ _FANTA = _model(
                     "oral",
                     0.009,
                     bioavailability=0.08,
-                    presystemic_metabolite_fraction=0.92,
+                    first_pass_metabolite_fraction=1.0,
                     bioavailability_cv=0.11,
                 ),
             ),
@@ -394,6 +530,10 @@ def _perez_ruixo(cov: Covariates) -> dict[str, FloatArray]:
     nlmixr2lib from the paper's Table 3)."""
     ones = np.ones_like(_wt(cov))
     older = np.maximum(cov.age_years - 60.0, 0.0)
+    # Table 3 (nlmixr2lib transcription): Asian race kel x0.36 and noresketamine CLn/F x0.81
+    asian = cov.ethnic(Ethnicity.ASIAN, Ethnicity.JAPANESE)
+    kel_factor = np.where(asian, 0.36, 1.0)
+    cln_factor = np.where(asian, 0.81, 1.0)
     return {
         "V1": 192.0 * ones,
         "CL": 0.0 * ones,  # all elimination is from the liver compartment
@@ -403,12 +543,12 @@ def _perez_ruixo(cov: Covariates) -> dict[str, FloatArray]:
         "V3": 417.0 * ones,
         "QH": (151.0 - 2.19 * older) / H,  # age > 60: -2.19 L/h per year
         "VH": 101.0 * ones,
-        "KEL_H": 1.11 / H * ones,
+        "KEL_H": 1.11 / H * kel_factor,
         "KMET_H": 2.77 / H * ones,
         "ke0": ASSUMED_KE0_PER_MIN * ones,
         "FM": ones,
         "V1_M": 70.0 * ones,
-        "CL_M": 38.0 / H * ones,
+        "CL_M": 38.0 / H * cln_factor,
         "Q2_M": 26.1 / H * ones,
         "V2_M": 115.0 * ones,
     }
@@ -498,7 +638,12 @@ _PEREZ_RUIXO = _model(
     limitations=(
         "noresketamine parameters are apparent (/F); used literally they overpredict "
         "noresketamine AUC about 1.4-fold (nlmixr2lib transcription notes)",
-        "race covariates (Asian kel x0.36, Japanese nasal fraction x1.34) not applied",
+        "ethnicity (optional patient field): Asian (and Japanese) kel x0.36 and noresketamine "
+        "CLn/F x0.81 are applied (Perez-Ruixo 2021 Table 3 as transcribed in nlmixr2lib); the "
+        "Japanese nasal-fraction factor x1.34 is not (the nasal fraction is a per-dose "
+        "constant here); an update with Japanese data attributes the effect to body weight "
+        "rather than race (Clin Pharmacol Drug Dev, DOI 10.1002/cpdd.1214)",
+        "no sex effect: Perez-Ruixo screened sex and did not retain it",
     ),
 )
 

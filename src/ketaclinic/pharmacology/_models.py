@@ -19,8 +19,14 @@ from ketaclinic.errors import ModelError
 from ketaclinic.pharmacology._doses import Route
 from ketaclinic.pharmacology._drug import Drug
 from ketaclinic.pharmacology._frozen import FrozenMap
-from ketaclinic.pharmacology._patient import ChildPugh, Patient, Sex
-from ketaclinic.pharmacology._structure import AbsorptionPath, ParameterSpec, RouteSpec, Structure
+from ketaclinic.pharmacology._patient import ChildPugh, Ethnicity, Patient, Sex
+from ketaclinic.pharmacology._structure import (
+    CHILD_BELOW_AGE_YEARS,
+    AbsorptionPath,
+    ParameterSpec,
+    RouteSpec,
+    Structure,
+)
 
 __all__ = [
     "HEPATIC_SCALING",
@@ -35,13 +41,23 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True, eq=False)  # holds arrays: == would be ambiguous
 class Covariates:
-    """Covariates of ``n`` patients as arrays (the population engine samples these)."""
+    """Covariates of ``n`` patients as arrays (the population engine samples these).
+
+    ``ethnicity`` holds :class:`Ethnicity` values; None means "not stated" for everyone.
+    """
 
     weight_kg: FloatArray
     age_years: FloatArray
     female: NDArray[np.bool_]
     height_cm: FloatArray
     child_pugh: NDArray[np.str_]
+    ethnicity: NDArray[np.str_] | None = None
+
+    def ethnic(self, *groups: Ethnicity) -> NDArray[np.bool_]:
+        """True for the patients whose ethnicity is one of ``groups``."""
+        if self.ethnicity is None:
+            return np.zeros(self.n, dtype=bool)
+        return np.isin(self.ethnicity, [str(g) for g in groups])
 
     @property
     def n(self) -> int:
@@ -55,6 +71,7 @@ class Covariates:
             self.female[:count],
             self.height_cm[:count],
             self.child_pugh[:count],
+            None if self.ethnicity is None else self.ethnicity[:count],
         )
 
 
@@ -65,6 +82,7 @@ def covariates_of(patient: Patient) -> Covariates:
         female=np.array([patient.sex == Sex.FEMALE]),
         height_cm=np.array([patient.height_cm]),
         child_pugh=np.array([str(patient.child_pugh)]),
+        ethnicity=np.array([str(patient.ethnicity)]),
     )
 
 
@@ -161,7 +179,7 @@ class PKModel:
                 if path.into_liver and not self.structure.liver:
                     raise ModelError(f"{self.name}: path {path.name} drains into a missing liver")
                 if (
-                    path.presystemic_metabolite_fraction is not None
+                    path.first_pass_metabolite_fraction is not None
                     and self.structure.metabolite is None
                 ):
                     raise ModelError(f"{self.name}: path {path.name} forms a missing metabolite")
@@ -217,9 +235,16 @@ class PKModel:
         for spec in self.parameter_specs:
             if spec.hepatic:
                 params[spec.name] = params[spec.name] * factor
+        young = cov.age_years < CHILD_BELOW_AGE_YEARS
         for path in self.paths(routes):
-            params[path.ka_name] = np.full(cov.n, path.ka_per_min)
-            params[path.f_name] = np.full(cov.n, path.bioavailability)
+            ka = np.full(cov.n, path.ka_per_min)
+            f = np.full(cov.n, path.bioavailability)
+            if path.child_ka_per_min is not None:
+                ka[young] = path.child_ka_per_min
+            if path.child_bioavailability is not None:
+                f[young] = path.child_bioavailability
+            params[path.ka_name] = ka
+            params[path.f_name] = f
         return params
 
 

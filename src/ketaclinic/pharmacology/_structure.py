@@ -23,6 +23,7 @@ from ketaclinic.errors import ModelError
 from ketaclinic.pharmacology._doses import Route
 
 __all__ = [
+    "CHILD_BELOW_AGE_YEARS",
     "L_PER_MIN",
     "PER_MIN",
     "AbsorptionPath",
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 L = "L"
+# Route parameters published for children (Brunette 2011, Malinovsky 1996, Hornik 2018: ages
+# 0-14 years) apply below this age; adults' apply from it.
+CHILD_BELOW_AGE_YEARS = 18.0
 L_PER_MIN = "L/min"
 PER_MIN = "1/min"
 FRACTION = "fraction"
@@ -202,25 +206,31 @@ class AbsorptionPath:
 
     The path takes ``fraction`` of what reaches it; its depot empties at ``ka_per_min``;
     ``bioavailability`` of what leaves reaches the central (``into_liver``: the liver)
-    compartment, ``presystemic_metabolite_fraction`` becomes metabolite, the rest is lost.
-    With ``zero_order_min`` the dose enters the depot at a constant rate over that time;
-    ``later_device_factor`` multiplies ``fraction`` for the second and later devices of a
-    nasal dose. ``ka_cv``/``bioavailability_cv`` are published IIV of its two parameters,
-    named ``ka_<name>`` and ``F_<name>``; ``source`` says where the path's numbers come from
-    when its route's source does not.
+    compartment; of the rest (the first-pass loss, 1 - F), ``first_pass_metabolite_fraction``
+    becomes metabolite and the remainder is lost. Defining it on the loss keeps every flow
+    non-negative when a population varies F. With ``zero_order_min`` the dose enters the
+    depot at a constant rate over that time; ``later_device_factor`` multiplies ``fraction``
+    for the second and later devices of a nasal dose. ``child_bioavailability`` and
+    ``child_ka_per_min`` replace F and ka for patients younger than ``CHILD_BELOW_AGE_YEARS``
+    where a paediatric study published its own (children differ). ``ka_cv``/
+    ``bioavailability_cv`` are the IIV of its two parameters, named ``ka_<name>`` and
+    ``F_<name>``; ``source`` says where the path's numbers come from when its route's
+    source does not.
     """
 
     name: str
     ka_per_min: float
     bioavailability: float = 1.0
     fraction: float = 1.0
-    presystemic_metabolite_fraction: float | None = None
+    first_pass_metabolite_fraction: float | None = None
     zero_order_min: float = 0.0
     later_device_factor: float = 1.0
     into_liver: bool = False
     ka_cv: float | None = None
     bioavailability_cv: float | None = None
     source: str = ""  # where this path's numbers come from, when not its route's source
+    child_bioavailability: float | None = None
+    child_ka_per_min: float | None = None
 
     def __post_init__(self) -> None:
         owner = f"absorption path {self.name!r}"
@@ -231,11 +241,14 @@ class AbsorptionPath:
         _check_fraction(owner, "bioavailability", self.bioavailability)
         _check_fraction(owner, "fraction", self.fraction, low_open=True)
         _check_fraction(owner, "later-device factor", self.later_device_factor, low_open=True)
-        fm = self.presystemic_metabolite_fraction
+        fm = self.first_pass_metabolite_fraction
         if fm is not None:
-            _check_fraction(owner, "presystemic metabolite fraction", fm)
-            if self.bioavailability + fm > 1.0 + 1e-12:
-                raise ModelError(f"{owner}: F + presystemic metabolite fraction exceed 1")
+            _check_fraction(owner, "first-pass metabolite fraction", fm)
+        if self.child_bioavailability is not None:
+            _check_fraction(owner, "child bioavailability", self.child_bioavailability)
+        child_ka = self.child_ka_per_min
+        if child_ka is not None and not (math.isfinite(child_ka) and child_ka > 0):
+            raise ModelError(f"{owner}: child ka must be above 0 /min, got {child_ka!r}")
         if not (math.isfinite(self.zero_order_min) and self.zero_order_min >= 0):
             raise ModelError(f"{owner}: zero-order time must be >= 0 min")
         _check_cv(owner, self.ka_cv)

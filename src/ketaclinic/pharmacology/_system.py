@@ -114,7 +114,7 @@ def build_system(
     parent ``CL, V1`` and ``Q2, V2``, ``Q3, V3`` (L/min, L); effect site ``ke0`` (1/min);
     metabolite ``FM`` (fraction of parent clearance that forms it), ``CL_M, V1_M`` and
     ``Q2_M, V2_M``; hepatic first-pass compartment (Perez-Ruixo 2021) ``QH, VH, KEL_H,
-    KMET_H``; each path's ``ka_<path>`` and ``F_<path>``. A path's presystemic metabolite
+    KMET_H``; each path's ``ka_<path>`` and ``F_<path>``. A path's first-pass metabolite
     fraction and whether it drains into the liver are read from the path itself.
     """
     any_param = next(iter(params.values()))
@@ -164,10 +164,10 @@ def build_system(
         ka, f = params[path.ka_name], params[path.f_name]
         target = "liver" if structure.liver and path.into_liver else "central"
         b.flow(path.depot, target, ka * f)
-        fm_path = path.presystemic_metabolite_fraction
+        fm_path = path.first_pass_metabolite_fraction
         if fm_path is not None and has_metabolite:
-            b.flow(path.depot, "nk_central", ka * fm_path, mw)
-            b.flow(path.depot, None, ka * (1 - f - fm_path))
+            b.flow(path.depot, "nk_central", ka * (1 - f) * fm_path, mw)
+            b.flow(path.depot, None, ka * (1 - f) * (1 - fm_path))
         else:
             b.flow(path.depot, None, ka * (1 - f))
     return b.build(params["ke0"] if structure.effect_site else None)

@@ -114,16 +114,22 @@ def parse_variability(variability: Any, model: PKModel) -> Variability:
     """``"default"`` (published IIV, or a declared 30 % CV assumption), ``"none"``, a mapping
     or a string ``"CL=0.3,V1=0.3"`` of CVs (fractions, not percent)."""
     if variability is None or (isinstance(variability, str) and variability == "default"):
-        if model.iiv_cv:
+        if any(p.iiv_cv is not None for p in model.parameter_specs):
             return Variability(model.iiv_cv, f"published: {model.iiv_source}", False)
         declared = {p.name for p in model.parameter_specs}
         assumed = {k: DEFAULT_CV for k in _STRUCTURAL if k in declared}
-        return Variability(
-            assumed,
+        # routes may declare their own IIV on ka and F (published or calibrated, each path's
+        # source says which); they apply on top of the assumed structural CVs
+        routes = {k: v for k, v in model.iiv_cv.items() if k not in declared}
+        basis = (
             f"ASSUMPTION: {model.name} has no published IIV here; {DEFAULT_CV:.0%} CV on "
-            + ", ".join(assumed),
-            True,
+            + ", ".join(assumed)
         )
+        if routes:
+            basis += "; route IIV as each route's source states: " + ", ".join(
+                f"{k} {v:.0%}" for k, v in routes.items()
+            )
+        return Variability({**assumed, **routes}, basis, True)
     if isinstance(variability, str) and variability.strip().lower() == "none":
         return Variability({}, "none: every virtual patient has the typical parameters", False)
     items: dict[str, Any]

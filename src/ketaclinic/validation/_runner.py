@@ -215,10 +215,13 @@ def models_for(obs: Observation) -> tuple[PKModel, ...]:
 
 
 def _patient(obs: Observation) -> Patient:
-    return Patient(weight_kg=obs.weight_kg, age_years=obs.age_years, sex=obs.sex)
+    ethnicity = obs.ethnicity or "not stated"
+    return Patient(
+        weight_kg=obs.weight_kg, age_years=obs.age_years, sex=obs.sex, ethnicity=ethnicity
+    )
 
 
-def _end_of_dosing_min(doses: Sequence[Dose], weight_kg: float) -> float:
+def _end_of_dosing_min(doses: Sequence[Dose]) -> float:
     events = expand_doses(doses)
     return max(d.start_min + d.duration_min for d in events)
 
@@ -263,7 +266,7 @@ def predict(model: PKModel, obs: Observation) -> tuple[float, tuple[str, ...]]:
     weight = patient.weight_kg
     metric = obs.metric
     if metric in ("cmax_ng_per_ml", "tmax_min", "conc_ng_per_ml_at_min", "cmax_ratio_vs_reference"):
-        end = _end_of_dosing_min(doses, weight)
+        end = _end_of_dosing_min(doses)
         horizon = max(end + DEFAULT_HORIZON_MIN, obs.window_min[1] if obs.window_min else 0.0)
         at = [obs.t_min] if obs.t_min is not None else []
         result = simulate(model, patient, doses, _grid(end, horizon), at_min=at)
