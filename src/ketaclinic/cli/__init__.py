@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "backup": "ketaclinic.cli._database",
     "restore": "ketaclinic.cli._database",
     "audit": "ketaclinic.cli._database",
+    "demo-data": "ketaclinic.cli._demo_data",
 }
 _REGISTERED: set[str] = set()
 

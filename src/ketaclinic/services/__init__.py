@@ -57,6 +57,12 @@ from ketaclinic.services._courses import (
     protocol_version,
     set_course_status,
 )
+from ketaclinic.services._demo_data import (
+    DEMO_PATIENTS,
+    DEMO_STAFF,
+    DemoResult,
+    generate_demo_data,
+)
 from ketaclinic.services._discharge import (
     DISCHARGE_DECISIONS,
     DISCHARGE_LIMITS,
@@ -166,6 +172,8 @@ __all__ = [
     "BACKUP_FORMAT",
     "CHARGE_CATEGORIES",
     "CHECK_KINDS",
+    "DEMO_PATIENTS",
+    "DEMO_STAFF",
     "DISCHARGE_DECISIONS",
     "DISCHARGE_LIMITS",
     "DOSE_TOLERANCE_MG",
@@ -192,6 +200,7 @@ __all__ = [
     "Clock",
     "CoursePlan",
     "CourseView",
+    "DemoResult",
     "DemographicsInput",
     "DiagnosisInput",
     "DischargeBlock",
@@ -249,6 +258,7 @@ __all__ = [
     "double_check_order",
     "double_check_task",
     "enrol_patient",
+    "generate_demo_data",
     "get_course",
     "get_order",
     "get_patient_record",

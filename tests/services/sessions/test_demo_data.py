@@ -1,0 +1,136 @@
+"""The demo clinic: deterministic for a seed, audited, valid by the services' own rules."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from ketaclinic.cli import app
+from ketaclinic.errors import OutOfRangeError, RefusedError, UserInputError
+from ketaclinic.protocols import protocols
+from ketaclinic.services import (
+    DEMO_STAFF,
+    Actor,
+    discharge_readiness,
+    generate_demo_data,
+    verify_audit,
+)
+from ketaclinic.services.testing import FrozenClock, discard_database, make_database
+from ketaclinic.store import (
+    METADATA,
+    AdverseEvent,
+    AuditEvent,
+    CourseStatusEvent,
+    Discharge,
+    OpioidUse,
+    TreatmentCourse,
+    TreatmentSession,
+    course_status,
+    table_digest,
+)
+
+CLI = Actor.command_line("cli:test")
+
+
+def _digests(db: Any) -> dict[str, str]:
+    with db.snapshot() as session:
+        return {t.name: table_digest(session, t).sha256 for t in METADATA.sorted_tables}
+
+
+def test_the_same_seed_gives_the_same_clinic_and_another_seed_another(
+    backend: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    made = []
+    for seed in (7, 7, 8):
+        db, _ = make_database(tmp_path, backend)
+        try:
+            generate_demo_data(db, CLI, patients=30, seed=seed, clock=clock)
+            made.append(_digests(db))
+        finally:
+            discard_database(db)
+    assert made[0] == made[1]
+    assert made[0]["treatment_sessions"] != made[2]["treatment_sessions"]
+
+
+def test_a_demo_clinic_has_every_indication_outcome_and_harm_and_audits_each_patient(
+    db: Any, clock: FrozenClock
+) -> None:
+    result = generate_demo_data(db, CLI, patients=200, seed=1, clock=clock)
+    assert result.patients == 200
+    assert result.sessions > 1000
+    with db.snapshot() as session:
+        courses = session.scalars(select(TreatmentCourse)).all()
+        statuses = {c.id: course_status(session, c.id).status for c in courses}  # type: ignore[union-attr]
+        sessions = session.execute(select(func.count()).select_from(TreatmentSession)).scalar()
+        harms = session.scalars(select(AdverseEvent.term)).all()
+        opioids = session.execute(select(func.count()).select_from(OpioidUse)).scalar()
+        audited = session.scalars(
+            select(AuditEvent.patient_id).where(AuditEvent.action == "demo.patient.generate")
+        ).all()
+        stopped = session.scalars(
+            select(CourseStatusEvent.reason).where(CourseStatusEvent.status == "stopped")
+        ).all()
+    assert sessions == result.sessions == result.rows["treatment_sessions"]
+    assert {c.protocol_id for c in courses} == set(protocols())
+    assert {"maintenance", "stopped", "completed", "active"} <= set(statuses.values())
+    assert any("no response" in r for r in stopped)
+    assert any("partial response" in r for r in stopped)
+    assert "hypertension (severe)" in harms
+    assert 0.01 < harms.count("nausea") / sessions < 0.12
+    assert opioids > 100
+    assert sorted(audited) == list(range(1, 201))
+    assert verify_audit(db).ok
+
+
+def test_every_demo_discharge_passes_the_discharge_gate(db: Any, clock: FrozenClock) -> None:
+    generate_demo_data(db, CLI, patients=40, seed=2, clock=clock)
+    nurse = Actor("demo.rn.diaz", "127.0.0.1")
+    with db.snapshot() as session:
+        done = session.execute(select(Discharge.session_id, Discharge.decided_at)).all()
+    for session_id, decided_at in random.Random(5).sample(done, 25):
+        readiness = discharge_readiness(
+            db, nurse, clock=clock, session_id=session_id, at=decided_at
+        )
+        assert readiness.ready, (session_id, readiness.explain())
+
+
+def test_demo_data_fills_only_an_empty_clinic_and_checks_its_arguments(
+    db: Any, clock: FrozenClock
+) -> None:
+    with pytest.raises(OutOfRangeError, match="0 patients is outside the accepted range 1-100000"):
+        generate_demo_data(db, CLI, patients=0, seed=1, clock=clock)
+    with pytest.raises(UserInputError, match="seed -1 is not accepted; accepted: 0 to"):
+        generate_demo_data(db, CLI, patients=5, seed=-1, clock=clock)
+    generate_demo_data(db, CLI, patients=5, seed=1, clock=clock)
+    with pytest.raises(
+        RefusedError, match="demo-data fills an empty clinic; this database holds 5"
+    ):
+        generate_demo_data(db, CLI, patients=5, seed=1, clock=clock)
+
+
+def test_the_demo_data_command_makes_a_clinic_and_refuses_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KETACLINIC_DATA_DIR", str(tmp_path / "clinic"))
+    monkeypatch.delenv("KETACLINIC_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    first = runner.invoke(
+        app, ["demo-data", "--patients", "12", "--seed", "4", "--as-of", "2026-03-02", "--json"]
+    )
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.stdout)
+    assert (data["patients"], data["seed"], data["as_of"]) == (12, 4, "2026-03-02")
+    assert data["sessions"] == data["rows"]["treatment_sessions"]
+    again = runner.invoke(app, ["demo-data", "--patients", "12"])
+    assert again.exit_code == 3
+    assert "demo-data fills an empty clinic" in again.stderr
+    bad = runner.invoke(app, ["demo-data", "--as-of", "tomorrow"])
+    assert bad.exit_code == 2
+    assert "accepted: YYYY-MM-DD" in bad.stderr
+    assert set(DEMO_STAFF) >= {"demo.dr.ames", "demo.rn.diaz", "demo.admin"}
