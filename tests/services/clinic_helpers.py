@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ketaclinic.services import Actor, enrol_patient
@@ -40,3 +40,60 @@ def enrol(db: Database, actor: Actor, clock: FrozenClock, mrn: str = "A1", **cha
 def counts(db: Database) -> dict[str, int]:
     with db.snapshot() as session:
         return row_counts(session)
+
+
+ALL_INDICATIONS = {
+    "diagnoses": [
+        {"icd10cm_code": "F33.2", "free_text": "recurrent major depression"},
+        {"icd10cm_code": "G90.511", "free_text": "CRPS I, right upper limb"},
+        {"icd10cm_code": "C50.911", "free_text": "breast cancer"},
+        {"icd10cm_code": "G89.29", "free_text": "other chronic pain"},
+    ],
+    "pain_treatments": [
+        {"treatment": t, "outcome": "no_effect"}
+        for t in ("morphine", "ibuprofen", "amitriptyline", "gabapentin")
+    ],
+}
+
+
+def ready_order(
+    db: Database,
+    staff: dict[str, Actor],
+    clock: FrozenClock,
+    protocol_id: str,
+    mrn: str = "A1",
+    start: date = START,
+) -> tuple[int, int, int]:
+    """A patient with every indication, a planned course of ``protocol_id``, its order signed
+    (with a reason for any overridable finding) and double-checked. (patient, course, order)"""
+    from ketaclinic.services import double_check_order, plan_course, sign_order
+
+    patient_id = enrol(db, staff["nurse.brown"], clock, mrn=mrn, **ALL_INDICATIONS)
+    planned = plan_course(db, staff["dr.adams"], patient_id, protocol_id, start, clock=clock)
+    assert not planned.hard_stops, planned.findings
+    overrides = dict.fromkeys(planned.needs_override, "reviewed for the test")
+    sign_order(db, staff["dr.adams"], planned.order_id, overrides, clock=clock)
+    doses = [d["dose"]["text"] for d in planned.doses]
+    check = double_check_order(
+        db, staff["nurse.clark"], planned.order_id, planned.weight_kg, doses, clock=clock
+    )
+    assert check.matched
+    return patient_id, planned.course_id, planned.order_id
+
+
+def give_session(
+    db: Database,
+    actor: Actor,
+    clock: FrozenClock,
+    order_id: int,
+    at: datetime,
+    doses: list[str] | None = None,
+) -> int:
+    """A session started at ``at`` (the clock moves there) with ``doses`` given at its start."""
+    from ketaclinic.services import record_dose, start_session
+
+    clock.at = at
+    session_id = start_session(db, actor, clock=clock, order_id=order_id, lot_number="LOT-1")
+    for dose in doses or []:
+        record_dose(db, actor, clock=clock, session_id=session_id, given_at=at, dose=dose)
+    return session_id

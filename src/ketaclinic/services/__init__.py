@@ -6,10 +6,15 @@ these and never the store.
 - patients: enrol, update, correct, withdraw, read, search (``_patients``);
 - courses: plan (planner + safety engine), status, read (``_courses``);
 - orders: sign, independent double check, may it be given (``_orders``);
+- assessments, opioid use with MME, liver tests, symptom screens (``_outcomes_records``);
+- the trial: evaluate and decide (``_trial``); cumulative exposure with its prompts and the
+  opioid-sparing view (``_exposure``);
 - sessions at the chair, the discharge gate and multi-day infusions (``_sessions``,
-  ``_discharge``, ``_inpatient``, ``_session_view``).
+  ``_discharge``, ``_inpatient``, ``_session_view``); schedules and iCal (``_scheduling``,
+  ``_ical``); charges, payments and the patient's account (``_charges``).
 
 docs/services.md describes every use case: who may call it, what it refuses, what it audits.
+
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from ketaclinic.services._courses import (
     change_course_status,
     get_course,
     list_courses,
+    open_course,
     plan_course,
     protocol_version,
     set_course_status,
@@ -75,7 +81,22 @@ from ketaclinic.services._discharge import (
     discharge_readiness,
     dosing_times,
 )
-from ketaclinic.services._ical import PRODID, patient_ical
+from ketaclinic.services._exposure import (
+    ESCALATION_FACTOR,
+    LIVER_TEST_INTERVAL_DAYS,
+    LIVER_ULN_FACTOR,
+    URINARY_SCREEN_INTERVAL_DAYS,
+    ExposureSummary,
+    OpioidSparing,
+    Prompt,
+    cumulative_exposure,
+    exposure_of,
+    opioid_sparing,
+)
+from ketaclinic.services._ical import (
+    PRODID,
+    patient_ical,
+)
 from ketaclinic.services._inpatient import (
     CHECK_KINDS,
     CheckCadence,
@@ -98,6 +119,17 @@ from ketaclinic.services._orders import (
     double_check_task,
     get_order,
     sign_order,
+)
+from ketaclinic.services._outcomes_records import (
+    LIVER_TESTS,
+    OPIOID_ROUTES,
+    AssessmentRecorded,
+    LiverTest,
+    OpioidUseRecorded,
+    record_assessment,
+    record_lab_result,
+    record_opioid_use,
+    record_symptom_screen,
 )
 from ketaclinic.services._patient_context import (
     build_context,
@@ -165,6 +197,14 @@ from ketaclinic.services._sessions import (
     stop_infusion,
     vitals_flags,
 )
+from ketaclinic.services._trial import (
+    DECISIONS,
+    TrialEvaluation,
+    criteria_of,
+    evaluate_course_trial,
+    record_trial_decision,
+    trial_inputs,
+)
 
 __all__ = [
     "ADVERSE_EVENT_OUTCOMES",
@@ -172,24 +212,32 @@ __all__ = [
     "BACKUP_FORMAT",
     "CHARGE_CATEGORIES",
     "CHECK_KINDS",
+    "DECISIONS",
     "DEMO_PATIENTS",
     "DEMO_STAFF",
     "DISCHARGE_DECISIONS",
     "DISCHARGE_LIMITS",
     "DOSE_TOLERANCE_MG",
     "DOSE_TOLERANCE_PERCENT",
+    "ESCALATION_FACTOR",
+    "LIVER_TESTS",
+    "LIVER_TEST_INTERVAL_DAYS",
+    "LIVER_ULN_FACTOR",
     "OPEN_STATUSES",
+    "OPIOID_ROUTES",
     "PAYMENT_METHODS",
     "PRODID",
     "RECORD_KINDS",
     "SCHEDULE_KINDS",
     "SESSION_INSTRUMENTS",
     "TRANSITIONS",
+    "URINARY_SCREEN_INTERVAL_DAYS",
     "WEIGHT_TOLERANCE_KG",
     "Account",
     "Actor",
     "AdministrationStatus",
     "AllergyInput",
+    "AssessmentRecorded",
     "AuditReport",
     "BackupResult",
     "ChairCalendar",
@@ -210,8 +258,12 @@ __all__ = [
     "DoubleCheckResult",
     "DoubleCheckTask",
     "Enrolment",
+    "ExposureSummary",
     "IdentifierInput",
+    "LiverTest",
     "MedicationInput",
+    "OpioidSparing",
+    "OpioidUseRecorded",
     "OrderView",
     "PainQualifiersInput",
     "PainTreatmentInput",
@@ -220,6 +272,7 @@ __all__ = [
     "PatientView",
     "PregnancyInput",
     "PriceList",
+    "Prompt",
     "RestoreResult",
     "ScheduledEntry",
     "SessionCharges",
@@ -227,6 +280,7 @@ __all__ = [
     "SessionSummary",
     "Spacing",
     "SubstanceUseInput",
+    "TrialEvaluation",
     "UpgradeResult",
     "UseCase",
     "VitalLimit",
@@ -252,18 +306,24 @@ __all__ = [
     "conditions_of_code",
     "correct_patient_record",
     "course_sessions",
+    "criteria_of",
+    "cumulative_exposure",
     "discharge",
     "discharge_readiness",
     "dosing_times",
     "double_check_order",
     "double_check_task",
     "enrol_patient",
+    "evaluate_course_trial",
+    "exposure_of",
     "generate_demo_data",
     "get_course",
     "get_order",
     "get_patient_record",
     "list_courses",
     "open_clinic_database",
+    "open_course",
+    "opioid_sparing",
     "patient_account",
     "patient_ical",
     "patient_schedule",
@@ -271,9 +331,14 @@ __all__ = [
     "plan_course",
     "protocol_version",
     "record_adverse_event",
+    "record_assessment",
     "record_dose",
+    "record_lab_result",
+    "record_opioid_use",
     "record_payment",
     "record_session_score",
+    "record_symptom_screen",
+    "record_trial_decision",
     "record_vitals",
     "restore_database",
     "schedule_maintenance",
@@ -287,6 +352,7 @@ __all__ = [
     "spacing_for",
     "start_session",
     "stop_infusion",
+    "trial_inputs",
     "update_patient",
     "upgrade_database",
     "utc_now",

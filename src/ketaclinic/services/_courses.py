@@ -54,6 +54,7 @@ __all__ = [
     "change_course_status",
     "get_course",
     "list_courses",
+    "open_course",
     "plan_course",
     "protocol_version",
     "set_course_status",
@@ -313,7 +314,8 @@ def change_course_status(
     return event
 
 
-def _course(uc: UseCase, course_id: int) -> TreatmentCourse:
+def open_course(uc: UseCase, course_id: int) -> TreatmentCourse:
+    """The current version of course ``course_id`` (a corrected or withdrawn one is refused)."""
     course = get(uc.session, TreatmentCourse, positive_id(course_id, "course id"))
     newer = uc.session.query(TreatmentCourse).filter(TreatmentCourse.amends_id == course.id).first()
     if newer is not None or course.entered_in_error:
@@ -336,7 +338,7 @@ def set_course_status(
     """Change a course's status, with a reason (physicians only). Returns the new status."""
     with _transaction(db, actor, clock) as uc:
         user = require_role(uc, PHYSICIANS, "changing a course's status")
-        course = _course(uc, course_id)
+        course = open_course(uc, course_id)
         change_course_status(uc, user, course, status, reason, effective_at)
         return status
 
@@ -417,7 +419,7 @@ def get_course(db: Database, actor: Actor, course_id: int, *, clock: Clock = utc
     """One course with its status history and orders (audited read)."""
     with _transaction(db, actor, clock) as uc:
         require_role(uc, CLINICIANS, "reading a course")
-        course = _course(uc, course_id)
+        course = open_course(uc, course_id)
         uc.audit(
             "course.read",
             record_type="treatment_courses",
