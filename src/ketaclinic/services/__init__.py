@@ -8,7 +8,8 @@ these and never the store.
 - orders: sign, independent double check, may it be given (``_orders``);
 - assessments, opioid use with MME, liver tests, symptom screens (``_outcomes_records``);
 - the trial: evaluate and decide (``_trial``); cumulative exposure with its prompts and the
-  opioid-sparing view (``_exposure``);
+  opioid-sparing view (``_exposure``); costs and estimates (``_costs``); the day's alerts
+  (``_dashboard``);
 - sessions at the chair, the discharge gate and multi-day infusions (``_sessions``,
   ``_discharge``, ``_inpatient``, ``_session_view``); schedules and iCal (``_scheduling``,
   ``_ical``); charges, payments and the patient's account (``_charges``).
@@ -50,6 +51,14 @@ from ketaclinic.services._charges import (
     patient_account,
     record_payment,
 )
+from ketaclinic.services._costs import (
+    CostEstimate,
+    CourseCost,
+    PatientCost,
+    course_cost,
+    estimate_course_cost,
+    patient_cost_to_date,
+)
 from ketaclinic.services._courses import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -62,6 +71,11 @@ from ketaclinic.services._courses import (
     plan_course,
     protocol_version,
     set_course_status,
+)
+from ketaclinic.services._dashboard import (
+    ALERT_KINDS,
+    DashboardAlert,
+    dashboard_alerts,
 )
 from ketaclinic.services._demo_data import (
     DEMO_PATIENTS,
@@ -136,6 +150,12 @@ from ketaclinic.services._patient_context import (
     condition_table,
     conditions_of_code,
 )
+from ketaclinic.services._patient_reads import (
+    PatientListItem,
+    PatientView,
+    get_patient_record,
+    search_patients,
+)
 from ketaclinic.services._patients import (
     RECORD_KINDS,
     AllergyInput,
@@ -147,16 +167,12 @@ from ketaclinic.services._patients import (
     MedicationInput,
     PainQualifiersInput,
     PainTreatmentInput,
-    PatientListItem,
     PatientUpdate,
-    PatientView,
     PregnancyInput,
     SubstanceUseInput,
     WeightInput,
     correct_patient_record,
     enrol_patient,
-    get_patient_record,
-    search_patients,
     update_patient,
     withdraw_patient_record,
 )
@@ -209,6 +225,7 @@ from ketaclinic.services._trial import (
 __all__ = [
     "ADVERSE_EVENT_OUTCOMES",
     "ADVERSE_EVENT_SEVERITIES",
+    "ALERT_KINDS",
     "BACKUP_FORMAT",
     "CHARGE_CATEGORIES",
     "CHECK_KINDS",
@@ -246,8 +263,11 @@ __all__ = [
     "ChildPughInput",
     "ClinicHours",
     "Clock",
+    "CostEstimate",
+    "CourseCost",
     "CoursePlan",
     "CourseView",
+    "DashboardAlert",
     "DemoResult",
     "DemographicsInput",
     "DiagnosisInput",
@@ -267,6 +287,7 @@ __all__ = [
     "OrderView",
     "PainQualifiersInput",
     "PainTreatmentInput",
+    "PatientCost",
     "PatientListItem",
     "PatientUpdate",
     "PatientView",
@@ -305,15 +326,18 @@ __all__ = [
     "condition_table",
     "conditions_of_code",
     "correct_patient_record",
+    "course_cost",
     "course_sessions",
     "criteria_of",
     "cumulative_exposure",
+    "dashboard_alerts",
     "discharge",
     "discharge_readiness",
     "dosing_times",
     "double_check_order",
     "double_check_task",
     "enrol_patient",
+    "estimate_course_cost",
     "evaluate_course_trial",
     "exposure_of",
     "generate_demo_data",
@@ -325,6 +349,7 @@ __all__ = [
     "open_course",
     "opioid_sparing",
     "patient_account",
+    "patient_cost_to_date",
     "patient_ical",
     "patient_schedule",
     "plan_checks",

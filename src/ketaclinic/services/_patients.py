@@ -10,13 +10,11 @@ entered in error. Nothing is overwritten.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import exists, select
 
 from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.ranges import CHILD_PUGH_POINTS, DOSE_MG
@@ -37,8 +35,6 @@ from ketaclinic.services._inputs import (
     who,
 )
 from ketaclinic.services._patient_context import (
-    age_years,
-    condition_table,
     latest,
     normalise_icd10cm,
 )
@@ -49,7 +45,6 @@ from ketaclinic.store import (
     Database,
     Demographics,
     Diagnosis,
-    LabResult,
     Medication,
     PainQualifiers,
     PainTreatmentTried,
@@ -61,7 +56,6 @@ from ketaclinic.store import (
     add,
     amend,
     content,
-    load_chart,
     withdraw,
 )
 
@@ -76,16 +70,12 @@ __all__ = [
     "MedicationInput",
     "PainQualifiersInput",
     "PainTreatmentInput",
-    "PatientListItem",
     "PatientUpdate",
-    "PatientView",
     "PregnancyInput",
     "SubstanceUseInput",
     "WeightInput",
     "correct_patient_record",
     "enrol_patient",
-    "get_patient_record",
-    "search_patients",
     "update_patient",
     "withdraw_patient_record",
 ]
@@ -481,166 +471,3 @@ def withdraw_patient_record(
             details={"amends": original.id},
         )
         return int(version.id)
-
-
-@dataclass(frozen=True)
-class PatientView:
-    """One patient's chart as plain data (current versions; ``id`` of each for corrections)."""
-
-    patient_id: int
-    mrn: str
-    age_years: float | None
-    demographics: dict[str, Any] | None
-    latest_weight: dict[str, Any] | None
-    sections: dict[str, list[dict[str, Any]]]
-    conditions: tuple[str, ...]
-    condition_table_version: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "patient_id": self.patient_id,
-            "mrn": self.mrn,
-            "age_years": self.age_years,
-            "demographics": self.demographics,
-            "latest_weight": self.latest_weight,
-            **self.sections,
-            "conditions": list(self.conditions),
-            "condition_table_version": self.condition_table_version,
-        }
-
-
-_VIEW_SECTIONS: dict[str, type[ClinicalRecord]] = {
-    "identifiers": PatientIdentifier,
-    "weights": WeightMeasurement,
-    "child_pugh": ChildPughAssessment,
-    "diagnoses": Diagnosis,
-    "pain_qualifiers": PainQualifiers,
-    "medications": Medication,
-    "allergies": Allergy,
-    "pain_treatments": PainTreatmentTried,
-    "substance_use": SubstanceUse,
-    "pregnancy": PregnancyStatus,
-    "lab_results": LabResult,
-}
-
-_HIDDEN = {"patient_id", "recorded_by_id", "amendment_reason", "entered_in_error", "amends_id"}
-
-
-def _plain(row: Any) -> dict[str, Any]:
-    out = {}
-    for key, value in row._mapping.items():
-        if key in _HIDDEN:
-            continue
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else value
-    return out
-
-
-def get_patient_record(
-    db: Database, actor: Actor, patient_id: int, *, clock: Clock = utc_now
-) -> PatientView:
-    """A patient's current facts (audited read), with the safety engine's conditions."""
-    with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading a patient record")
-        patient = existing_patient(uc, patient_id)
-        chart = load_chart(uc.session, patient_id)
-        demographics = latest(chart.of(Demographics), "id")
-        sections = {name: [_plain(r) for r in chart.of(m)] for name, m in _VIEW_SECTIONS.items()}
-        weight = latest(chart.of(WeightMeasurement), "measured_on")
-        table = condition_table()
-        conditions: list[str] = []
-        for diagnosis, item in zip(chart.of(Diagnosis), sections["diagnoses"], strict=True):
-            derived = [str(c) for c in table.conditions(diagnosis.icd10cm_code)]
-            item["conditions"] = derived
-            conditions += derived
-        uc.audit(
-            "patient.read", record_type="patients", record_id=patient_id, patient_id=patient_id
-        )
-        return PatientView(
-            patient_id=patient_id,
-            mrn=patient.mrn,
-            age_years=(
-                round(age_years(demographics.birth_date, uc.now.date()), 1)
-                if demographics
-                else None
-            ),
-            demographics=_plain(demographics) if demographics is not None else None,
-            latest_weight=_plain(weight) if weight is not None else None,
-            sections=sections,
-            conditions=tuple(dict.fromkeys(conditions)),
-            condition_table_version=table.version,
-        )
-
-
-@dataclass(frozen=True)
-class PatientListItem:
-    patient_id: int
-    mrn: str
-    given_name: str | None
-    family_name: str | None
-    birth_date: date | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "patient_id": self.patient_id,
-            "mrn": self.mrn,
-            "given_name": self.given_name,
-            "family_name": self.family_name,
-            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
-        }
-
-
-def search_patients(
-    db: Database,
-    actor: Actor,
-    query: str = "",
-    *,
-    limit: int = 50,
-    offset: int = 0,
-    clock: Clock = utc_now,
-) -> list[PatientListItem]:
-    """Patients whose record number starts with ``query`` or whose name contains it (case
-    does not matter); an empty query lists every patient. Ordered by family name, then id."""
-    if not isinstance(query, str) or len(query) > 200:
-        raise UserInputError("a patient search is a text of at most 200 characters")
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500:
-        raise UserInputError(f"limit {limit!r} is not accepted: an integer from 1 to 500")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise UserInputError(f"offset {offset!r} is not accepted: an integer from 0")
-    text = query.strip().lower()
-    with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "searching patients")
-        newer = aliased(Demographics)
-        current = (
-            select(Demographics)
-            .where(~exists().where(newer.amends_id == Demographics.id))
-            .where(Demographics.entered_in_error.is_(False))
-            .subquery()
-        )
-        statement = select(
-            Patient.id,
-            Patient.mrn,
-            current.c.given_name,
-            current.c.family_name,
-            current.c.birth_date,
-        ).outerjoin(current, current.c.patient_id == Patient.id)
-        if text:
-            literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{literal}%"
-            full_name = func.lower(current.c.given_name + " " + current.c.family_name)
-            statement = statement.where(
-                or_(
-                    func.lower(Patient.mrn).like(f"{literal}%", escape="\\"),
-                    full_name.like(pattern, escape="\\"),
-                )
-            )
-        rows = uc.session.execute(
-            statement.order_by(current.c.family_name, Patient.id).limit(limit).offset(offset)
-        ).all()
-        uc.audit(
-            "patient.search",
-            record_type="patients",
-            details={"query": query, "results": [r.id for r in rows]},
-        )
-        return [
-            PatientListItem(r.id, r.mrn, r.given_name, r.family_name, r.birth_date) for r in rows
-        ]

@@ -1,0 +1,310 @@
+"""What a course costs, what a patient has been charged so far, and what a planned series
+will cost before it starts.
+
+Costs are read from the charges that session documentation stores (``_charges``: per
+session the drug as used in whole vials or 28-mg devices, chair time per started 15 min,
+monitoring, nurse time), in integer minor units per currency, never added across currencies.
+The estimate prices the course's planned sessions with the same rules and the same
+:class:`PriceList` (the clinic's own prices; the defaults are illustrative): the planned mg of
+each session, and a chair time of the session's dosing plus the protocol's minimum
+observation. It is an estimate: the real charges follow what is given and how long the patient
+stays.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ketaclinic.errors import UserInputError
+from ketaclinic.pharmacology import Dose
+from ketaclinic.protocols import get_protocol
+from ketaclinic.services._audit import Actor, Clock, UseCase, utc_now
+from ketaclinic.services._audit import audited_transaction as _transaction
+from ketaclinic.services._charges import PriceList, session_items
+from ketaclinic.services._courses import open_course
+from ketaclinic.services._inputs import existing_patient, require_role
+from ketaclinic.store import (
+    Charge,
+    Database,
+    Order,
+    Payment,
+    TreatmentCourse,
+    TreatmentSession,
+    current_records,
+)
+
+__all__ = [
+    "CostEstimate",
+    "CourseCost",
+    "PatientCost",
+    "course_cost",
+    "estimate_course_cost",
+    "patient_cost_to_date",
+]
+
+#: Who may read costs: the clinic team and its administration (billing).
+_READERS = ("physician", "nurse", "admin")
+
+
+def _add(into: dict[str, dict[str, int]], currency: str, category: str, amount: int) -> None:
+    into[currency][category] = into[currency].get(category, 0) + amount
+
+
+def _plain(totals: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    return {c: dict(sorted(v.items())) for c, v in sorted(totals.items())}
+
+
+def _original_session_ids(uc: UseCase, patient_id: int) -> dict[int, int]:
+    """Every version id of every session -> its course id (charges point at any version)."""
+    rows = uc.session.execute(
+        select(TreatmentSession.id, TreatmentSession.course_id).where(
+            TreatmentSession.patient_id == patient_id
+        )
+    ).all()
+    return {int(r.id): int(r.course_id) for r in rows}
+
+
+@dataclass(frozen=True)
+class CourseCost:
+    course_id: int
+    patient_id: int
+    sessions_given: int
+    sessions_charged: int
+    by_currency: dict[str, dict[str, int]]
+
+    @property
+    def total_minor(self) -> dict[str, int]:
+        return {c: sum(v.values()) for c, v in self.by_currency.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "course_id": self.course_id,
+            "patient_id": self.patient_id,
+            "sessions_given": self.sessions_given,
+            "sessions_charged": self.sessions_charged,
+            "by_currency_minor": self.by_currency,
+            "total_minor": self.total_minor,
+        }
+
+
+def _course_cost(uc: UseCase, course: TreatmentCourse) -> CourseCost:
+    sessions = _original_session_ids(uc, course.patient_id)
+    totals: dict[str, dict[str, int]] = defaultdict(dict)
+    charged: set[int] = set()
+    for charge in current_records(uc.session, Charge, course.patient_id):
+        if charge.session_id is not None and sessions.get(charge.session_id) == course.id:
+            _add(totals, charge.currency, charge.category, int(charge.amount_minor))
+            charged.add(charge.session_id)
+    given = [
+        v
+        for v in current_records(uc.session, TreatmentSession, course.patient_id)
+        if v.course_id == course.id and v.actual_start_at is not None
+    ]
+    return CourseCost(
+        int(course.id), int(course.patient_id), len(given), len(charged), _plain(totals)
+    )
+
+
+def course_cost(
+    db: Database, actor: Actor, course_id: int, *, clock: Clock = utc_now
+) -> CourseCost:
+    """The charges of a course's sessions so far, by currency and category (minor units)."""
+    with _transaction(db, actor, clock) as uc:
+        require_role(uc, _READERS, "reading a course's cost")
+        course = open_course(uc, course_id)
+        uc.audit(
+            "cost.course",
+            record_type="treatment_courses",
+            record_id=course.id,
+            patient_id=course.patient_id,
+        )
+        return _course_cost(uc, course)
+
+
+@dataclass(frozen=True)
+class PatientCost:
+    patient_id: int
+    by_course: tuple[dict[str, Any], ...]
+    other_charges_minor: dict[str, int]
+    charged_minor: dict[str, int]
+    paid_minor: dict[str, int]
+
+    @property
+    def balance_minor(self) -> dict[str, int]:
+        codes = sorted(set(self.charged_minor) | set(self.paid_minor))
+        return {c: self.charged_minor.get(c, 0) - self.paid_minor.get(c, 0) for c in codes}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "patient_id": self.patient_id,
+            "by_course": list(self.by_course),
+            "other_charges_minor": self.other_charges_minor,
+            "charged_minor": self.charged_minor,
+            "paid_minor": self.paid_minor,
+            "balance_minor": self.balance_minor,
+        }
+
+
+def patient_cost_to_date(
+    db: Database, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> PatientCost:
+    """Everything a patient has been charged, per course and in total, what they paid and
+    the balance (per currency, minor units)."""
+    with _transaction(db, actor, clock) as uc:
+        require_role(uc, _READERS, "reading a patient's costs")
+        existing_patient(uc, patient_id)
+        courses = current_records(uc.session, TreatmentCourse, patient_id)
+        by_course = [_course_cost(uc, c) for c in courses]
+        sessions = _original_session_ids(uc, patient_id)
+        charged: dict[str, int] = defaultdict(int)
+        other: dict[str, int] = defaultdict(int)
+        for charge in current_records(uc.session, Charge, patient_id):
+            charged[charge.currency] += int(charge.amount_minor)
+            if charge.session_id is None or charge.session_id not in sessions:
+                other[charge.currency] += int(charge.amount_minor)
+        paid: dict[str, int] = defaultdict(int)
+        for payment in current_records(uc.session, Payment, patient_id):
+            paid[payment.currency] += int(payment.amount_minor)
+        uc.audit(
+            "cost.patient", record_type="patients", record_id=patient_id, patient_id=patient_id
+        )
+        return PatientCost(
+            patient_id,
+            tuple(
+                {
+                    "course_id": c.course_id,
+                    "protocol": course.protocol_id,
+                    **c.to_dict(),
+                }
+                for c, course in zip(by_course, courses, strict=True)
+            ),
+            dict(sorted(other.items())),
+            dict(sorted(charged.items())),
+            dict(sorted(paid.items())),
+        )
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """The estimated cost of a course's planned sessions, before they are given."""
+
+    course_id: int
+    protocol_id: str
+    currency: str
+    sessions: tuple[dict[str, Any], ...]
+    series_minor: int
+    maintenance_minor: int
+    assumptions: tuple[str, ...]
+
+    @property
+    def total_minor(self) -> int:
+        return self.series_minor + self.maintenance_minor
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "course_id": self.course_id,
+            "protocol": self.protocol_id,
+            "currency": self.currency,
+            "sessions": list(self.sessions),
+            "series_minor": self.series_minor,
+            "maintenance_minor": self.maintenance_minor,
+            "total_minor": self.total_minor,
+            "assumptions": list(self.assumptions),
+        }
+
+
+def estimate_course_cost(
+    db: Database,
+    actor: Actor,
+    course_id: int,
+    *,
+    maintenance_sessions: int | None = None,
+    prices: PriceList | None = None,
+    clock: Clock = utc_now,
+) -> CostEstimate:
+    """Price a course's planned sessions (its first order's plan): the series, and the
+    maintenance sessions the plan shows (or ``maintenance_sessions`` of them)."""
+    if maintenance_sessions is not None and (
+        isinstance(maintenance_sessions, bool)
+        or not isinstance(maintenance_sessions, int)
+        or not 0 <= maintenance_sessions <= 120
+    ):
+        raise UserInputError(
+            f"maintenance_sessions {maintenance_sessions!r} is not accepted: an integer from 0 "
+            "to 120"
+        )
+    price_list = prices or PriceList()
+    with _transaction(db, actor, clock) as uc:
+        require_role(uc, _READERS, "estimating a course's cost")
+        course = open_course(uc, course_id)
+        protocol = get_protocol(course.protocol_id)
+        orders = [
+            o
+            for o in current_records(uc.session, Order, course.patient_id)
+            if o.course_id == course.id
+        ]
+        order = max(orders, key=lambda o: o.id)
+        planned = order.plan.get("sessions", [])
+        series = [s for s in planned if s["phase"] != "maintenance"]
+        maintenance = [s for s in planned if s["phase"] == "maintenance"]
+        if maintenance_sessions is not None:
+            template = maintenance[:1] or series[-1:]
+            maintenance = (
+                [
+                    {**template[0], "number": len(series) + k + 1}
+                    for k in range(maintenance_sessions)
+                ]
+                if template
+                else []
+            )
+        observation = float(protocol.monitoring.min_observation_min)
+        lines = []
+        totals = {"series": 0, "maintenance": 0}
+        for part, items in (("series", series), ("maintenance", maintenance)):
+            for planned_session in items:
+                doses = [Dose.from_json(d) for d in planned_session["doses"]]
+                dosing_min = max((d.end_min for d in doses), default=0.0)
+                chair_min = dosing_min + observation
+                priced = session_items(
+                    str(doses[0].route) if doses else str(protocol.route),
+                    float(planned_session["total_mg"]),
+                    chair_min,
+                    price_list,
+                )
+                amount = sum(int(i["amount_minor"]) for i in priced)
+                totals[part] += amount
+                lines.append(
+                    {
+                        "number": planned_session["number"],
+                        "phase": planned_session["phase"],
+                        "date": planned_session["date"],
+                        "planned_mg": planned_session["total_mg"],
+                        "chair_min": chair_min,
+                        "items": priced,
+                        "amount_minor": amount,
+                    }
+                )
+        uc.audit(
+            "cost.estimate",
+            record_type="treatment_courses",
+            record_id=course.id,
+            patient_id=course.patient_id,
+        )
+        return CostEstimate(
+            int(course.id),
+            course.protocol_id,
+            price_list.currency,
+            tuple(lines),
+            totals["series"],
+            totals["maintenance"],
+            (
+                "doses as planned for the weight at planning (the real charges follow what is "
+                "given)",
+                f"chair time = dosing + the protocol's minimum observation ({observation:g} min)",
+                "prices: the clinic's price list (the defaults are illustrative, not published)",
+            ),
+        )

@@ -1,0 +1,193 @@
+"""Course cost, the patient's cost to date, the estimate before a series starts; the day's
+alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from clinic_helpers import START, enrol, give_session, personas, ready_order
+
+from ketaclinic.errors import NotAllowedError, UserInputError
+from ketaclinic.services import (
+    PriceList,
+    add_charge,
+    course_cost,
+    dashboard_alerts,
+    estimate_course_cost,
+    patient_cost_to_date,
+    record_assessment,
+    record_payment,
+    record_trial_decision,
+    update_patient,
+    verify_audit,
+)
+from ketaclinic.services.testing import FrozenClock
+from ketaclinic.store import Database
+
+FIRST_AT = datetime.combine(START, datetime.min.time(), tzinfo=UTC).replace(hour=9)
+DOSE = "iv-infusion 36 mg over 40 min at 0 min"
+
+
+def test_course_cost_and_the_patients_cost_to_date_add_up_per_currency(
+    db: Database, clock: FrozenClock
+) -> None:
+    staff = personas(db, clock)
+    nurse = staff["nurse.brown"]
+    patient_id, course_id, order_id = ready_order(db, staff, clock, "depression-iv")
+    sessions = [
+        give_session(db, nurse, clock, order_id, FIRST_AT + timedelta(days=d), [DOSE])
+        for d in (0, 2)
+    ]
+    for session_id in sessions:
+        for category, price in (("drug", 1_500), ("chair_time", 25_000)):
+            add_charge(
+                db,
+                staff["admin.davis"],
+                patient_id=patient_id,
+                session_id=session_id,
+                category=category,
+                description=category,
+                quantity=1,
+                quantity_unit="session",
+                unit_price_minor=price,
+                currency="EUR",
+                clock=clock,
+            )
+    add_charge(
+        db,
+        staff["admin.davis"],
+        patient_id=patient_id,
+        category="other",
+        description="consultation",
+        quantity=1,
+        quantity_unit="visit",
+        unit_price_minor=9_000,
+        currency="EUR",
+        clock=clock,
+    )
+    record_payment(
+        db,
+        staff["admin.davis"],
+        patient_id=patient_id,
+        amount_minor=20_000,
+        currency="EUR",
+        method="card",
+        clock=clock,
+    )
+    cost = course_cost(db, staff["admin.davis"], course_id, clock=clock)
+    assert (cost.sessions_given, cost.sessions_charged) == (2, 2)
+    assert cost.by_currency == {"EUR": {"chair_time": 50_000, "drug": 3_000}}
+    assert cost.total_minor == {"EUR": 53_000}
+    to_date = patient_cost_to_date(db, nurse, patient_id, clock=clock)
+    assert to_date.charged_minor == {"EUR": 62_000}
+    assert to_date.other_charges_minor == {"EUR": 9_000}
+    assert to_date.paid_minor == {"EUR": 20_000}
+    assert to_date.balance_minor == {"EUR": 42_000}
+    assert [c["total_minor"] for c in to_date.by_course] == [{"EUR": 53_000}]
+    with pytest.raises(NotAllowedError):
+        course_cost(db, staff["res.evans"], course_id, clock=clock)
+    assert verify_audit(db).ok
+
+
+def test_the_estimate_prices_the_planned_series_before_it_starts(
+    db: Database, clock: FrozenClock
+) -> None:
+    staff = personas(db, clock)
+    _, course_id, _ = ready_order(db, staff, clock, "depression-iv")
+    estimate = estimate_course_cost(db, staff["admin.davis"], course_id, clock=clock)
+    # one session: 36 mg -> 1 vial 1500; chair 40 min + 120 min observation -> 11 x 2500;
+    # monitoring 6000; nurse 160 min / 2 patients = 1.33 h x 6000 = 7980
+    per_session = 1_500 + 11 * 2_500 + 6_000 + 7_980
+    assert [s["phase"] for s in estimate.sessions] == ["induction"] * 6 + ["maintenance"] * 3
+    assert {s["amount_minor"] for s in estimate.sessions} == {per_session}
+    assert estimate.series_minor == 6 * per_session
+    assert estimate.maintenance_minor == 3 * per_session
+    assert estimate.currency == "EUR"
+    year = estimate_course_cost(
+        db,
+        staff["admin.davis"],
+        course_id,
+        maintenance_sessions=12,
+        prices=PriceList(currency="USD", ketamine_vial_minor=900),
+        clock=clock,
+    )
+    assert year.currency == "USD"
+    assert year.maintenance_minor == 12 * (per_session - 1_500 + 900)
+    with pytest.raises(UserInputError, match="maintenance_sessions"):
+        estimate_course_cost(db, staff["admin.davis"], course_id, maintenance_sessions=-1)
+
+
+def test_the_dashboard_lists_the_days_alerts_most_urgent_first(
+    db: Database, clock: FrozenClock
+) -> None:
+    staff = personas(db, clock)
+    nurse, doctor = staff["nurse.brown"], staff["dr.adams"]
+    patient_id, course_id, order_id = ready_order(db, staff, clock, "depression-iv")
+    clock.at = FIRST_AT - timedelta(hours=1)
+    record_assessment(db, nurse, patient_id, "phq-9", [3] * 6 + [2, 0, 0], clock(), clock=clock)
+    for day in (0, 2, 4, 7, 9, 11):
+        give_session(db, nurse, clock, order_id, FIRST_AT + timedelta(days=day), [DOSE])
+    clock.advance(hours=2)
+    record_assessment(
+        db, nurse, patient_id, "phq-9", [1] * 8 + [1], clock(), course_id=course_id, clock=clock
+    )
+    day = clock().date()
+    alerts = dashboard_alerts(db, nurse, day, clock=clock)
+    kinds = [a.kind for a in alerts]
+    assert kinds[0] == "assessment_alert"
+    assert "item 9" in alerts[0].message
+    assert "trial_decision_due" in kinds
+    trial = next(a for a in alerts if a.kind == "trial_decision_due")
+    assert "recommendation continue" in trial.message  # PHQ-9 20 -> 9 points: a 55 % response
+    assert {"liver_tests_due", "urinary_screen_due"} <= set(kinds)
+    assert kinds == sorted(kinds, key=lambda k: [
+        "assessment_alert", "weight_too_old", "esketamine_monitoring", "trial_decision_due",
+        "liver_tests_due", "urinary_screen_due", "misuse_signal",
+    ].index(k))  # fmt: skip
+    assert "assessment_alert" not in {
+        a.kind for a in dashboard_alerts(db, nurse, day + timedelta(days=1))
+    }
+    record_trial_decision(db, doctor, course_id, "continue", clock=clock)
+    after = {a.kind for a in dashboard_alerts(db, nurse, day, clock=clock)}
+    assert "trial_decision_due" not in after
+    with pytest.raises(NotAllowedError):
+        dashboard_alerts(db, staff["outsider"], day, clock=clock)
+    with pytest.raises(UserInputError, match="accepted dates"):
+        dashboard_alerts(db, nurse, date(1990, 1, 1), clock=clock)
+
+
+def test_a_weight_based_session_with_an_old_weight_is_an_alert(
+    db: Database, clock: FrozenClock
+) -> None:
+    staff = personas(db, clock)
+    _, course_id, _ = ready_order(db, staff, clock, "depression-iv")
+    clock.at = datetime(2026, 3, 4, 7, tzinfo=UTC)
+    on_start = {a.kind for a in dashboard_alerts(db, staff["nurse.brown"], START, clock=clock)}
+    assert "weight_too_old" not in on_start  # weighed on 2026-03-01
+    old = enrol(
+        db,
+        staff["nurse.brown"],
+        clock,
+        mrn="OLD",
+        weight={"weight_kg": 70, "measured_on": "2026-01-10"},
+    )
+    from ketaclinic.services import plan_course
+
+    plan_course(db, staff["dr.adams"], old, "depression-iv", START, clock=clock)
+    alerts = [
+        a for a in dashboard_alerts(db, staff["nurse.brown"], START) if a.kind == "weight_too_old"
+    ]
+    assert [a.patient_id for a in alerts] == [old]
+    assert "2026-01-10" in alerts[0].message
+    update_patient(
+        db,
+        staff["nurse.brown"],
+        old,
+        {"weight": {"weight_kg": 70.5, "measured_on": "2026-03-04"}},
+        clock=clock,
+    )
+    assert "weight_too_old" not in {
+        a.kind for a in dashboard_alerts(db, staff["nurse.brown"], START, clock=clock)
+    }
+    assert course_id > 0
