@@ -17,9 +17,11 @@ from ketaclinic.pharmacology import (
     DOSE_GRAMMAR_HELP,
     MODELS,
     Dose,
+    Drug,
     Patient,
     SimulationResult,
     default_times_min,
+    expand_doses,
     parse_doses,
     parse_duration_min,
     simulate,
@@ -115,23 +117,49 @@ def print_warnings_and_sources(console: Any, warnings: Any, sources: Any) -> Non
         console.print(f"  - {source}")
 
 
-def plot_result(result: SimulationResult, path: str, thresholds: list[float]) -> Path:
-    from ketaclinic.cli._plots import Curve, write_concentration_plot
+def result_curves(result: SimulationResult) -> list[Any]:
+    """The curves of a result, labelled with the drug and its metabolite by name."""
+    from ketaclinic.cli._plots import Curve
 
-    curves = [Curve("ketamine (plasma)", result.times_min, result.ketamine_ng_per_ml)]
+    parent = "S-ketamine" if result.model.drug is Drug.ESKETAMINE else "ketamine"
+    curves = [Curve(f"{parent} (plasma)", result.times_min, result.ketamine_ng_per_ml)]
     if result.effect_site_ng_per_ml is not None:
         curves.append(
-            Curve("effect site (ke0 assumed)", result.times_min, result.effect_site_ng_per_ml, True)
+            Curve(
+                f"{parent} effect site (ke0 assumed)",
+                result.times_min,
+                result.effect_site_ng_per_ml,
+                dash=True,
+                site="effect site",
+            )
         )
-    if result.norketamine_ng_per_ml is not None:
-        curves.append(Curve("norketamine (plasma)", result.times_min, result.norketamine_ng_per_ml))
-    p = result.patient
-    title = (
-        f"{result.model.name}: "
-        + "; ".join(str(d) for d in result.doses)
-        + f" - {p.weight_kg:g} kg"
+    metabolite = result.model.structure.metabolite
+    if result.norketamine_ng_per_ml is not None and metabolite is not None:
+        curves.append(
+            Curve(f"{metabolite.label} (plasma)", result.times_min, result.norketamine_ng_per_ml)
+        )
+    return curves
+
+
+def dosing_end_min(doses: Sequence[Dose]) -> float:
+    """When the last dose of ``doses`` ends (min)."""
+    return max(d.start_min + d.duration_min for d in expand_doses(doses))
+
+
+def plot_result(result: SimulationResult, path: str, thresholds: list[float]) -> Path:
+    from ketaclinic.cli._plots import short_title, write_concentration_plot
+
+    title = short_title(
+        result.model.name, [str(d) for d in result.doses], f"{result.patient.weight_kg:g} kg"
     )
-    return write_concentration_plot(path, curves, title, thresholds)
+    return write_concentration_plot(
+        path,
+        result_curves(result),
+        title,
+        thresholds,
+        drug=result.model.drug,
+        dosing_end_min=dosing_end_min(result.doses),
+    )
 
 
 def _structure(model: Any) -> dict[str, Any]:

@@ -269,19 +269,22 @@ def _print_hepatic(console: Any, result: Plan) -> None:
 
 
 def _plot(result: Plan, path: str) -> Path:
-    from ketaclinic.cli._plots import Curve, write_concentration_plot
+    from ketaclinic.cli._pharmacology import dosing_end_min, result_curves
+    from ketaclinic.cli._plots import short_title, write_concentration_plot
 
     r = result.prediction
     if r is None:
         raise UserInputError(f"no prediction to plot: {result.prediction_note}")
-    curves = [Curve("ketamine (plasma)", r.times_min, r.ketamine_ng_per_ml)]
-    if r.effect_site_ng_per_ml is not None:
-        curves.append(
-            Curve("effect site (ke0 assumed)", r.times_min, r.effect_site_ng_per_ml, True)
-        )
-    ceilings = [c.conc_ng_per_ml for c in result.protocol.ceilings if c.kind == "soft"]
-    title = f"{result.protocol.id}: " + "; ".join(d.text for d in result.doses)
-    return write_concentration_plot(path, curves, title, ceilings)
+    ceilings = [(c.conc_ng_per_ml, c.kind) for c in result.protocol.ceilings]
+    title = short_title(result.protocol.id, [d.text for d in result.doses])
+    return write_concentration_plot(
+        path,
+        result_curves(r),
+        title,
+        drug=r.model.drug,
+        ceilings=ceilings,
+        dosing_end_min=dosing_end_min(r.doses),
+    )
 
 
 def register(app: typer.Typer) -> None:

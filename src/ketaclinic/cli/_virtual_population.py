@@ -61,21 +61,28 @@ def _render(result: PopulationResult) -> None:
 
 
 def _plot(result: PopulationResult, path: str, thresholds: list[float]) -> Path:
-    from ketaclinic.cli._plots import Curve, write_concentration_plot
+    from ketaclinic.cli._pharmacology import dosing_end_min
+    from ketaclinic.cli._plots import Curve, short_title, write_concentration_plot
+    from ketaclinic.pharmacology import Drug
 
     bands = result.bands_ng_per_ml
     times = result.band_times_min
+    parent = "S-ketamine" if result.model.drug is Drug.ESKETAMINE else "ketamine"
     return write_concentration_plot(
         path,
-        [Curve("median (p50)", times, bands[50.0])],
-        f"{result.model.name}: "
-        + "; ".join(str(d) for d in result.doses)
-        + f" - {result.n} virtual patients",
+        [Curve(f"{parent} plasma, median (p50)", times, bands[50.0])],
+        short_title(
+            result.model.name,
+            [str(d) for d in result.doses],
+            f"{result.n} virtual patients",
+        ),
         thresholds,
         bands=[
             (bands[5.0], bands[95.0], "5-95 %"),
             (bands[25.0], bands[75.0], "25-75 %"),
         ],
+        drug=result.model.drug,
+        dosing_end_min=dosing_end_min(result.doses),
     )
 
 

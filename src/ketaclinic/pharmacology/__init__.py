@@ -64,7 +64,12 @@ from ketaclinic.pharmacology._system import (
 )
 
 if _typing.TYPE_CHECKING:
-    from ketaclinic.pharmacology._effects import CONCENTRATION_BANDS, ConcentrationBand
+    from ketaclinic.pharmacology._effects import (
+        CONCENTRATION_BANDS,
+        EFFECT_BANDS,
+        ConcentrationBand,
+        bands_for,
+    )
     from ketaclinic.pharmacology._executor import Executor
     from ketaclinic.pharmacology._population import simulate_population
     from ketaclinic.pharmacology._population_result import (
@@ -82,6 +87,8 @@ if _typing.TYPE_CHECKING:
 _LAZY = {
     "CONCENTRATION_BANDS": "_effects",
     "ConcentrationBand": "_effects",
+    "EFFECT_BANDS": "_effects",
+    "bands_for": "_effects",
     "Executor": "_executor",
     "simulate_population": "_population",
     "PERCENTILES": "_population_result",
@@ -116,6 +123,7 @@ __all__ = [
     "CONCENTRATION_BANDS",
     "DEFAULT_CV",
     "DOSE_GRAMMAR_HELP",
+    "EFFECT_BANDS",
     "HEPATIC_SCALING",
     "MODELS",
     "NAMED_POPULATIONS",
@@ -152,6 +160,7 @@ __all__ = [
     "Summary",
     "TimeUnit",
     "Variability",
+    "bands_for",
     "build_system",
     "covariates_of",
     "declare_parameters",
