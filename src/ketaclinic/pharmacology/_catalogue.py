@@ -401,8 +401,10 @@ _HORNIK = _model(
     drug=Drug.RACEMIC,
     population="children (IV and IM)",
     source=(
-        "Hornik CP et al. J Clin Pharmacol 2018 (PMID 29677389, DOI 10.1002/jcph.1116); "
-        "parameters as coded in opentiva 1.1.2 (the paper's table was not seen)"
+        "Hornik CP et al. Population pharmacokinetics of intramuscular and intravenous "
+        "ketamine in children, 2018 (PMID 29677389; DOI 10.1002/jcph.1116, a J Clin "
+        "Pharmacol DOI: the journal page itself was not seen); parameters as coded in "
+        "opentiva 1.1.2 (the paper's table was not seen)"
     ),
     typical=_hornik,
     structure=_TWO_NK,

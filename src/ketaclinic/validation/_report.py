@@ -16,7 +16,7 @@ import yaml
 from ketaclinic.errors import DataFileError
 from ketaclinic.validation._runner import Prediction, Tally, ValidationRun
 
-__all__ = ["explanation_for", "explanations", "render_markdown"]
+__all__ = ["explanation_for", "explanations", "history", "render_markdown"]
 
 REGENERATE = "python scripts/validation_docs.py"
 
@@ -38,6 +38,18 @@ def explanations() -> Mapping[str, Mapping[str, str]]:
         for model in entry.get("models") or ["*"]:
             out.setdefault(str(obs), {})[str(model)] = " ".join(str(why).split())
     return out
+
+
+@cache
+def history() -> tuple[tuple[str, str], ...]:
+    """``(when, summary)`` of the validation figures at earlier changes of the models."""
+    text = (
+        resources.files("ketaclinic.validation")
+        .joinpath("data/history.yaml")
+        .read_text(encoding="utf-8")
+    )
+    entries = (yaml.safe_load(text) or {}).get("history") or ()
+    return tuple((str(e["when"]), " ".join(str(e["summary"]).split())) for e in entries)
 
 
 def explanation_for(prediction: Prediction) -> str:
@@ -105,6 +117,9 @@ def render_markdown(run: ValidationRun) -> str:
     for route, t in run.by_route().items():
         lines.append(f"| {route} | {_fraction(t)} | {_independent(t)} | {t.not_applicable} |")
 
+    lines += ["", "## Before and after", "", "Earlier figures of the same set:", ""]
+    lines += [f"- {when}: {summary}" for when, summary in history()]
+    lines += [f"- now: {_fraction(run.overall)} [{_independent(run.overall)}]."]
     lines += ["", "## Observations outside their spread, and why", ""]
     failures: dict[str, list[Prediction]] = {}
     for p in run.failures():
