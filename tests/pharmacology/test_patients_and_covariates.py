@@ -204,3 +204,32 @@ def test_simulate_refuses_non_positive_thresholds_and_non_patients() -> None:
         simulate("kamp", Patient(weight_kg=70), ["iv-bolus 5 mg"], [1.0], thresholds_ng_per_ml=[0])
     with pytest.raises(UserInputError, match="Patient"):
         simulate("kamp", {"weight_kg": 70}, ["iv-bolus 5 mg"], [1.0])  # type: ignore[arg-type]
+
+
+def test_perez_ruixo_applies_its_published_asian_covariates() -> None:
+    """Perez-Ruixo 2021 Table 3 (nlmixr2lib transcription): Asian race kel x0.36 and
+    noresketamine CLn/F x0.81; other models ignore ethnicity."""
+    model = get_model("perez-ruixo")
+    base = model.parameters(covariates_of(Patient(weight_kg=70)))
+    for ethnicity in ("asian", "japanese"):
+        asian = model.parameters(covariates_of(Patient(weight_kg=70, ethnicity=ethnicity)))
+        assert asian["KEL_H"][0] == pytest.approx(0.36 * base["KEL_H"][0])
+        assert asian["CL_M"][0] == pytest.approx(0.81 * base["CL_M"][0])
+        assert asian["KMET_H"][0] == pytest.approx(base["KMET_H"][0])
+    other = model.parameters(covariates_of(Patient(weight_kg=70, ethnicity="other")))
+    assert other["KEL_H"][0] == pytest.approx(base["KEL_H"][0])
+    kamp = get_model("kamp")
+    plain = kamp.parameters(covariates_of(Patient(weight_kg=70)))
+    asian_kamp = kamp.parameters(covariates_of(Patient(weight_kg=70, ethnicity="asian")))
+    assert all(np.array_equal(plain[k], asian_kamp[k]) for k in plain)
+
+
+def test_an_unknown_ethnicity_is_refused_with_the_accepted_values() -> None:
+    with pytest.raises(UserInputError, match="ethnicity 'martian' is not accepted; accepted: "):
+        Patient(weight_kg=70, ethnicity="martian")
+
+
+def test_herd_is_cited_to_paediatric_anaesthesia() -> None:
+    source = get_model("herd").source
+    assert "Paediatr Anaesth 2007;17:622-629" in source
+    assert "Anesth Analg" not in source

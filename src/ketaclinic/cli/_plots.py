@@ -233,6 +233,11 @@ def write_concentration_plot(
     return out
 
 
+def _band_label(band: ConcentrationBand) -> str:
+    text = f"{band.name} {band.low_ng_per_ml:g}-{band.high_ng_per_ml:g} ng/mL"
+    return f"{text} ({band.cite})" if band.cite else text
+
+
 def _axis(times_min: NDArray[np.float64], span: tuple[float, float]) -> tuple[float, str]:
     """Divisor and label of the time axis of a panel (hours beyond 6 h)."""
     return (60.0, "time (h)") if span[1] > 360 else (1.0, "time (min)")
@@ -266,9 +271,7 @@ def _write_static(out: Path, spec: PlotSpec) -> None:
                 color=_BAND_COLOURS.get(band.name, "grey"),
                 alpha=0.55,
                 lw=0,
-                label=f"{band.name} {band.low_ng_per_ml:g}-{band.high_ng_per_ml:g} ng/mL"
-                if legend
-                else None,
+                label=_band_label(band) if legend else None,
             )
         for low, high, label in spec.ranges:
             scale, _ = _axis(spec.curves[0].times_min, span)
@@ -348,7 +351,7 @@ def _write_html(out: Path, spec: PlotSpec) -> None:
                     y=[None],
                     mode="markers",
                     marker={"color": _BAND_COLOURS.get(band.name, "grey"), "symbol": "square"},
-                    name=f"{band.name} {band.low_ng_per_ml:g}-{band.high_ng_per_ml:g} ng/mL",
+                    name=_band_label(band),
                     row=1,
                     col=k,
                 )

@@ -20,12 +20,14 @@ __all__ = ["CONCENTRATION_BANDS", "EFFECT_BANDS", "ConcentrationBand", "bands_fo
 
 @dataclass(frozen=True)
 class ConcentrationBand:
-    """A plasma concentration range in ng/mL linked to an effect, with its source."""
+    """A plasma concentration range in ng/mL linked to an effect, with its source (and a
+    short citation for legends)."""
 
     name: str
     low_ng_per_ml: float
     high_ng_per_ml: float
     source: str
+    cite: str = ""
 
 
 CONCENTRATION_BANDS: tuple[ConcentrationBand, ...] = (
@@ -35,6 +37,7 @@ CONCENTRATION_BANDS: tuple[ConcentrationBand, ...] = (
         160.0,
         "racemic: analgesia at about 70-160 ng/mL; 100 ng/mL used as analgesic threshold "
         "(Zanos 2018 Pharmacol Rev 70:621 Table 1, a review; DOMAIN.md section 7)",
+        "Zanos 2018",
     ),
     ConcentrationBand(
         "dissociative",
@@ -42,6 +45,7 @@ CONCENTRATION_BANDS: tuple[ConcentrationBand, ...] = (
         250.0,
         "racemic: dissociation at about 100-250 ng/mL; psychedelic effects rise over 50-200 "
         "ng/mL (Bowdle 1998, PMID 9523809)",
+        "Bowdle 1998",
     ),
     ConcentrationBand(
         "anaesthetic",
@@ -49,6 +53,7 @@ CONCENTRATION_BANDS: tuple[ConcentrationBand, ...] = (
         2400.0,
         "racemic: anaesthesia at 1200-2400 ng/mL, awakening at about 750 ng/mL (Herd 2007, "
         "PMID 17564643)",
+        "Herd 2007",
     ),
 )
 
@@ -63,6 +68,7 @@ S_KETAMINE_BANDS: tuple[ConcentrationBand, ...] = (
         "(Olofsen 2022, Anesthesiology 136:792, DOI 10.1097/ALN.0000000000004176) to "
         "1.2-1.7 nmol/mL = 285-404 ng/mL (Simons 2022 Part 2, Front Pain Res 3:946487): "
         "the band spans both studies",
+        "Olofsen 2022; Simons 2022",
     ),
     ConcentrationBand(
         "dissociative",
@@ -70,6 +76,7 @@ S_KETAMINE_BANDS: tuple[ConcentrationBand, ...] = (
         157.0,
         "S-ketamine: drug high C50 0.3 nmol/mL = 71 ng/mL (Simons 2022 Part 2) to external "
         "perception C50 121 ng/mL (95 % CI up to 157; Olofsen 2022)",
+        "Simons 2022; Olofsen 2022",
     ),
     ConcentrationBand(
         "anaesthetic",
@@ -77,6 +84,7 @@ S_KETAMINE_BANDS: tuple[ConcentrationBand, ...] = (
         2000.0,
         "S-ketamine: anaesthesia at targeted 1500-2000 ng/mL, measured 1959 +/- 442 ng/mL "
         "(Långsjö 2005, Anesthesiology 103:258)",
+        "Långsjö 2005",
     ),
 )
 
