@@ -389,7 +389,7 @@ class DemoClinic(SessionRows):
         induction = len(offsets)
         if maintenance is not None and outcome == "responder":
             last = offsets[-1]
-            for k in range(1, rng.randint(6, 18) + 1):
+            for k in range(1, rng.randint(8, 24) + 1):
                 offsets.append(last + k * maintenance.every_days)
                 kinds.append("maintenance")
         stop_after = induction if outcome != "responder" else len(offsets)

@@ -20,7 +20,16 @@ from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.ranges import CLINIC_DATE, ClinicalRange
 from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
 from ketaclinic.services._demo_clinic import DemoClinic, StaffIds, batches
-from ketaclinic.store import METADATA, Chair, Database, Patient, StaffUser, reset_sequences
+from ketaclinic.store import (
+    METADATA,
+    AuditEntry,
+    Chair,
+    Database,
+    Patient,
+    StaffUser,
+    append_audits,
+    reset_sequences,
+)
 
 __all__ = ["DEMO_PATIENTS", "DEMO_STAFF", "DemoResult", "generate_demo_data"]
 
@@ -133,14 +142,23 @@ def generate_demo_data(
                 if batch:
                     uc.session.execute(insert(tables[table.name]), batch)
                     counts[table.name] = counts.get(table.name, 0) + len(batch)
-            for pid in ids:
-                uc.audit(
-                    "demo.patient.generate",
-                    record_type="patients",
-                    record_id=pid,
-                    patient_id=pid,
-                    details={"seed": seed},
-                )
+            append_audits(
+                uc.session,
+                [
+                    AuditEntry(
+                        occurred_at=uc.now,
+                        actor_username=actor.username,
+                        actor_user_id=actor.user_id,
+                        client_address=actor.client_address,
+                        action="demo.patient.generate",
+                        record_type="patients",
+                        record_id=pid,
+                        patient_id=pid,
+                        details={"seed": seed},
+                    )
+                    for pid in ids
+                ],
+            )
     with audited_transaction(db, actor, clock) as uc:
         reset_sequences(uc.session)
         uc.audit("demo.generate.end", details={"patients": patients, "sessions": clinic.sessions})

@@ -15,6 +15,7 @@ from ketaclinic.store._audit import (
     AuditProblem,
     ChainVerification,
     append_audit,
+    append_audits,
     audit_hash,
     verify_chain,
 )
@@ -174,6 +175,7 @@ __all__ = [
     "add",
     "amend",
     "append_audit",
+    "append_audits",
     "audit_hash",
     "canonical_json",
     "check_database",

@@ -15,11 +15,12 @@ chain; ``audit verify`` prints the head hash so that it can be kept elsewhere an
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.store._tables import GENESIS_HASH, AuditChainHead, AuditEvent
@@ -30,6 +31,7 @@ __all__ = [
     "AuditProblem",
     "ChainVerification",
     "append_audit",
+    "append_audits",
     "audit_hash",
     "verify_chain",
 ]
@@ -127,6 +129,48 @@ def append_audit(session: Session, entry: AuditEntry) -> AuditEvent:
     head.last_hash = digest
     session.flush()
     return event
+
+
+def append_audits(session: Session, entries: Sequence[AuditEntry]) -> int:
+    """Append many events to the chain at once (one head lock, one bulk insert), inside the
+    caller's transaction: the same chain ``append_audit`` would make one by one. For bulk
+    writers (the demo-data generator); returns the number appended."""
+    if not entries:
+        return 0
+    head = session.scalars(
+        select(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    seq, prev = head.last_seq, head.last_hash
+    rows = []
+    for entry in entries:
+        seq += 1
+        digest = audit_hash(seq, prev, entry)
+        rows.append(
+            {
+                "seq": seq,
+                "occurred_at": entry.occurred_at,
+                "actor_username": entry.actor_username,
+                "actor_user_id": entry.actor_user_id,
+                "client_address": entry.client_address,
+                "action": entry.action,
+                "record_type": entry.record_type,
+                "record_id": entry.record_id,
+                "patient_id": entry.patient_id,
+                "reason": entry.reason,
+                "details": entry.details,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    session.execute(insert(AuditEvent), rows)
+    head.last_seq = seq
+    head.last_hash = prev
+    session.flush()
+    return len(rows)
 
 
 @dataclass(frozen=True)
