@@ -191,3 +191,30 @@ def test_a_weight_based_session_with_an_old_weight_is_an_alert(
         a.kind for a in dashboard_alerts(db, staff["nurse.brown"], START, clock=clock)
     }
     assert course_id > 0
+
+
+def test_the_read_services_work_on_a_demo_clinic(db: Database) -> None:
+    from ketaclinic.services import (
+        Actor,
+        cumulative_exposure,
+        evaluate_course_trial,
+        generate_demo_data,
+    )
+    from ketaclinic.services.testing import FrozenClock as Clock
+
+    clock = Clock(datetime(2026, 12, 1, 12, tzinfo=UTC))
+    generate_demo_data(db, Actor.command_line("cli:demo"), patients=12, seed=3, clock=clock)
+    with db.snapshot() as session:
+        from ketaclinic.store import get_staff_user
+
+        nurse = Actor("demo.rn.diaz", "127.0.0.1", get_staff_user(session, "demo.rn.diaz").id)
+    recommendations = {
+        evaluate_course_trial(db, nurse, course_id, clock=clock).recommendation
+        for course_id in range(1, 13)
+    }
+    assert recommendations <= {"continue", "stop", "taper", "not_yet_due", "insufficient_data"}
+    assert len(recommendations) >= 2
+    assert sum(cumulative_exposure(db, nurse, p, clock=clock).sessions for p in range(1, 13)) > 0
+    assert estimate_course_cost(db, nurse, 1, clock=clock).total_minor > 0
+    dashboard_alerts(db, nurse, clock().date(), clock=clock)
+    assert verify_audit(db).ok

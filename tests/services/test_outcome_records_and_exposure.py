@@ -194,7 +194,7 @@ def test_an_early_session_and_an_escalating_dose_are_misuse_signals(
     clock.advance(hours=2)
     prompts = {p.code: p for p in cumulative_exposure(db, nurse, patient_id, clock=clock).prompts}
     assert "misuse.early_session" in prompts
-    assert "at least 2 days" in prompts["misuse.early_session"].message
+    assert "(1.2 < 2 days)" in prompts["misuse.early_session"].message
     assert "misuse.dose_escalation" in prompts
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -188,6 +189,38 @@ def patient_cost_to_date(
         )
 
 
+def _planned_sessions(order: Order, protocol: Any, course: TreatmentCourse) -> list[dict[str, Any]]:
+    """The plan's calendar as stored with the order; for an order stored without one (demo
+    data), the protocol's calendar with the order's doses."""
+    stored = order.plan.get("sessions") if isinstance(order.plan, dict) else None
+    if stored:
+        return list(stored)
+    doses = [Dose.from_json(d) for d in order.doses]
+    total = sum(d.total_mg(float(order.weight_kg)) for d in doses)
+    start = course.planned_start_on or order.recorded_at.date()
+    sessions: list[dict[str, Any]] = []
+    last = 0
+    for phase in protocol.schedule.phases:
+        for offset in phase.day_offsets:
+            last = max(last, offset)
+            sessions.append({"phase": phase.name, "day": start + timedelta(days=offset)})
+    maintenance = protocol.schedule.maintenance
+    if maintenance is not None:
+        for k in range(1, maintenance.shown + 1):
+            day = start + timedelta(days=last + k * maintenance.every_days)
+            sessions.append({"phase": "maintenance", "day": day})
+    return [
+        {
+            "number": n,
+            "phase": item["phase"],
+            "date": item["day"].isoformat(),
+            "doses": list(order.doses),
+            "total_mg": total,
+        }
+        for n, item in enumerate(sessions, 1)
+    ]
+
+
 @dataclass(frozen=True)
 class CostEstimate:
     """The estimated cost of a course's planned sessions, before they are given."""
@@ -248,7 +281,7 @@ def estimate_course_cost(
             if o.course_id == course.id
         ]
         order = max(orders, key=lambda o: o.id)
-        planned = order.plan.get("sessions", [])
+        planned = _planned_sessions(order, protocol, course)
         series = [s for s in planned if s["phase"] != "maintenance"]
         maintenance = [s for s in planned if s["phase"] == "maintenance"]
         if maintenance_sessions is not None:

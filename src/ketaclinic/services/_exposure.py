@@ -51,7 +51,6 @@ from ketaclinic.store import (
     TreatmentCourse,
     TreatmentSession,
     WeightMeasurement,
-    course_status,
     current_records,
     history,
 )
@@ -135,14 +134,20 @@ def _weight_on(weights: list[Any], day: date) -> float | None:
     return float(found.weight_kg) if found is not None else None
 
 
-def _min_gap_days(protocol_id: str, status_maintenance: bool) -> float | None:
+def _min_gaps_days(protocol_id: str) -> tuple[float | None, float | None]:
+    """The shortest spacing of the protocol's series, and of its maintenance (days)."""
     protocol = get_protocol(protocol_id)
-    maintenance = protocol.schedule.maintenance
-    if status_maintenance and maintenance is not None:
-        return float(maintenance.range_days[0])
     offsets = sorted({o for phase in protocol.schedule.phases for o in phase.day_offsets})
     gaps = [b - a for a, b in itertools.pairwise(offsets)]
-    return float(min(gaps)) if gaps else None
+    maintenance = protocol.schedule.maintenance
+    return (
+        float(min(gaps)) if gaps else None,
+        float(maintenance.range_days[0]) if maintenance is not None else None,
+    )
+
+
+def _series_length(protocol_id: str) -> int:
+    return sum(len(phase.day_offsets) for phase in get_protocol(protocol_id).schedule.phases)
 
 
 def exposure_of(session: Any, patient_id: int, as_of: datetime) -> ExposureSummary:
@@ -354,21 +359,30 @@ def _misuse(
                 _SOURCE_MISUSE,
             )
         )
-    for before, after in itertools.pairwise(visits):
-        if before.course_id != after.course_id or after.course_id not in courses:
-            continue
-        status = course_status(session, after.course_id)
-        gap = _min_gap_days(
-            courses[after.course_id].protocol_id, bool(status and status.status == "maintenance")
-        )
-        days = (after.actual_start_at - before.actual_start_at).total_seconds() / 86400
-        if gap is not None and days < gap - 0.5:
+    by_course: dict[int, list[Any]] = defaultdict(list)
+    for visit in visits:
+        if visit.course_id in courses:
+            by_course[visit.course_id].append(visit)
+    for course_id, given in by_course.items():
+        protocol_id = courses[course_id].protocol_id
+        series_gap, maintenance_gap = _min_gaps_days(protocol_id)
+        series = _series_length(protocol_id)
+        early = []
+        for number, (before, after) in enumerate(itertools.pairwise(given), 2):
+            # the session's place says which spacing applies: the series, then maintenance
+            gap = series_gap if number <= series else (maintenance_gap or series_gap)
+            days = (after.actual_start_at - before.actual_start_at).total_seconds() / 86400
+            if gap is not None and days < gap - 0.5:
+                early.append(
+                    f"{after.actual_start_at.date().isoformat()} ({days:.1f} < {gap:g} days)"
+                )
+        if early:
             found.append(
                 Prompt(
                     "misuse",
                     "misuse.early_session",
-                    f"session on {after.actual_start_at.date().isoformat()} came {days:.1f} days "
-                    f"after the one before; the protocol spaces them at least {gap:g} days",
+                    f"{len(early)} session(s) of course {course_id} came sooner than {protocol_id} "
+                    f"spaces them: {', '.join(early[:3])}{' ...' if len(early) > 3 else ''}",
                     _SOURCE_MISUSE,
                 )
             )
