@@ -216,5 +216,14 @@ def test_the_read_services_work_on_a_demo_clinic(db: Database) -> None:
     assert len(recommendations) >= 2
     assert sum(cumulative_exposure(db, nurse, p, clock=clock).sessions for p in range(1, 13)) > 0
     assert estimate_course_cost(db, nurse, 1, clock=clock).total_minor > 0
-    dashboard_alerts(db, nurse, clock().date(), clock=clock)
+    alerts = dashboard_alerts(db, nurse, clock().date(), clock=clock)
+    prompt_kinds = {"liver_tests_due", "urinary_screen_due", "misuse_signal"}
+    from_dashboard = sorted((a.patient_id, a.message) for a in alerts if a.kind in prompt_kinds)
+    one_by_one = sorted(
+        (patient_id, prompt.message)
+        for patient_id in {a.patient_id for a in alerts if a.kind in prompt_kinds}
+        for prompt in cumulative_exposure(db, nurse, patient_id, clock=clock).prompts
+    )
+    assert from_dashboard
+    assert from_dashboard == one_by_one  # the dashboard reads whole tables once: same answers
     assert verify_audit(db).ok

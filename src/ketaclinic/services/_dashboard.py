@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.outcomes import evaluate_trial
@@ -32,7 +31,7 @@ from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._courses import OPEN_STATUSES
 from ketaclinic.services._exposure import exposure_of
 from ketaclinic.services._inputs import CLINICIANS, require_role
-from ketaclinic.services._patient_context import latest
+from ketaclinic.services._patient_context import TableCache, latest
 from ketaclinic.services._trial import criteria_of, trial_inputs
 from ketaclinic.store import (
     Assessment,
@@ -43,8 +42,6 @@ from ketaclinic.store import (
     TreatmentSession,
     TrialDecisionRecord,
     WeightMeasurement,
-    course_status,
-    current_records,
 )
 
 __all__ = ["ALERT_KINDS", "DashboardAlert", "dashboard_alerts"]
@@ -94,18 +91,11 @@ def _window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _open_courses(uc: UseCase) -> list[TreatmentCourse]:
-    newer = aliased(TreatmentCourse)
-    rows = uc.session.scalars(
-        select(TreatmentCourse)
-        .where(TreatmentCourse.entered_in_error.is_(False))
-        .where(~exists().where(newer.amends_id == TreatmentCourse.id))
-        .order_by(TreatmentCourse.id)
-    ).all()
+def _open_courses(cache: TableCache) -> list[Any]:
     found = []
-    for course in rows:
-        status = course_status(uc.session, course.id)
-        if status is None or status.status in OPEN_STATUSES:
+    for course in sorted(cache.everyone(TreatmentCourse), key=lambda c: c.id):
+        status = cache.status(course.id, course.patient_id)
+        if status is None or status in OPEN_STATUSES:
             found.append(course)
     return found
 
@@ -136,27 +126,23 @@ def _assessment_alerts(uc: UseCase, day: date, mrn: dict[int, str]) -> list[Dash
     return found
 
 
-def _course_alerts(
-    uc: UseCase, course: TreatmentCourse, day: date, mrn: str
-) -> list[DashboardAlert]:
+def _course_alerts(cache: TableCache, course: Any, day: date, mrn: str) -> list[DashboardAlert]:
     protocol = get_protocol(course.protocol_id)
     start, end = _window(day)
     found: list[DashboardAlert] = []
     entries = [
         e
-        for e in current_records(uc.session, ScheduleEntry, course.patient_id)
+        for e in cache.of(ScheduleEntry, course.patient_id)
         if e.course_id == course.id and start <= e.starts_at < end
     ]
     visits: list[Any] = [
         v
-        for v in current_records(uc.session, TreatmentSession, course.patient_id)
+        for v in cache.of(TreatmentSession, course.patient_id)
         if v.course_id == course.id and v.actual_start_at is not None
     ]
     planned_today = bool(entries) or course.planned_start_on == day
     if planned_today and protocol.dose_rule.basis == "weight":
-        weight = latest(
-            current_records(uc.session, WeightMeasurement, course.patient_id), "measured_on"
-        )
+        weight = latest(cache.of(WeightMeasurement, course.patient_id), "measured_on")
         limit = protocol.weight_max_age_days
         if weight is None or (day - weight.measured_on).days > limit:
             when = f"measured on {weight.measured_on.isoformat()}" if weight else "none recorded"
@@ -200,13 +186,13 @@ def _course_alerts(
                     )
                 )
     criteria = criteria_of(course)
-    course_start, sessions, scored = trial_inputs(uc.session, course, criteria)
+    course_start, sessions, scored = trial_inputs(cache.session, course, criteria, cache)
     as_of = end - timedelta(microseconds=1)
     decision = evaluate_trial(criteria, course_start, sessions, scored, as_of)
     if decision.recommendation in ("continue", "stop", "taper") and decision.decision_point:
         decided = [
             d
-            for d in current_records(uc.session, TrialDecisionRecord, course.patient_id)
+            for d in cache.of(TrialDecisionRecord, course.patient_id)
             if d.course_id == course.id and d.evaluated_at >= decision.decision_point
         ]
         if not decided:
@@ -240,12 +226,13 @@ def dashboard_alerts(
         require_role(uc, CLINICIANS, "reading the clinic's alerts")
         mrn = {int(p.id): p.mrn for p in uc.session.scalars(select(Patient))}
         alerts = _assessment_alerts(uc, day, mrn)
-        courses = _open_courses(uc)
+        cache = TableCache(uc.session)
+        courses = _open_courses(cache)
         for course in courses:
-            alerts += _course_alerts(uc, course, day, mrn[course.patient_id])
+            alerts += _course_alerts(cache, course, day, mrn[course.patient_id])
         as_of = min(_window(day)[1] - timedelta(microseconds=1), max(uc.now, _window(day)[0]))
         for patient_id in sorted({int(c.patient_id) for c in courses}):
-            summary = exposure_of(uc.session, patient_id, as_of)
+            summary = exposure_of(uc.session, patient_id, as_of, cache)
             for prompt in summary.prompts:
                 alerts.append(
                     DashboardAlert(

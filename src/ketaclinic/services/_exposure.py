@@ -38,7 +38,7 @@ from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._courses import open_course
 from ketaclinic.services._discharge import dosing_times
 from ketaclinic.services._inputs import CLINICIANS, check_instant, existing_patient, require_role
-from ketaclinic.services._patient_context import condition_table, latest
+from ketaclinic.services._patient_context import Records, condition_table, latest
 from ketaclinic.services._trial import criteria_of, trial_inputs
 from ketaclinic.store import (
     Database,
@@ -52,7 +52,6 @@ from ketaclinic.store import (
     TreatmentSession,
     WeightMeasurement,
     current_records,
-    history,
 )
 
 __all__ = [
@@ -150,28 +149,30 @@ def _series_length(protocol_id: str) -> int:
     return sum(len(phase.day_offsets) for phase in get_protocol(protocol_id).schedule.phases)
 
 
-def exposure_of(session: Any, patient_id: int, as_of: datetime) -> ExposureSummary:
-    """The exposure summary, inside a use case's transaction (also for the dashboard)."""
+def exposure_of(
+    session: Any, patient_id: int, as_of: datetime, records: Records | None = None
+) -> ExposureSummary:
+    """The exposure summary, inside a use case's transaction (``records``: a
+    :class:`TableCache` when every patient is read, as the dashboard does)."""
+    rows_of = records or Records(session)
     visits: list[Any] = sorted(
         (
             v
-            for v in current_records(session, TreatmentSession, patient_id)
+            for v in rows_of.of(TreatmentSession, patient_id)
             if v.actual_start_at is not None and v.actual_start_at <= as_of
         ),
         key=lambda v: (v.actual_start_at, v.id),
     )
     doses: dict[int, list[Any]] = defaultdict(list)
-    for row in current_records(session, DoseGiven, patient_id):
+    for row in rows_of.of(DoseGiven, patient_id):
         doses[row.session_id].append(row)
-    weights = list(current_records(session, WeightMeasurement, patient_id))
-    courses = {c.id: c for c in current_records(session, TreatmentCourse, patient_id)}
+    weights = list(rows_of.of(WeightMeasurement, patient_id))
+    courses = {c.id: c for c in rows_of.of(TreatmentCourse, patient_id)}
     rows = []
     total_mg = 0.0
     total_per_kg: float | None = 0.0
     for visit in visits:
-        original = (
-            history(session, TreatmentSession, visit.id)[0].id if visit.amends_id else visit.id
-        )
+        original = rows_of.original_id(TreatmentSession, visit)
         given = dosing_times(doses.get(original, []) + doses.get(visit.id, [])).given_mg
         weight = _weight_on(weights, visit.actual_start_at.date())
         per_kg = given / weight if weight else None
@@ -208,12 +209,12 @@ def exposure_of(session: Any, patient_id: int, as_of: datetime) -> ExposureSumma
         per_session=tuple(rows),
         prompts=(),
     )
-    prompts = _prompts(session, patient_id, as_of, summary, visits, courses)
+    prompts = _prompts(rows_of, patient_id, as_of, summary, visits, courses)
     return ExposureSummary(**{**summary.__dict__, "prompts": tuple(prompts)})
 
 
 def _prompts(
-    session: Any,
+    rows_of: Records,
     patient_id: int,
     as_of: datetime,
     summary: ExposureSummary,
@@ -222,9 +223,7 @@ def _prompts(
 ) -> list[Prompt]:
     prompts: list[Prompt] = []
     repeated = summary.sessions >= 2 or summary.multi_day_sessions > 0
-    labs = [
-        lab for lab in current_records(session, LabResult, patient_id) if lab.collected_at <= as_of
-    ]
+    labs = [lab for lab in rows_of.of(LabResult, patient_id) if lab.collected_at <= as_of]
     enzymes = [lab for lab in labs if lab.loinc_code in _LIVER_ENZYMES]
     last_lab = latest(enzymes, "collected_at")
     today = as_of.date()
@@ -280,9 +279,7 @@ def _prompts(
                     _SOURCE_LIVER,
                 )
             )
-    screens = [
-        s for s in current_records(session, SymptomScreen, patient_id) if s.screened_on <= today
-    ]
+    screens = [s for s in rows_of.of(SymptomScreen, patient_id) if s.screened_on <= today]
     urinary = latest([s for s in screens if s.kind == "urinary_symptoms"], "screened_on")
     if repeated and (
         urinary is None
@@ -311,7 +308,7 @@ def _prompts(
     table = condition_table()
     if any(
         "lower_urinary_tract_symptoms" in table.conditions(d.icd10cm_code)
-        for d in current_records(session, Diagnosis, patient_id)
+        for d in rows_of.of(Diagnosis, patient_id)
     ):
         prompts.append(
             Prompt(
@@ -321,12 +318,12 @@ def _prompts(
                 _SOURCE_URINARY,
             )
         )
-    prompts += _misuse(session, patient_id, today, screens, visits, courses, summary)
+    prompts += _misuse(rows_of, patient_id, today, screens, visits, courses, summary)
     return prompts
 
 
 def _misuse(
-    session: Any,
+    rows_of: Records,
     patient_id: int,
     today: date,
     screens: list[Any],
@@ -335,11 +332,7 @@ def _misuse(
     summary: ExposureSummary,
 ) -> list[Prompt]:
     found: list[Prompt] = []
-    current = [
-        s.substance
-        for s in current_records(session, SubstanceUse, patient_id)
-        if s.status == "current"
-    ]
+    current = [s.substance for s in rows_of.of(SubstanceUse, patient_id) if s.status == "current"]
     if current:
         found.append(
             Prompt(

@@ -10,6 +10,8 @@ notes, so nothing the clinician wrote is lost.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -18,6 +20,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import exists, select
 
 from ketaclinic.errors import DataFileError, RefusedError, UserInputError
 from ketaclinic.pharmacology import Dose, Route
@@ -26,6 +29,7 @@ from ketaclinic.safety import PatientContext, format_validation_error, interacti
 from ketaclinic.store import (
     Allergy,
     ChildPughAssessment,
+    CourseStatusEvent,
     Demographics,
     Diagnosis,
     DoseGiven,
@@ -38,12 +42,17 @@ from ketaclinic.store import (
     TreatmentSession,
     VitalSigns,
     WeightMeasurement,
+    course_status,
     current_records,
+    history,
+    table_of,
 )
 
 __all__ = [
     "ICD10CM_CODE",
     "ConditionTable",
+    "Records",
+    "TableCache",
     "age_years",
     "build_context",
     "condition_table",
@@ -267,3 +276,72 @@ def build_context(session: Any, patient_id: int, as_of: datetime) -> PatientCont
         raise RefusedError(
             format_validation_error(error, f"patient {patient_id}'s records cannot be checked")
         ) from None
+
+
+class Records:
+    """The current records of a patient, one query per table and patient (a use case that
+    reads one patient). :class:`TableCache` reads whole tables once instead."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def of(self, model: Any, patient_id: int) -> Sequence[Any]:
+        return current_records(self.session, model, patient_id)
+
+    def original_id(self, model: Any, record: Any) -> int:
+        """The id of the first version of ``record`` (what other records point to)."""
+        if record.amends_id is None:
+            return int(record.id)
+        return int(history(self.session, model, record.id)[0].id)
+
+    def status(self, course_id: int, patient_id: int) -> str | None:
+        found = course_status(self.session, course_id)
+        return found.status if found is not None else None
+
+
+class TableCache(Records):
+    """Whole tables read once, grouped by patient: for a use case that reads every patient
+    (the dashboard); one query per table instead of one per table and patient."""
+
+    def __init__(self, session: Any) -> None:
+        super().__init__(session)
+        self._current: dict[Any, dict[int, list[Any]]] = {}
+        self._amends: dict[Any, dict[int, int | None]] = {}
+
+    def of(self, model: Any, patient_id: int) -> Sequence[Any]:
+        if model not in self._current:
+            table = table_of(model)
+            newer = table.alias()
+            query = (
+                select(table)
+                .where(table.c.entered_in_error.is_(False))
+                .where(~exists().where(newer.c.amends_id == table.c.id))
+                .order_by(table.c.id)
+            )
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for row in self.session.connection().execute(query):
+                grouped[row.patient_id].append(row)
+            self._current[model] = grouped
+        return self._current[model].get(patient_id, [])
+
+    def everyone(self, model: Any) -> list[Any]:
+        self.of(model, 0)
+        return [row for rows in self._current[model].values() for row in rows]
+
+    def original_id(self, model: Any, record: Any) -> int:
+        if record.amends_id is None:
+            return int(record.id)
+        if model not in self._amends:
+            table = table_of(model)
+            self._amends[model] = dict(
+                self.session.connection().execute(select(table.c.id, table.c.amends_id)).all()
+            )
+        found = int(record.id)
+        while (older := self._amends[model].get(found)) is not None:
+            found = older
+        return found
+
+    def status(self, course_id: int, patient_id: int) -> str | None:
+        events = [e for e in self.of(CourseStatusEvent, patient_id) if e.course_id == course_id]
+        last = max(events, key=lambda e: (e.effective_at, e.id), default=None)
+        return last.status if last is not None else None

@@ -30,6 +30,7 @@ from ketaclinic.services._audit import Actor, Clock, UseCase, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._courses import OPEN_STATUSES, change_course_status, open_course
 from ketaclinic.services._inputs import CLINICIANS, PHYSICIANS, check_instant, require_role, who
+from ketaclinic.services._patient_context import Records
 from ketaclinic.store import (
     Assessment,
     Database,
@@ -53,7 +54,7 @@ __all__ = [
 DECISIONS = ("continue", "stop", "taper")
 
 
-def criteria_of(course: TreatmentCourse) -> TrialCriteria:
+def criteria_of(course: Any) -> TrialCriteria:
     """The trial criteria fixed when the course was planned."""
     try:
         return TrialCriteria.model_validate(course.trial_criteria)
@@ -64,13 +65,14 @@ def criteria_of(course: TreatmentCourse) -> TrialCriteria:
 
 
 def trial_inputs(
-    session: Any, course: TreatmentCourse, criteria: TrialCriteria
+    session: Any, course: Any, criteria: TrialCriteria, records: Records | None = None
 ) -> tuple[datetime, list[datetime], list[Scored]]:
     """The course start, the sessions given and the assessments of the criteria's
     instrument, as ``evaluate_trial`` takes them."""
+    rows_of = records or Records(session)
     sessions = sorted(
         s.actual_start_at
-        for s in current_records(session, TreatmentSession, course.patient_id)
+        for s in rows_of.of(TreatmentSession, course.patient_id)
         if s.course_id == course.id and s.actual_start_at is not None
     )
     if sessions:
@@ -81,7 +83,7 @@ def trial_inputs(
         start = course.recorded_at
     instrument = get_instrument(criteria.instrument_id).id
     scored = []
-    for row in current_records(session, Assessment, course.patient_id):
+    for row in rows_of.of(Assessment, course.patient_id):
         if get_instrument(row.instrument_id).id != instrument:
             continue
         values = {v["id"]: v["value_points"] for v in row.score.get("scores", [])}
