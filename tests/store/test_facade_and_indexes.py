@@ -138,6 +138,7 @@ def test_the_services_export_exactly_their_facade() -> None:
         "record_symptom_screen",
         "record_trial_decision",
         "record_vitals",
+        "reschedule_entry",
         "restore_database",
         "RestoreResult",
         "SCHEDULE_KINDS",

@@ -40,6 +40,7 @@ from ketaclinic.services._audit import (
     utc_now,
     verify_audit,
 )
+from ketaclinic.services._calendars import ChairCalendar, chair_calendar, patient_schedule
 from ketaclinic.services._charges import (
     CHARGE_CATEGORIES,
     PAYMENT_METHODS,
@@ -178,13 +179,11 @@ from ketaclinic.services._patients import (
 )
 from ketaclinic.services._scheduling import (
     SCHEDULE_KINDS,
-    ChairCalendar,
     ClinicHours,
     ScheduledEntry,
     Spacing,
     cancel_entry,
-    chair_calendar,
-    patient_schedule,
+    reschedule_entry,
     schedule_maintenance,
     schedule_series,
     schedule_session,
@@ -365,6 +364,7 @@ __all__ = [
     "record_symptom_screen",
     "record_trial_decision",
     "record_vitals",
+    "reschedule_entry",
     "restore_database",
     "schedule_maintenance",
     "schedule_series",

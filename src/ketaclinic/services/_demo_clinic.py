@@ -178,7 +178,7 @@ class DemoClinic(SessionRows):
         protocol_id = rng.choices(list(DEMO_MIX), weights=list(DEMO_MIX.values()))[0]
         protocol, version, trial = _protocol(protocol_id)
         doctor = rng.choice(self.staff.physicians)
-        start_day = (self.now - timedelta(days=rng.randint(3, 720))).date()
+        start_day = (self.now - timedelta(days=rng.randint(3, 900))).date()
         enrolled = datetime.combine(
             start_day - timedelta(days=14), time(10), tzinfo=self.now.tzinfo
         )
@@ -389,7 +389,7 @@ class DemoClinic(SessionRows):
         induction = len(offsets)
         if maintenance is not None and outcome == "responder":
             last = offsets[-1]
-            for k in range(1, rng.randint(8, 24) + 1):
+            for k in range(1, rng.randint(10, 30) + 1):
                 offsets.append(last + k * maintenance.every_days)
                 kinds.append("maintenance")
         stop_after = induction if outcome != "responder" else len(offsets)

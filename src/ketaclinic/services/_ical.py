@@ -14,8 +14,9 @@ from icalendar import Calendar, Event
 
 from ketaclinic.protocols import get_protocol
 from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
+from ketaclinic.services._calendars import read_patient_entries
 from ketaclinic.services._clinical import staff_member
-from ketaclinic.services._scheduling import SCHEDULERS, read_patient_entries
+from ketaclinic.services._scheduling import SCHEDULERS
 from ketaclinic.store import Database, TreatmentCourse, get, get_patient
 
 __all__ = ["PRODID", "patient_ical"]

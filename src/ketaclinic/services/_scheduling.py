@@ -30,17 +30,15 @@ from ketaclinic.services._clinical import (
     staff_member,
     who,
 )
-from ketaclinic.store import Chair, Database, Order, ScheduleEntry, get, withdraw
+from ketaclinic.store import Chair, Database, Order, ScheduleEntry, amend, get, withdraw
 
 __all__ = [
     "SCHEDULE_KINDS",
-    "ChairCalendar",
     "ClinicHours",
     "ScheduledEntry",
     "Spacing",
     "cancel_entry",
-    "chair_calendar",
-    "patient_schedule",
+    "reschedule_entry",
     "schedule_maintenance",
     "schedule_series",
     "schedule_session",
@@ -199,9 +197,11 @@ def _entry(uc: UseCase, original: int, row: ScheduleEntry, versions: int) -> Sch
     )
 
 
-def _busy(uc: UseCase, starts: datetime, ends: datetime, **where: Any) -> list[ScheduleEntry]:
+def _busy(
+    uc: UseCase, starts: datetime, ends: datetime, exclude: int | None = None, **where: Any
+) -> list[ScheduleEntry]:
     rows = current_rows(uc.session, ScheduleEntry, **where)
-    return [r for r in rows if r.starts_at < ends and starts < r.ends_at]
+    return [r for r in rows if r.starts_at < ends and starts < r.ends_at and r.id != exclude]
 
 
 @dataclass
@@ -214,10 +214,14 @@ class _Booking:
     hours: ClinicHours
     planned: list[datetime] = field(default_factory=list)
 
-    def spacing_problem(self, uc: UseCase, starts: datetime, kind: str) -> str | None:
+    def spacing_problem(
+        self, uc: UseCase, starts: datetime, kind: str, exclude: int | None = None
+    ) -> str | None:
         spacing = spacing_for(self.protocol, kind)
         others = [
-            r.starts_at for r in current_rows(uc.session, ScheduleEntry, course_id=self.course_id)
+            r.starts_at
+            for r in current_rows(uc.session, ScheduleEntry, course_id=self.course_id)
+            if r.id != exclude
         ]
         for other in [*others, *self.planned]:
             days = abs((self.hours.local(starts).date() - self.hours.local(other).date()).days)
@@ -249,16 +253,17 @@ def _place(
     chair_id: int | None,
     kind: str,
     length_min: float | None = None,
+    exclude: int | None = None,
 ) -> tuple[int, datetime, datetime] | str:
-    """A chair for ``starts`` or the reason there is none."""
+    """A chair for ``starts`` or the reason there is none (``exclude``: an entry being moved)."""
     minutes = SESSION_MIN.check(length_min if length_min is not None else booking.length_min)
     ends = starts + timedelta(minutes=minutes)
     problem = booking.hours.problem(starts, ends, booking.multi_day) or booking.spacing_problem(
-        uc, starts, kind
+        uc, starts, kind, exclude
     )
     if problem:
         return problem
-    if _busy(uc, starts, ends, patient_id=booking.patient_id):
+    if _busy(uc, starts, ends, exclude, patient_id=booking.patient_id):
         return f"the patient already has a session at {starts:%Y-%m-%d %H:%M} UTC"
     chairs = [
         c
@@ -268,7 +273,7 @@ def _place(
     if chair_id is not None and not chairs:
         raise RecordNotFoundError(f"no chair in use has id {chair_id}")
     for chair in chairs:
-        if not _busy(uc, starts, ends, chair_id=chair.id):
+        if not _busy(uc, starts, ends, exclude, chair_id=chair.id):
             return int(chair.id), starts, ends
     return (
         f"no chair is free {starts:%Y-%m-%d %H:%M}-{ends:%H:%M} UTC"
@@ -453,6 +458,64 @@ def cancel_entry(
         )
 
 
+def reschedule_entry(
+    db: Database,
+    actor: Actor,
+    *,
+    entry_id: int,
+    starts_at: datetime,
+    reason: str,
+    chair_id: int | None = None,
+    hours: ClinicHours = ClinicHours(),
+    clock: Clock = utc_now,
+) -> ScheduledEntry:
+    """Move a booking (an amendment: the booking as it was stays readable) under the same
+    rules as a new one; its length and kind stay."""
+    if not reason or not reason.strip():
+        raise UserInputError("moving a session needs a reason")
+    with audited_transaction(db, actor, clock) as uc:
+        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
+        found = next(((r, n) for o, r, n in _chains_of(uc, entry_id) if o == entry_id), None)
+        if found is None:
+            raise RecordNotFoundError(f"no schedule_entries record has id {entry_id}")
+        current, versions = found
+        if current.entered_in_error:
+            raise RefusedError(f"schedule entry {entry_id} is cancelled: book a new session")
+        booking = _booking(uc, current.course_id, hours)
+        minutes = (current.ends_at - current.starts_at).total_seconds() / 60.0
+        placed = _place(
+            uc, booking, _future(uc, starts_at), chair_id, current.kind, minutes, current.id
+        )
+        if isinstance(placed, str):
+            raise RefusedError(
+                f"cannot move the session: {placed} (clinic hours {hours.describe()})"
+            )
+        chair, starts, ends = placed
+        moved = amend(
+            uc.session,
+            current,
+            ScheduleEntry(
+                course_id=current.course_id,
+                chair_id=chair,
+                starts_at=starts,
+                ends_at=ends,
+                kind=current.kind,
+            ),
+            reason=reason.strip(),
+            recorded_at=uc.now,
+            recorded_by_id=user.id,
+        )
+        uc.audit(
+            "schedule.reschedule",
+            record_type="schedule_entries",
+            record_id=entry_id,
+            patient_id=int(current.patient_id),
+            reason=reason.strip(),
+            details={"from": current.starts_at.isoformat(), "to": starts.isoformat()},
+        )
+        return _entry(uc, entry_id, moved, versions + 1)
+
+
 def _chains_of(uc: UseCase, entry_id: int) -> list[tuple[int, ScheduleEntry, int]]:
     first = uc.session.get(ScheduleEntry, entry_id)
     if first is None:
@@ -463,105 +526,3 @@ def _chains_of(uc: UseCase, entry_id: int) -> list[tuple[int, ScheduleEntry, int
         )
     )
     return _chains(rows)
-
-
-def patient_schedule(
-    db: Database,
-    actor: Actor,
-    *,
-    clock: Clock = utc_now,
-    patient_id: int,
-    include_cancelled: bool = False,
-) -> tuple[ScheduledEntry, ...]:
-    """A patient's booked sessions by start. An audited read."""
-    with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, SCHEDULERS, "scheduling sessions")
-        return read_patient_entries(uc, patient_id, include_cancelled)
-
-
-def read_patient_entries(
-    uc: UseCase, patient_id: int, include_cancelled: bool
-) -> tuple[ScheduledEntry, ...]:
-    rows = list(
-        uc.session.scalars(select(ScheduleEntry).where(ScheduleEntry.patient_id == patient_id))
-    )
-    entries = [
-        _entry(uc, o, r, n)
-        for o, r, n in _chains(rows)
-        if include_cancelled or not r.entered_in_error
-    ]
-    uc.audit("schedule.read", record_type="schedule_entries", patient_id=patient_id)
-    return tuple(sorted(entries, key=lambda e: (e.starts_at, e.entry_id)))
-
-
-@dataclass(frozen=True)
-class ChairCalendar:
-    from_day: date
-    to_day: date
-    chairs: tuple[tuple[int, str], ...]
-    entries: tuple[ScheduledEntry, ...]
-
-    def of(self, chair_id: int) -> tuple[ScheduledEntry, ...]:
-        return tuple(e for e in self.entries if e.chair_id == chair_id)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "from": self.from_day.isoformat(),
-            "to": self.to_day.isoformat(),
-            "chairs": [
-                {"chair_id": c, "name": n, "entries": [e.to_dict() for e in self.of(c)]}
-                for c, n in self.chairs
-            ],
-        }
-
-
-def chair_calendar(
-    db: Database,
-    actor: Actor,
-    *,
-    clock: Clock = utc_now,
-    from_day: date,
-    to_day: date,
-    hours: ClinicHours = ClinicHours(),
-) -> ChairCalendar:
-    """Every chair's booked sessions from ``from_day`` to ``to_day`` (clinic days, inclusive,
-    at most 92 days). Audited: one read event per patient shown."""
-    CLINIC_DATE.check(from_day, "from")
-    CLINIC_DATE.check(to_day, "to")
-    if to_day < from_day or (to_day - from_day).days > MAX_CALENDAR_DAYS:
-        raise UserInputError(
-            f"the range {from_day.isoformat()} to {to_day.isoformat()} is not accepted; "
-            f"accepted: 'to' on or after 'from', at most {MAX_CALENDAR_DAYS} days"
-        )
-    low = hours.instant(from_day, time(0))
-    high = hours.instant(to_day + timedelta(days=1), time(0))
-    with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, SCHEDULERS, "scheduling sessions")
-        rows = [
-            r
-            for r in current_rows(uc.session, ScheduleEntry)
-            if r.starts_at < high and low < r.ends_at
-        ]
-        originals = {
-            r.id: (o, n)
-            for patient in {r.patient_id for r in rows}
-            for o, r, n in _chains(
-                list(
-                    uc.session.scalars(
-                        select(ScheduleEntry).where(ScheduleEntry.patient_id == patient)
-                    )
-                )
-            )
-        }
-        entries = tuple(
-            sorted(
-                (_entry(uc, *originals[r.id][:1], r, originals[r.id][1]) for r in rows),
-                key=lambda e: (e.chair_id, e.starts_at),
-            )
-        )
-        chairs = tuple(
-            (int(c.id), c.name) for c in uc.session.scalars(select(Chair).order_by(Chair.id))
-        )
-        for patient in sorted({e.patient_id for e in entries}):
-            uc.audit("schedule.calendar.read", record_type="schedule_entries", patient_id=patient)
-        return ChairCalendar(from_day, to_day, chairs, entries)

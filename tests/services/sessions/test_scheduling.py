@@ -21,6 +21,7 @@ from ketaclinic.services import (
     chair_calendar,
     patient_ical,
     patient_schedule,
+    reschedule_entry,
     schedule_maintenance,
     schedule_series,
     schedule_session,
@@ -284,3 +285,45 @@ def test_outsiders_cannot_see_or_book_schedules(
         )
     with pytest.raises(NotAllowedError, match="exporting a patient's schedule needs a physician"):
         patient_ical(db, people["res.evans"], clock=clock, patient_id=chart.patient_id)
+
+
+def test_a_moved_session_keeps_its_identity_and_follows_the_same_rules(
+    db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart, chairs: list[int]
+) -> None:
+    nurse = people["nurse.brown"]
+    chart = make_chart("depression-iv")
+    entries = schedule_series(db, nurse, clock=clock, course_id=chart.course_id, first_day=MONDAY)
+    moved = reschedule_entry(
+        db,
+        nurse,
+        clock=clock,
+        entry_id=entries[0].entry_id,
+        starts_at=entries[0].starts_at + timedelta(hours=2),
+        reason="patient asked for later",
+    )
+    assert (moved.entry_id, moved.version) == (entries[0].entry_id, 2)
+    assert moved.ends_at - moved.starts_at == timedelta(minutes=165)
+    with pytest.raises(RefusedError, match=r"cannot move the session: .* at least 2 days"):
+        reschedule_entry(
+            db,
+            nurse,
+            clock=clock,
+            entry_id=entries[0].entry_id,
+            starts_at=entries[1].starts_at - timedelta(days=1),
+            reason="x",
+        )
+    with pytest.raises(UserInputError, match="needs a reason"):
+        reschedule_entry(
+            db,
+            nurse,
+            clock=clock,
+            entry_id=entries[0].entry_id,
+            starts_at=entries[0].starts_at,
+            reason=" ",
+        )
+    (first, *_) = patient_schedule(db, nurse, clock=clock, patient_id=chart.patient_id)
+    assert first.starts_at == entries[0].starts_at + timedelta(hours=2)
+    events = Calendar.from_ical(patient_ical(db, nurse, clock=clock, patient_id=chart.patient_id))
+    first_event = events.walk("VEVENT")[0]
+    assert str(first_event["UID"]).startswith(f"schedule-entry-{entries[0].entry_id}@")
+    assert int(first_event["SEQUENCE"]) == 1
