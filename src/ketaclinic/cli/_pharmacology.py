@@ -331,7 +331,8 @@ def register(app: typer.Typer) -> None:
                 "{:g}-{:g}".format(*row["age_range_years"]),
                 row["source"],
             )
-        console = Console()
+        # piped output is not folded at 80 columns (the sources would split over many lines)
+        console = Console() if sys.stdout.isatty() else Console(width=250, soft_wrap=True)
         console.print(table)
         console.print("* route extension: first-order absorption bolted onto an IV model")
 
