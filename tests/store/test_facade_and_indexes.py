@@ -178,6 +178,10 @@ def test_the_services_export_exactly_their_facade() -> None:
         "WeightInput",
         "withdraw_patient_record",
     }
+    assert public - set(services.__all__) == set()
+    assert {"Actor", "audited_transaction", "sign_in", "authenticate", "ROLE_PERMISSIONS"} <= set(
+        services.__all__
+    )
 
 
 def _indexed(table: str, column: str) -> bool:
