@@ -124,9 +124,10 @@ def test_a_hostile_username_is_refused_and_shown_escaped(staff, payload) -> None
 
 
 def test_the_audit_check_page_shows_the_head_hash(trail) -> None:
-    html = trail.page("admin").get("/admin/audit/verify").text
+    page, api = trail.page("admin"), trail.api("admin")  # both signed in (audited) first
+    html = page.get("/admin/audit/verify").text
     assert "The audit trail is intact" in html
-    report = trail.api("admin").get("/api/v1/admin/audit/verify").json()
+    report = api.get("/api/v1/admin/audit/verify").json()
     assert report["ok"]
     assert report["head_hash"] in html
 
