@@ -15,7 +15,6 @@
     |   |                           settings, another process holds the SQLite writer lock)
     |   +-- NotAllowedError         the acting staff member's role (or a disabled account) may
     |   |                           not do this: exit code 3, HTTP 403
-    |   +-- PermissionDeniedError   the signed-in role may not do this: HTTP 403
     |   +-- ThrottledError          too many failed sign-ins; try again later: HTTP 429
     +-- AuthenticationError         not signed in, a wrong password, an ended session: HTTP 401
     +-- IntegrityFailureError       stored data failed verification (audit chain, backup file,
@@ -41,7 +40,6 @@ __all__ = [
     "NotAllowedError",
     "NumericalError",
     "OutOfRangeError",
-    "PermissionDeniedError",
     "RecordNotFoundError",
     "RefusedError",
     "RefusedRouteError",
@@ -116,10 +114,6 @@ class NotAllowedError(RefusedError):
 class IntegrityFailureError(KetaclinicError):
     """Stored data failed verification: an edited audit row, a modified backup file, a
     failed integrity check. Never raised for bad input."""
-
-
-class PermissionDeniedError(RefusedError):
-    """The signed-in user's role does not hold the permission an action needs."""
 
 
 class ThrottledError(RefusedError):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from ketaclinic.errors import PermissionDeniedError, UnknownNameError
+from ketaclinic.errors import NotAllowedError, UnknownNameError
 
 __all__ = ["ROLE_PERMISSIONS", "Permission", "permissions_of", "require_permission"]
 
@@ -82,6 +82,6 @@ def permissions_of(role: str) -> frozenset[Permission]:
 
 
 def require_permission(role: str, permission: Permission) -> None:
-    """Raise :class:`PermissionDeniedError` unless ``role`` holds ``permission``."""
+    """Raise :class:`NotAllowedError` unless ``role`` holds ``permission``."""
     if permission not in permissions_of(role):
-        raise PermissionDeniedError(f"the {role} role may not do this ({permission.value})")
+        raise NotAllowedError(f"the {role} role may not do this ({permission.value})")

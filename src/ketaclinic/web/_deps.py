@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from ketaclinic.errors import AuthenticationError, PermissionDeniedError
+from ketaclinic.errors import AuthenticationError, NotAllowedError
 from ketaclinic.services import Permission, SignedIn, authenticate
 from ketaclinic.web._security import (
     CSRF_FIELD,
@@ -121,7 +121,7 @@ async def _page_guard(request: Request, permission: Permission | None) -> Signed
     so that an anonymous visitor is sent to sign in and a forbidden role gets 403."""
     user = await run_in_threadpool(_signed_in, request, api=False)
     if permission is not None and not user.can(permission):
-        raise PermissionDeniedError(f"the {user.role} role may not do this ({permission.value})")
+        raise NotAllowedError(f"the {user.role} role may not do this ({permission.value})")
     await csrf_protect(request)
     return user
 
@@ -153,9 +153,7 @@ def _api_permission(permission: Permission) -> Callable[[Request], SignedIn]:
     def dependency(request: Request) -> SignedIn:
         user = _signed_in(request, api=True)
         if not user.can(permission):
-            raise PermissionDeniedError(
-                f"the {user.role} role may not do this ({permission.value})"
-            )
+            raise NotAllowedError(f"the {user.role} role may not do this ({permission.value})")
         return user
 
     dependency.__name__ = f"api_{permission.name.lower()}"

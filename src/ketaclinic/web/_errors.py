@@ -7,7 +7,7 @@ exception                       status  note
 ==============================  ======  ===============================================
 not signed in (any reason)      401     pages: 303 redirect to ``/login?next=PATH``
 AuthenticationError             401     wrong username or password
-PermissionDeniedError           403     the body names the role, never any record
+NotAllowedError                 403     the body names the role, never any record
 CSRF token missing or wrong     403
 RecordNotFoundError             404
 UserInputError, validation      422     ``detail``: one entry per field
@@ -33,7 +33,7 @@ from ketaclinic.errors import (
     AuthenticationError,
     IntegrityFailureError,
     KetaclinicError,
-    PermissionDeniedError,
+    NotAllowedError,
     RecordNotFoundError,
     RefusedError,
     ThrottledError,
@@ -56,7 +56,7 @@ def status_of(exc: KetaclinicError) -> int:
     """The HTTP status of one of ketaclinic's errors."""
     if isinstance(exc, AuthenticationError):
         return 401
-    if isinstance(exc, PermissionDeniedError):
+    if isinstance(exc, NotAllowedError):
         return 403
     if isinstance(exc, ThrottledError):
         return 429
