@@ -109,7 +109,7 @@ def test_run_starts_a_demo_clinic_and_prints_the_demo_passwords_once(tmp_path: P
         while time.monotonic() < deadline:
             line = process.stdout.readline()
             lines.append(line)
-            if "Application startup complete" in line or not line:
+            if "Uvicorn running on" in line or not line:
                 break
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as answer:
             assert json.load(answer)["status"] == "ok"
