@@ -9,7 +9,7 @@ export PYTHONHASHSEED := 0
 .PHONY: run test lint bench venv oracle clean help
 
 help:
-	@echo "make run    set up .venv and run the demo (engine demo until the web app lands)"
+	@echo "make run    set up .venv and start the web application (ketaclinic run)"
 	@echo "make test   set up .venv and run lint + the whole test suite"
 	@echo "make lint   ruff, mypy and the import-linter layer contracts"
 	@echo "make bench  run the benchmarks in benchmarks/ (ratios against in-run baselines)"
@@ -21,16 +21,23 @@ $(STAMP): pyproject.toml scripts/install_opentiva.sh
 	bash scripts/install_opentiva.sh $(PY)
 	@touch $(STAMP)
 
+# JavaScript for the browser tests only (axe-core), from npm at the locked versions.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $(NODE_STAMP)
+
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/ketaclinic demo
+	$(VENV)/bin/ketaclinic run
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/bandit -q -r src --severity-level high
 
 # The pure packages' tests run once, with the coverage gate (pyproject: tool.coverage); every
 # other test (store, services, CLI, web, browser) runs once, without coverage.
@@ -38,7 +45,7 @@ PURE := pharmacology protocols safety outcomes
 PURE_SRC := $(addprefix src/ketaclinic/,$(PURE))
 PURE_TESTS := tests/pharmacology tests/vpop tests/protocols tests/safety tests/outcomes
 
-test: lint
+test: lint $(NODE_STAMP)
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider $(PURE_SRC) $(PURE_TESTS) --cov --cov-report=term
 	$(PY) -m pytest -n 2 -q src tests $(addprefix --ignore=,$(PURE_SRC) $(PURE_TESTS))
 

@@ -22,6 +22,12 @@ Variable                                  Meaning (default)
 ``KETACLINIC_PG_POOL_SIZE``               connections per process kept open to PostgreSQL (``5``)
 ``KETACLINIC_UPGRADE_ON_START``           apply pending migrations when the application starts
                                           (``true``)
+``KETACLINIC_SESSION_IDLE_TIMEOUT_MIN``   a signed-in session ends after this many minutes
+                                          without a request (``15``)
+``KETACLINIC_SESSION_MAX_AGE_H``          a signed-in session ends this many hours after
+                                          sign-in, however active (``12``)
+``KETACLINIC_COOKIE_SECURE``              send the session cookie over HTTPS only; set it
+                                          when the application is served behind TLS (``false``)
 ========================================  =========================================================
 """
 
@@ -87,6 +93,26 @@ class Settings(BaseSettings):
     upgrade_on_start: bool = Field(
         default=True,
         description="apply pending migrations when the application starts",
+        json_schema_extra={"accepted": "true or false (also 1/0, yes/no, on/off)"},
+    )
+
+    session_idle_timeout_min: int = Field(
+        default=15,
+        ge=1,
+        le=60,
+        description="minutes without a request after which a session ends",
+        json_schema_extra={"accepted": "an integer number of minutes from 1 to 60"},
+    )
+    session_max_age_h: int = Field(
+        default=12,
+        ge=1,
+        le=24,
+        description="hours after sign-in at which a session ends however active",
+        json_schema_extra={"accepted": "an integer number of hours from 1 to 24"},
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="send the session cookie over HTTPS only",
         json_schema_extra={"accepted": "true or false (also 1/0, yes/no, on/off)"},
     )
 

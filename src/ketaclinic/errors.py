@@ -14,7 +14,9 @@
     |   +-- StorageError            the database cannot be used safely now (unsafe durability
     |   |                           settings, another process holds the SQLite writer lock)
     |   +-- NotAllowedError         the acting staff member's role (or a disabled account) may
-    |                               not do this: exit code 3, HTTP 403
+    |   |                           not do this: exit code 3, HTTP 403
+    |   +-- ThrottledError          too many failed sign-ins; try again later: HTTP 429
+    +-- AuthenticationError         not signed in, a wrong password, an ended session: HTTP 401
     +-- IntegrityFailureError       stored data failed verification (audit chain, backup file,
                                     integrity check): exit code 4
     +-- ModelError                  a model cannot do what was asked (e.g. route not fitted)
@@ -28,6 +30,7 @@ Interfaces (CLI, web) show that message and never a traceback.
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "ConfigurationError",
     "DataFileError",
     "DoseSyntaxError",
@@ -41,6 +44,7 @@ __all__ = [
     "RefusedError",
     "RefusedRouteError",
     "StorageError",
+    "ThrottledError",
     "UnknownNameError",
     "UserInputError",
 ]
@@ -110,3 +114,18 @@ class NotAllowedError(RefusedError):
 class IntegrityFailureError(KetaclinicError):
     """Stored data failed verification: an edited audit row, a modified backup file, a
     failed integrity check. Never raised for bad input."""
+
+
+class ThrottledError(RefusedError):
+    """Too many failed sign-ins for a username or from an address; ``retry_after_s`` says
+    when the next attempt is accepted."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class AuthenticationError(KetaclinicError):
+    """No valid credentials: not signed in, a wrong username or password, a session that
+    ended (signed out, idle, too old, user disabled). The message never says which part of a
+    username and password was wrong."""

@@ -35,7 +35,13 @@ def filled(
 
 
 def test_every_clinical_and_audit_table_is_insert_only() -> None:
-    assert ADMIN_TABLES == ["audit_chain_head", "chairs", "staff_users"]
+    assert ADMIN_TABLES == [
+        "audit_chain_head",
+        "chairs",
+        "login_attempts",
+        "staff_sessions",
+        "staff_users",
+    ]
     assert len(INSERT_ONLY_TABLES) == 34
 
 

@@ -34,6 +34,8 @@ COMMAND_MODULES = {
     "restore": "ketaclinic.cli._database",
     "audit": "ketaclinic.cli._database",
     "demo-data": "ketaclinic.cli._demo_data",
+    "run": "ketaclinic.cli._web",
+    "users": "ketaclinic.cli._web",
 }
 _REGISTERED: set[str] = set()
 

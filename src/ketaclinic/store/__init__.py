@@ -10,6 +10,14 @@ amendments, ``_database`` for the SQLite single-writer rule and the PostgreSQL c
 
 from __future__ import annotations
 
+from ketaclinic.store._access import (
+    AUDIT_SORT_COLUMNS,
+    AuditFilter,
+    end_sessions_of_user,
+    failed_logins_since,
+    search_audit_events,
+    session_by_token_hash,
+)
 from ketaclinic.store._audit import (
     AuditEntry,
     AuditProblem,
@@ -70,6 +78,7 @@ from ketaclinic.store._tables import (
     RECOMMENDATIONS,
     ROLES,
     SCREEN_KINDS,
+    SESSION_KINDS,
     AdverseEvent,
     Allergy,
     Assessment,
@@ -85,6 +94,7 @@ from ketaclinic.store._tables import (
     DoseGiven,
     DoubleCheck,
     LabResult,
+    LoginAttempt,
     Medication,
     OpioidUse,
     Order,
@@ -99,6 +109,7 @@ from ketaclinic.store._tables import (
     ScheduledCheck,
     ScheduleEntry,
     SessionScore,
+    StaffSession,
     StaffUser,
     SubstanceUse,
     SymptomScreen,
@@ -112,6 +123,7 @@ from ketaclinic.store._tables import (
 from ketaclinic.store._types import JSONText, UTCDateTime, canonical_json
 
 __all__ = [
+    "AUDIT_SORT_COLUMNS",
     "CLINICAL_RECORDS",
     "COURSE_STATUSES",
     "FIXED_SQLITE",
@@ -121,6 +133,7 @@ __all__ = [
     "RECOMMENDATIONS",
     "ROLES",
     "SCREEN_KINDS",
+    "SESSION_KINDS",
     "TABLES",
     "AdverseEvent",
     "Allergy",
@@ -128,6 +141,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "AuditEvent",
+    "AuditFilter",
     "AuditProblem",
     "ChainVerification",
     "Chair",
@@ -146,6 +160,7 @@ __all__ = [
     "DoubleCheck",
     "JSONText",
     "LabResult",
+    "LoginAttempt",
     "Medication",
     "OpioidUse",
     "Order",
@@ -162,6 +177,7 @@ __all__ = [
     "ScheduleEntry",
     "ScheduledCheck",
     "SessionScore",
+    "StaffSession",
     "StaffUser",
     "SubstanceUse",
     "SymptomScreen",
@@ -186,6 +202,8 @@ __all__ = [
     "current_revision",
     "current_version",
     "decode_row",
+    "end_sessions_of_user",
+    "failed_logins_since",
     "get",
     "get_patient",
     "get_patient_by_mrn",
@@ -201,6 +219,8 @@ __all__ = [
     "reset_sequences",
     "revisions",
     "row_counts",
+    "search_audit_events",
+    "session_by_token_hash",
     "sqlite_protection",
     "table_digest",
     "table_of",

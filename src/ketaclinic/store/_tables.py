@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Table
 
 from ketaclinic.store._base import Base, ClinicalRecord
+from ketaclinic.store._tables_access import SESSION_KINDS, LoginAttempt, StaffSession
 from ketaclinic.store._tables_audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from ketaclinic.store._tables_clinic import ROLES, Chair, StaffUser
 from ketaclinic.store._tables_courses import (
@@ -61,6 +62,7 @@ __all__ = [
     "RECOMMENDATIONS",
     "ROLES",
     "SCREEN_KINDS",
+    "SESSION_KINDS",
     "AdverseEvent",
     "Allergy",
     "Assessment",
@@ -76,6 +78,7 @@ __all__ = [
     "DoseGiven",
     "DoubleCheck",
     "LabResult",
+    "LoginAttempt",
     "Medication",
     "OpioidUse",
     "Order",
@@ -90,6 +93,7 @@ __all__ = [
     "ScheduleEntry",
     "ScheduledCheck",
     "SessionScore",
+    "StaffSession",
     "StaffUser",
     "SubstanceUse",
     "SymptomScreen",

@@ -1,0 +1,55 @@
+"""Jinja2 templates (autoescaped): ``render(request, name, context, status)`` fills in the
+signed-in user, the navigation their role may see and the CSRF token for forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from ketaclinic import __version__
+from ketaclinic.services import Permission, SignedIn
+from ketaclinic.web._security import CSRF_FIELD, csrf_token_from_cookies
+
+__all__ = ["NAVIGATION", "TEMPLATES", "render"]
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+TEMPLATES.env.autoescape = True  # every .html, and strings rendered from any name alike
+
+#: (label, path, permission needed or None for any signed-in user), in menu order. Pages add
+#: their entries here.
+NAVIGATION: list[tuple[str, str, Permission | None]] = [
+    ("Home", "/", None),
+    ("Users", "/admin/users", Permission.USERS_MANAGE),
+    ("Audit trail", "/admin/audit", Permission.AUDIT_READ),
+    ("Audit check", "/admin/audit/verify", Permission.AUDIT_READ),
+]
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    *,
+    csrf_token: str | None = None,
+) -> HTMLResponse:
+    """Render template ``name`` with the page's common context."""
+    user: SignedIn | None = getattr(request.state, "user", None)
+    nav = [
+        (label, path, path == request.url.path)
+        for label, path, needed in NAVIGATION
+        if user is not None and (needed is None or user.can(needed))
+    ]
+    values = {
+        "user": user,
+        "nav": nav,
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token or csrf_token_from_cookies(dict(request.cookies)) or "",
+        "version": __version__,
+        **(context or {}),
+    }
+    return TEMPLATES.TemplateResponse(request, name, values, status_code=status_code)

@@ -1,0 +1,51 @@
+"""Each role signs in through the real page in Chromium and sees what its role may open; the
+pages pass axe-core with no serious or critical violation."""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import assert_accessible, sign_in
+from web_helpers import ROLE_PERSONAS, password_of
+
+NAV = {
+    "physician": {"Home"},
+    "nurse": {"Home"},
+    "admin": {"Home", "Users", "Audit trail", "Audit check"},
+    "researcher": {"Home"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PERSONAS))
+def test_each_role_signs_in_and_sees_its_menu(page, live_server, role):
+    username = ROLE_PERSONAS[role]
+    sign_in(page, live_server.url, username, password_of(username))
+    assert page.url == f"{live_server.url}/"
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
+    menu = page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
+    assert set(menu) == NAV[role]
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{live_server.url}/login")
+
+
+def test_the_sign_in_page_is_accessible_and_says_what_went_wrong(page, live_server):
+    page.goto(f"{live_server.url}/login")
+    assert_accessible(page)
+    sign_in(page, live_server.url, "dr.adams", "not the password at all")
+    assert "wrong username or password" in page.get_by_role("alert").inner_text()
+    assert_accessible(page)
+
+
+def test_the_admin_pages_are_accessible(page, live_server):
+    sign_in(page, live_server.url, "admin.davis", password_of("admin.davis"))
+    for path in ("/admin/users", "/admin/audit", "/admin/audit/verify"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.get_by_role("heading", level=1).is_visible()
+        assert_accessible(page)
+
+
+def test_the_keyboard_reaches_main_content_by_the_skip_link(page, live_server):
+    page.goto(f"{live_server.url}/login")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.textContent")
+    assert focused.strip() == "Skip to main content"
