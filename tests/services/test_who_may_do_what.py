@@ -1,0 +1,196 @@
+"""Personas against every clinical use case: the outsider (a disabled account) may do
+nothing, researchers and admins read no identifiable record, nurses do not order; a refusal
+writes nothing, not even an audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from clinic_helpers import START, counts, personas, ready_order
+
+from ketaclinic import services as s
+from ketaclinic.errors import NotAllowedError
+from ketaclinic.services import Actor
+from ketaclinic.services.testing import FrozenClock
+from ketaclinic.store import Database
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+Call = Callable[[Database, Actor, dict[str, int], FrozenClock], Any]
+
+USE_CASES: dict[str, tuple[Call, tuple[str, ...]]] = {
+    # name: (call, roles that may do it)
+    "enrol_patient": (
+        lambda db, a, ids, c: s.enrol_patient(
+            db,
+            a,
+            {
+                "mrn": "Z9",
+                "demographics": {
+                    "given_name": "Z",
+                    "family_name": "Z",
+                    "birth_date": "1970-01-01",
+                    "sex_at_birth": "male",
+                },
+            },
+            clock=c,
+        ),
+        ("physician", "nurse"),
+    ),
+    "update_patient": (
+        lambda db, a, ids, c: s.update_patient(
+            db,
+            a,
+            ids["patient"],
+            {"weight": {"weight_kg": 72.5, "measured_on": "2026-03-02"}},
+            clock=c,
+        ),
+        ("physician", "nurse"),
+    ),
+    "get_patient_record": (
+        lambda db, a, ids, c: s.get_patient_record(db, a, ids["patient"], clock=c),
+        ("physician", "nurse"),
+    ),
+    "search_patients": (
+        lambda db, a, ids, c: s.search_patients(db, a, "", clock=c),
+        ("physician", "nurse"),
+    ),
+    "plan_course": (
+        lambda db, a, ids, c: s.plan_course(db, a, ids["patient"], "acute-pain-iv", START, clock=c),
+        ("physician",),
+    ),
+    "set_course_status": (
+        lambda db, a, ids, c: s.set_course_status(db, a, ids["course"], "active", "go", clock=c),
+        ("physician",),
+    ),
+    "get_course": (
+        lambda db, a, ids, c: s.get_course(db, a, ids["course"], clock=c),
+        ("physician", "nurse"),
+    ),
+    "get_order": (
+        lambda db, a, ids, c: s.get_order(db, a, ids["order"], clock=c),
+        ("physician", "nurse"),
+    ),
+    "administration_allowed": (
+        lambda db, a, ids, c: s.administration_allowed(db, a, ids["order"], clock=c),
+        ("physician", "nurse"),
+    ),
+    "record_assessment": (
+        lambda db, a, ids, c: s.record_assessment(
+            db, a, ids["patient"], "pain-nrs", [5], NOW, clock=c
+        ),
+        ("physician", "nurse"),
+    ),
+    "record_opioid_use": (
+        lambda db, a, ids, c: s.record_opioid_use(
+            db, a, ids["patient"], "morphine", "30 mg/day", "oral", date(2026, 1, 1), clock=c
+        ),
+        ("physician", "nurse"),
+    ),
+    "record_lab_result": (
+        lambda db, a, ids, c: s.record_lab_result(
+            db, a, ids["patient"], "alt", 20, "U/L", NOW, clock=c
+        ),
+        ("physician", "nurse"),
+    ),
+    "record_symptom_screen": (
+        lambda db, a, ids, c: s.record_symptom_screen(
+            db, a, ids["patient"], "misuse", date(2026, 3, 1), "negative", clock=c
+        ),
+        ("physician", "nurse"),
+    ),
+    "evaluate_course_trial": (
+        lambda db, a, ids, c: s.evaluate_course_trial(db, a, ids["course"], clock=c),
+        ("physician", "nurse"),
+    ),
+    "record_trial_decision": (
+        lambda db, a, ids, c: s.record_trial_decision(
+            db, a, ids["course"], "stop", "patient's wish", clock=c
+        ),
+        ("physician",),
+    ),
+    "cumulative_exposure": (
+        lambda db, a, ids, c: s.cumulative_exposure(db, a, ids["patient"], clock=c),
+        ("physician", "nurse"),
+    ),
+    "opioid_sparing": (
+        lambda db, a, ids, c: s.opioid_sparing(db, a, ids["course"], clock=c),
+        ("physician", "nurse"),
+    ),
+    "course_cost": (
+        lambda db, a, ids, c: s.course_cost(db, a, ids["course"], clock=c),
+        ("physician", "nurse", "admin"),
+    ),
+    "patient_cost_to_date": (
+        lambda db, a, ids, c: s.patient_cost_to_date(db, a, ids["patient"], clock=c),
+        ("physician", "nurse", "admin"),
+    ),
+    "estimate_course_cost": (
+        lambda db, a, ids, c: s.estimate_course_cost(db, a, ids["course"], clock=c),
+        ("physician", "nurse", "admin"),
+    ),
+    "dashboard_alerts": (
+        lambda db, a, ids, c: s.dashboard_alerts(db, a, date(2026, 3, 2), clock=c),
+        ("physician", "nurse"),
+    ),
+}
+
+ROLE_OF = {
+    "dr.adams": "physician",
+    "nurse.brown": "nurse",
+    "admin.davis": "admin",
+    "res.evans": "researcher",
+    "outsider": "nobody",
+}
+
+
+@pytest.mark.parametrize("use_case", sorted(USE_CASES))
+def test_each_use_case_refuses_the_roles_it_is_not_for_and_writes_nothing(
+    db: Database, clock: FrozenClock, use_case: str
+) -> None:
+    staff = personas(db, clock)
+    patient, course, order = ready_order(db, staff, clock, "depression-iv")
+    ids = {"patient": patient, "course": course, "order": order}
+    call, roles = USE_CASES[use_case]
+    for username, role in ROLE_OF.items():
+        if role in roles:
+            continue
+        before = counts(db)
+        with pytest.raises(NotAllowedError):
+            call(db, staff[username], ids, clock)
+        assert counts(db) == before, username
+    allowed = next(u for u, r in ROLE_OF.items() if r in roles)
+    before = counts(db)["audit_events"]
+    call(db, staff[allowed], ids, clock)
+    assert counts(db)["audit_events"] > before  # the allowed call is audited
+    assert s.verify_audit(db).ok
+
+
+def test_the_second_checker_persona_cannot_sign_and_the_preparer_cannot_check(
+    db: Database, clock: FrozenClock
+) -> None:
+    staff = personas(db, clock)
+    patient = s.enrol_patient(
+        db,
+        staff["nurse.brown"],
+        {
+            "mrn": "Q1",
+            "demographics": {
+                "given_name": "Q",
+                "family_name": "Q",
+                "birth_date": "1970-01-01",
+                "sex_at_birth": "female",
+            },
+            "weight": {"weight_kg": 60, "measured_on": "2026-03-01"},
+        },
+        clock=clock,
+    )
+    planned = s.plan_course(db, staff["dr.adams"], patient, "depression-iv", START, clock=clock)
+    with pytest.raises(NotAllowedError, match="needs a physician"):
+        s.sign_order(db, staff["nurse.clark"], planned.order_id, clock=clock)
+    s.sign_order(db, staff["dr.adams"], planned.order_id, clock=clock)
+    with pytest.raises(NotAllowedError, match="prepared order"):
+        s.double_check_task(db, staff["dr.adams"], planned.order_id, clock=clock)
