@@ -24,6 +24,7 @@ __all__ = [
     "HEART_RATE_PER_MIN",
     "HEIGHT_CM",
     "MONEY_MINOR",
+    "OUTPUT_POINTS",
     "POPULATION_PATIENTS",
     "RATE_MG_PER_H",
     "RESPIRATORY_RATE_PER_MIN",
@@ -218,8 +219,18 @@ GRID_POINTS = ClinicalRange(
     "output grid",
     "points",
     1.0,
-    20_000_000.0,
-    "time points of one curve: 20 million float64 values are 160 MB per concentration",
+    2_000_000.0,
+    "time points of one curve (two weeks at 1 s is 1.2 million): 2 million float64 values "
+    "are 16 MB per concentration; metrics never need a grid (they come from the exact "
+    "solution)",
+)
+OUTPUT_POINTS = ClinicalRange(
+    "printed curve",
+    "points",
+    1.0,
+    TIME_MIN.high + 1.0,
+    "time points a command prints: the longest window (366 d) at the default 1-min step; "
+    "a finer step over a long window would print hundreds of MB",
 )
 POPULATION_PATIENTS = ClinicalRange(
     "virtual patients",

@@ -201,6 +201,56 @@ def test_help_documents_the_dose_grammar(cli: Cli) -> None:
     assert "neurotoxic" in run.out
 
 
+# --- metrics from the exact solution, whatever the grid (issue 9 item 4) ----------------------
+
+KAMP_DEPRESSION = [
+    "simulate",
+    "--model",
+    "kamp",
+    "--weight-kg",
+    "70",
+    "--dose",
+    "iv-infusion 0.5 mg/kg over 40 min at 0 min",
+    "--threshold",
+    "100",
+    "--json",
+]
+
+
+@pytest.mark.parametrize("step", ["1min", "1h", "100d"])
+def test_the_summary_is_the_same_at_any_step(cli: Cli, step: str) -> None:
+    run = cli(*KAMP_DEPRESSION, "--step", step)
+    assert run.code == 0, run.err
+    summary = run.json()["summary"]
+    assert summary["cmax_ng_per_ml"] == pytest.approx(253.05, abs=0.01)
+    assert summary["tmax_min"] == pytest.approx(40.0)
+    assert summary["minutes_above_ng_per_ml"]["100"] == pytest.approx(53.17, abs=0.01)
+    assert summary["auc_ng_h_per_ml"] == pytest.approx(415.71, abs=0.01)
+    assert summary["auc_interval_h"] == [0.0, 25.0]
+
+
+def test_demo_simulate_and_plan_state_the_same_auc_for_the_same_dose(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The demo plots 6 h but its summary covers the same 0-25 h as simulate and plan."""
+    simulated = cli(*KAMP_DEPRESSION, "--age-years", "40", "--sex", "female", "--height-cm", "168")
+    auc = simulated.json()["summary"]["auc_ng_h_per_ml"]
+    demo = cli("demo", "--out", str(tmp_path / "demo.png"))
+    assert demo.code == 0, demo.err
+    assert re.search(rf"AUC 0-25 h \(ng\*h/mL\)\s+│\s+{auc:.1f}", demo.out), demo.out
+
+
+def test_a_dose_after_the_horizon_is_named_not_silently_zero(cli: Cli) -> None:
+    run = cli(
+        "simulate", "--model", "kamp", "--weight-kg", "70", "--dose", "iv-bolus 35 mg at 600 min",
+        "--until", "1h", "--json",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    data = run.json()
+    assert data["summary"]["cmax_ng_per_ml"] == 0.0
+    assert any("after the simulated window ends at 60 min" in w for w in data["warnings"])
+
+
 # --- bad input: exit 2, one line, no traceback ----------------------------------------------
 
 
@@ -234,7 +284,11 @@ BAD_INPUT = {
     "--until too long": ([*DOMINO, "--until", "400 d"], "accepted: 0-527040 min"),
     "bad --step": ([*DOMINO, "--step", "fast"], "--step"),
     "zero --step": ([*DOMINO, "--step", "0 min"], "--step must be above 0 min"),
-    "too many points": ([*DOMINO, "--until", "300d", "--step", "1s"], "at most 20000000"),
+    "too many points": ([*DOMINO, "--until", "300d", "--step", "1s"], "at most 527041"),
+    "step too fine for the default horizon": (
+        [*DOMINO, "--step", "0.0001min"],
+        "the default horizon 1500 min at --step 0.0001min gives 15000001 points",
+    ),
     "bad --threshold": ([*DOMINO, "--threshold", "0"], "above 0 ng/mL"),
     "bad --plot suffix": ([*DOMINO, "--plot", "curve.jpg"], "must end in one of .png, .html"),
 }

@@ -106,7 +106,9 @@ def test_an_age_outside_the_validated_range_gives_a_warning(model_id: str) -> No
 
 
 def test_a_patient_inside_every_range_gets_no_covariate_warning() -> None:
-    result = simulate("kamp", Patient(weight_kg=70, age_years=40), ["iv-bolus 5 mg"], [1.0])
+    result = simulate(
+        "kamp", Patient(weight_kg=70, age_years=40), ["iv-infusion 5 mg over 10 min"], [1.0]
+    )
     assert result.warnings == ()
 
 

@@ -68,24 +68,88 @@ def test_auc_is_the_exact_integral_in_ng_h_per_ml() -> None:
     assert result.summary.ketamine.auc_ng_h_per_ml == pytest.approx(exact, rel=1e-12)
 
 
-def test_cmax_and_tmax_are_the_grid_maximum() -> None:
-    times = np.arange(0.0, 120.0, 1.0)
+@pytest.mark.parametrize("step_min", [1.0, 7.0, 60.0, 600.0])
+def test_cmax_and_tmax_are_exact_whatever_the_grid(step_min: float) -> None:
+    """The peak at the end of the infusion (40 min) is found on a grid that misses it."""
+    times = np.arange(0.0, 601.0, step_min)
     result = simulate(TEXTBOOK, PATIENT, ["iv-infusion 50 mg over 30 min at 10 min"], times)
     rate = 50.0 / 30.0
     peak = rate / CL_L_PER_MIN * -math.expm1(-K_PER_MIN * 30.0) * 1000.0
     assert result.summary.ketamine.tmax_min == 40.0
     assert result.summary.ketamine.cmax_ng_per_ml == pytest.approx(peak, rel=1e-12)
+    assert result.summary.ketamine.auc_interval_min == (0.0, float(times[-1]))
+
+
+def test_a_peak_between_grid_points_is_found_by_its_turning_point() -> None:
+    """Oral dosing (Bateman curve): the peak lies inside a segment, at ln(ka/k)/(ka - k)."""
+    patient = Patient(weight_kg=70, age_years=40)
+    fine = simulate("domino", patient, ["oral 50 mg at 0 min"], np.arange(0.0, 1441.0, 0.01))
+    coarse = simulate("domino", patient, ["oral 50 mg at 0 min"], [0.0, 1440.0])
+    grid_peak = float(np.max(fine.ketamine_ng_per_ml))
+    assert coarse.summary.ketamine.cmax_ng_per_ml == pytest.approx(grid_peak, rel=1e-8)
+    assert coarse.summary.ketamine.cmax_ng_per_ml >= grid_peak
+    assert coarse.summary.ketamine.tmax_min == pytest.approx(
+        float(fine.times_min[np.argmax(fine.ketamine_ng_per_ml)]), abs=0.01
+    )
+    site = coarse.summary.effect_site
+    assert site is not None
+    assert fine.summary.effect_site is not None
+    assert site.cmax_ng_per_ml == pytest.approx(fine.summary.effect_site.cmax_ng_per_ml, rel=1e-12)
+
+
+def test_the_issue_example_reports_the_true_peak_and_minutes_at_a_one_hour_step() -> None:
+    """Kamp 2020, 0.5 mg/kg over 40 min (issue 9 item 4): about 253 ng/mL, 53 min above
+    100 ng/mL, whatever the grid; the horizon, not the grid, sets the window."""
+    patient = Patient(weight_kg=70, age_years=40)
+    doses = ["iv-infusion 0.5 mg/kg over 40 min at 0 min"]
+    by_minute = simulate("kamp", patient, doses, thresholds_ng_per_ml=[100.0])
+    for times in (np.arange(0.0, 1501.0, 60.0), [0.0]):
+        coarse = simulate(
+            "kamp", patient, doses, times, thresholds_ng_per_ml=[100.0], horizon_min=1500.0
+        )
+        for name in ("ketamine", "effect_site"):
+            a, b = getattr(coarse.summary, name), getattr(by_minute.summary, name)
+            assert a.cmax_ng_per_ml == pytest.approx(b.cmax_ng_per_ml, rel=1e-12)
+            assert a.tmax_min == pytest.approx(b.tmax_min, abs=1e-9)
+            assert a.auc_ng_h_per_ml == pytest.approx(b.auc_ng_h_per_ml, rel=1e-12)
+            assert a.minutes_above_ng_per_ml[100.0] == pytest.approx(
+                b.minutes_above_ng_per_ml[100.0], abs=1e-9
+            )
+    ket = by_minute.summary.ketamine
+    assert ket.cmax_ng_per_ml == pytest.approx(253.05, abs=0.1)
+    assert ket.minutes_above_ng_per_ml[100.0] == pytest.approx(53.17, abs=0.01)
+    assert by_minute.summary.to_dict()["auc_interval_h"] == [0.0, 25.0]
+
+
+def test_a_plasma_peak_right_after_an_iv_bolus_is_called_an_artefact() -> None:
+    result = simulate("kamp", Patient(weight_kg=70), ["iv-bolus 35 mg at 0 min"])
+    assert result.summary.ketamine.cmax_at_iv_bolus
+    assert result.summary.to_dict()["cmax_at_iv_bolus"] is True
+    site = result.summary.effect_site
+    assert site is not None
+    assert site.tmax_min > 1.0
+    note = next(w for w in result.warnings if "instant after an IV bolus" in w)
+    assert f"effect-site peak is {site.cmax_ng_per_ml:.0f} ng/mL" in note
+    infusion = simulate("kamp", Patient(weight_kg=70), ["iv-infusion 35 mg over 40 min"])
+    assert not infusion.summary.ketamine.cmax_at_iv_bolus
+    assert not any("IV bolus" in w for w in infusion.warnings)
+
+
+def test_a_dose_after_the_window_is_named_in_a_warning() -> None:
+    result = simulate("kamp", Patient(weight_kg=70), ["iv-bolus 35 mg at 600 min"], [0.0, 60.0])
+    assert result.summary.ketamine.cmax_ng_per_ml == 0.0
+    assert any("after the simulated window ends at 60 min" in w for w in result.warnings)
 
 
 def test_minutes_above_a_threshold_match_the_analytic_crossing_time() -> None:
     """After a 1000 ng/mL bolus concentration, C > c for ln(1000/c)/k minutes."""
-    times = np.arange(0.0, 600.0, 0.01)
+    times = np.arange(0.0, 600.0, 7.0)
     result = simulate(
         TEXTBOOK, PATIENT, ["iv-bolus 50 mg"], times, thresholds_ng_per_ml=[100.0, 250.0, 2000.0]
     )
     above = result.summary.ketamine.minutes_above_ng_per_ml
-    assert above[100.0] == pytest.approx(math.log(10.0) / K_PER_MIN, abs=1e-3)
-    assert above[250.0] == pytest.approx(math.log(4.0) / K_PER_MIN, abs=1e-3)
+    assert above[100.0] == pytest.approx(math.log(10.0) / K_PER_MIN, abs=1e-9)
+    assert above[250.0] == pytest.approx(math.log(4.0) / K_PER_MIN, abs=1e-9)
     assert above[2000.0] == 0.0
     assert set(result.summary.to_dict()["minutes_above_ng_per_ml"]) == {"100", "250", "2000"}
 
@@ -158,10 +222,12 @@ def test_the_facade_catalogues_what_users_may_import() -> None:
             "covariates_of",
             "declare_parameters",
             "decompose",
+            "default_horizon_min",
             "default_times_min",
             "expand_doses",
             "get_model",
             "grid_maximum",
+            "interval_label",
             "minutes_above",
             "parse_dose",
             "parse_doses",

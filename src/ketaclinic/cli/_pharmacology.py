@@ -20,13 +20,15 @@ from ketaclinic.pharmacology import (
     Drug,
     Patient,
     SimulationResult,
+    default_horizon_min,
     default_times_min,
     expand_doses,
+    interval_label,
     parse_doses,
     parse_duration_min,
     simulate,
 )
-from ketaclinic.ranges import GRID_POINTS
+from ketaclinic.ranges import OUTPUT_POINTS, TIME_MIN
 
 __all__ = ["parse_number_list", "print_warnings_and_sources", "register"]
 
@@ -52,22 +54,31 @@ def parse_number_list(text: str | None, what: str, unit: str) -> list[float]:
     return values
 
 
-def _grid(doses: Sequence[Dose], until: str | None, step: str) -> np.ndarray:
+def _grid(doses: Sequence[Dose], until: str | None, step: str) -> tuple[np.ndarray, float]:
+    """The output grid and the simulated horizon (min) the summary covers."""
     step_min = parse_duration_min(step, "--step")
     if step_min <= 0:
         raise UserInputError("--step must be above 0 min, e.g. 1min or 10 s")
     if until is None:
-        return default_times_min(doses, step_min)
-    until_min = parse_duration_min(until, "--until")
-    if until_min <= 0:
-        raise UserInputError("--until must be above 0 min, e.g. 24h")
+        until_min = default_horizon_min(doses)
+    else:
+        until_min = parse_duration_min(until, "--until")
+        if until_min <= 0:
+            raise UserInputError("--until must be above 0 min, e.g. 24h")
+        if not TIME_MIN.contains(until_min):
+            raise UserInputError(
+                f"--until {until} is {until_min:g} min; accepted: {TIME_MIN.describe()}"
+            )
     count = int(np.floor(until_min / step_min + 1e-9)) + 1
-    if not GRID_POINTS.contains(count):
-        raise UserInputError(
-            f"--until {until} at --step {step} gives {count} points; at most "
-            f"{GRID_POINTS.high:.0f} are accepted (use a coarser --step)"
+    if not OUTPUT_POINTS.contains(count):
+        shown = (
+            f"--until {until}" if until is not None else f"the default horizon {until_min:g} min"
         )
-    return np.arange(count) * step_min
+        raise UserInputError(
+            f"{shown} at --step {step} gives {count} points; at most "
+            f"{OUTPUT_POINTS.high:.0f} are accepted (use a coarser --step)"
+        )
+    return np.arange(count) * step_min, until_min
 
 
 def render_result(result: SimulationResult, at: list[float]) -> None:
@@ -95,8 +106,9 @@ def render_result(result: SimulationResult, at: list[float]) -> None:
     for name, _ in species:
         table.add_column(name, justify="right")
     table.add_row("Cmax (ng/mL)", *[f"{s.cmax_ng_per_ml:.1f}" for _, s in species])
-    table.add_row("Tmax (min)", *[f"{s.tmax_min:g}" for _, s in species])
-    table.add_row("AUC (ng*h/mL)", *[f"{s.auc_ng_h_per_ml:.1f}" for _, s in species])
+    table.add_row("Tmax (min)", *[f"{s.tmax_min:.1f}" for _, s in species])
+    auc = f"AUC {interval_label(result.summary.ketamine.auc_interval_min)} (ng*h/mL)"
+    table.add_row(auc, *[f"{s.auc_ng_h_per_ml:.1f}" for _, s in species])
     for threshold in result.summary.ketamine.minutes_above_ng_per_ml:
         table.add_row(
             f"minutes above {threshold:g} ng/mL",
@@ -281,7 +293,7 @@ def register(app: typer.Typer) -> None:
             ethnicity=ethnicity,
         )
         doses = parse_doses(dose)
-        times = _grid(doses, until, step)
+        times, horizon = _grid(doses, until, step)
         at_min = parse_number_list(at, "--at", "min")
         thresholds = parse_number_list(threshold, "--threshold", "ng/mL") or list(
             DEFAULT_THRESHOLDS_NG_PER_ML
@@ -289,7 +301,13 @@ def register(app: typer.Typer) -> None:
         if any(t <= 0 for t in thresholds):
             raise UserInputError("--threshold values must be above 0 ng/mL")
         result = simulate(
-            model, patient, doses, times, thresholds_ng_per_ml=thresholds, at_min=at_min
+            model,
+            patient,
+            doses,
+            times,
+            thresholds_ng_per_ml=thresholds,
+            at_min=at_min,
+            horizon_min=horizon,
         )
         plot_path = plot_result(result, plot, thresholds) if plot else None
 
@@ -351,9 +369,10 @@ def register(app: typer.Typer) -> None:
             "kamp",
             patient,
             doses,
-            np.arange(0, 6 * 60 + 1, 0.5),
+            np.arange(0, 6 * 60 + 1, 0.5),  # the plot shows 6 h; the summary covers 24 h
             thresholds_ng_per_ml=thresholds,
             at_min=[40.0, 120.0],
+            horizon_min=default_horizon_min(parse_doses(doses)),
         )
         render_result(result, [40.0, 120.0])
         path = plot_result(result, out, thresholds)

@@ -37,7 +37,13 @@ from ketaclinic.pharmacology._doses import (
     route_of,
 )
 from ketaclinic.pharmacology._drug import Drug
-from ketaclinic.pharmacology._metrics import SpeciesSummary, Summary, grid_maximum, minutes_above
+from ketaclinic.pharmacology._metrics import (
+    SpeciesSummary,
+    Summary,
+    grid_maximum,
+    interval_label,
+    minutes_above,
+)
 from ketaclinic.pharmacology._models import (
     HEPATIC_SCALING,
     Covariates,
@@ -46,7 +52,12 @@ from ketaclinic.pharmacology._models import (
     covariates_of,
 )
 from ketaclinic.pharmacology._patient import ChildPugh, Ethnicity, Patient, Sex
-from ketaclinic.pharmacology._regimen import default_times_min, regimen_inputs, regimen_system
+from ketaclinic.pharmacology._regimen import (
+    default_horizon_min,
+    default_times_min,
+    regimen_inputs,
+    regimen_system,
+)
 from ketaclinic.pharmacology._simulate import SimulationResult, simulate
 from ketaclinic.pharmacology._solver import Input, Modes, Solution, decompose, solve
 from ketaclinic.pharmacology._structure import (
@@ -165,10 +176,12 @@ __all__ = [
     "covariates_of",
     "declare_parameters",
     "decompose",
+    "default_horizon_min",
     "default_times_min",
     "expand_doses",
     "get_model",
     "grid_maximum",
+    "interval_label",
     "minutes_above",
     "parse_dose",
     "parse_doses",

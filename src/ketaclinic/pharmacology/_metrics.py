@@ -1,17 +1,22 @@
 """Summary metrics of concentration-time curves, vectorised over patients.
 
-Definitions (the same for one patient and for a population):
+Definitions (the same for one patient and for a population), over the simulated window
+``[0, horizon]``, whatever output grid is asked for:
 
-* ``cmax``/``tmax``: the largest value on the output grid and the first grid time it occurs.
-* ``auc``: the exact integral of the continuous solution from the first to the last grid time
-  (not a trapezoid), reported in ng*h/mL.
-* ``minutes above`` a threshold: time with the concentration strictly above it, with the
-  crossing time inside a grid interval found by linear interpolation.
+* ``cmax``/``tmax``: the largest value of the exact solution and the first time it occurs
+  (from the dose boundaries and the turning points inside each segment: ``_extrema``).
+* ``auc``: the exact integral of the solution over the window (not a trapezoid), reported in
+  ng*h/mL with its interval (``auc_interval_h``).
+* ``minutes above`` a threshold: time with the concentration strictly above it, from the
+  exact crossing times.
+
+:func:`grid_maximum` and :func:`minutes_above` take the same metrics from sampled values (a
+grid's maximum and linear interpolation between its points): for curves known only on a grid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +28,7 @@ __all__ = [
     "SpeciesSummary",
     "Summary",
     "grid_maximum",
+    "interval_label",
     "minutes_above",
 ]
 
@@ -55,24 +61,35 @@ def _key(threshold: float) -> str:
 
 @dataclass(frozen=True)
 class SpeciesSummary:
-    """Metrics of one concentration curve (ketamine, norketamine or effect site)."""
+    """Metrics of one concentration curve (ketamine, norketamine or effect site) over the
+    window ``auc_interval_min``; ``cmax_at_iv_bolus``: the maximum is the value the instant
+    after an IV bolus (instantaneous mixing in the central volume, which no sample shows)."""
 
     cmax_ng_per_ml: float
     tmax_min: float
     auc_ng_h_per_ml: float
     minutes_above_ng_per_ml: Mapping[float, float] = field(default_factory=dict)
     values_at_min: Mapping[float, float] = field(default_factory=dict)
+    auc_interval_min: tuple[float, float] = (0.0, 0.0)
+    cmax_at_iv_bolus: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "cmax_ng_per_ml": self.cmax_ng_per_ml,
             "tmax_min": self.tmax_min,
+            "cmax_at_iv_bolus": self.cmax_at_iv_bolus,
             "auc_ng_h_per_ml": self.auc_ng_h_per_ml,
+            "auc_interval_h": [t / 60.0 for t in self.auc_interval_min],
             "minutes_above_ng_per_ml": {
                 _key(k): v for k, v in self.minutes_above_ng_per_ml.items()
             },
             "ng_per_ml_at_min": {_key(k): v for k, v in self.values_at_min.items()},
         }
+
+
+def interval_label(interval_min: tuple[float, float]) -> str:
+    """``"0-24 h"``: the AUC interval as the tables show it."""
+    return f"{interval_min[0] / 60.0:g}-{interval_min[1] / 60.0:.4g} h"
 
 
 @dataclass(frozen=True)
@@ -88,24 +105,3 @@ class Summary:
         out["norketamine"] = self.norketamine.to_dict() if self.norketamine else None
         out["effect_site"] = self.effect_site.to_dict() if self.effect_site else None
         return out
-
-
-def summarise(
-    times_min: FloatArray,
-    conc_ng_per_ml: FloatArray,
-    auc_ng_min_per_ml: float,
-    thresholds: Sequence[float],
-    values_at: Mapping[float, float],
-) -> SpeciesSummary:
-    """Summary of one patient's curve (1-D arrays)."""
-    cmax, tmax = grid_maximum(times_min, conc_ng_per_ml[None, :])
-    return SpeciesSummary(
-        cmax_ng_per_ml=float(cmax[0]),
-        tmax_min=float(tmax[0]),
-        auc_ng_h_per_ml=float(auc_ng_min_per_ml) / 60.0,
-        minutes_above_ng_per_ml={
-            float(t): float(minutes_above(times_min, conc_ng_per_ml[None, :], t)[0])
-            for t in thresholds
-        },
-        values_at_min=dict(values_at),
-    )

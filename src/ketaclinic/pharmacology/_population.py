@@ -29,8 +29,9 @@ from ketaclinic.pharmacology._dose_grammar import parse_doses
 from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
 from ketaclinic.pharmacology._executor import CallThreads, Executor, Submit
 from ketaclinic.pharmacology._expm import solve_expm
-from ketaclinic.pharmacology._grid import Grid, GridMetrics, ModalTerms, numpy_kernel
-from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML, minutes_above
+from ketaclinic.pharmacology._extrema import dense_metrics
+from ketaclinic.pharmacology._grid import Metrics, ModalTerms, Window, numpy_kernel
+from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML
 from ketaclinic.pharmacology._models import Covariates, PKModel
 from ketaclinic.pharmacology._population_result import (
     PERCENTILES,
@@ -46,7 +47,7 @@ from ketaclinic.pharmacology._system import LinearSystem, build_system
 from ketaclinic.pharmacology._variability import Variability, parse_variability, variable_names
 from ketaclinic.ranges import GRID_POINTS, POPULATION_PATIENTS, TIME_MIN
 
-__all__ = ["BAND_PATIENTS", "KERNELS", "NUMBA_MIN_PATIENT_STEPS", "simulate_population"]
+__all__ = ["BAND_PATIENTS", "KERNELS", "NUMBA_MIN_PATIENTS", "simulate_population"]
 
 FloatArray = NDArray[np.float64]
 BAND_MEMORY_BYTES = 128 * 2**20  # the band values kept stay below this
@@ -54,7 +55,7 @@ BAND_MEMORY_BYTES = 128 * 2**20  # the band values kept stay below this
 # percentile curves are within about +-0.4 percentile points (95 % binomial interval), far
 # below what a plot shows, and computing them costs less than the metrics of 10^5 patients.
 BAND_PATIENTS = 10_000
-NUMBA_MIN_PATIENT_STEPS = 2_000_000  # below this NumPy is faster than compiling/loading
+NUMBA_MIN_PATIENTS = 1500  # below this NumPy is faster than compiling/loading the kernel
 KERNELS = ("auto", "numpy", "compiled")
 _OUTPUTS = (("ketamine", "central"), ("norketamine", "nk_central"), ("effect_site", "effect"))
 Progress = Callable[[int, int], None]
@@ -71,10 +72,9 @@ class _Job:
     seed: int
     population: Mapping[str, Any]
     variability: Variability
-    times_min: FloatArray
-    step_min: float
+    horizon_min: float  # metrics and AUC cover [0, horizon_min], whatever the grid
     thresholds: FloatArray
-    band_idx: NDArray[np.int64]
+    band_times: FloatArray  # grid times the bands are reported at, min
     compiled: bool
     effect_site: bool
     band_patients: int
@@ -106,7 +106,7 @@ class _Chunk:
 
     start: int
     cmax: FloatArray  # (n, 3) ng/mL: ketamine, norketamine, effect site (NaN where absent)
-    imax: NDArray[np.int64]  # (n, 3) grid index of cmax
+    tmax: FloatArray  # (n, 3) min: first time of cmax (exact, not a grid time)
     auc: FloatArray  # (n, 3) ng*min/mL
     above: FloatArray  # (n, 3, m) min
     bands: FloatArray  # (b, patients with bands) ng/mL: a row per band time
@@ -122,7 +122,7 @@ class _Chunk:
         return cls(
             start,
             np.full((n, 3), np.nan),
-            np.zeros((n, 3), dtype=np.int64),
+            np.full((n, 3), np.nan),
             np.full((n, 3), np.nan),
             np.full((n, 3, m_count), np.nan),
             np.empty((b_count, keep)),
@@ -192,10 +192,10 @@ def _run_chunk(
     start = first_block * BLOCK_SIZE
     keep = max(0, min(n, job.band_patients - start))  # only these patients carry bands
     if out is None:
-        out = _Chunk.empty(start, n, job.thresholds.size, keep, job.band_idx.size)
+        out = _Chunk.empty(start, n, job.thresholds.size, keep, job.band_times.size)
     for name in ("weight_kg", "age_years", "female", "height_cm", "child_pugh"):
         getattr(out, name)[:] = getattr(cov, name)
-    t_last = float(job.times_min[-1])
+    t_last = job.horizon_min
     n_states = len(model.structure.states(job.paths))
     segs = input_segments(inputs, n, n_states, t_last)
     system: LinearSystem | None = None
@@ -249,32 +249,28 @@ def _modal_metrics(
     every = sel.size == good.size  # the usual case: slices, no gathers or scatters
     idx: slice | NDArray[np.intp] = slice(None) if every else sel
     n_band = keep if every else int(np.searchsorted(sel, keep))
-    times = job.times_min
-    seg_lo = np.searchsorted(times, [t for t, _, _ in segs], side="left").astype(np.int64)
-    grid = Grid(
-        seg_lo,
-        np.append(seg_lo[1:], times.size).astype(np.int64),
+    window = Window(
         np.array([t for t, _, _ in segs], dtype=np.float64),
-        job.step_min,
+        job.horizon_min,
         job.thresholds,
-        job.band_idx,
+        job.band_times,
     )
     m, k_count = sel.size, coef.shape[2]
-    metrics = GridMetrics(
+    metrics = Metrics(
         np.empty((m, k_count)),
-        np.empty((m, k_count), dtype=np.int64),
+        np.empty((m, k_count)),
         np.empty((m, k_count, job.thresholds.size)),
-        out.bands if every else np.empty((job.band_idx.size, n_band)),  # in place if every
+        out.bands if every else np.empty((job.band_times.size, n_band)),  # in place if every
     )
     terms = ModalTerms(np.ascontiguousarray(lam[idx]), const[idx], coef[idx])
     if job.compiled:  # imported only here: Numba's import cost stays out of short runs
         from ketaclinic.pharmacology._grid_compiled import compiled_kernel
 
-        compiled_kernel(terms, grid, metrics)
+        compiled_kernel(terms, window, metrics)
     else:
-        numpy_kernel(terms, grid, metrics)
+        numpy_kernel(terms, window, metrics)
     for j, (slot, _) in enumerate(outputs):
-        out.cmax[idx, slot], out.imax[idx, slot] = metrics.cmax[:, j], metrics.imax[:, j]
+        out.cmax[idx, slot], out.tmax[idx, slot] = metrics.cmax[:, j], metrics.tmax[:, j]
         out.auc[idx, slot], out.above[idx, slot] = area[idx, j], metrics.above[:, j]
     if not every:
         out.bands[:, sel[:n_band]] = metrics.bands
@@ -289,34 +285,40 @@ def _expm_metrics(
     bad: NDArray[np.intp],
     keep: int,
 ) -> None:
-    """Metrics of the patients with an ill-conditioned basis: matrix exponentials, one by one."""
+    """Metrics of the patients with an ill-conditioned basis (rare: two nearly equal rate
+    constants): matrix exponentials, one by one, on a dense grid (``_extrema.dense_metrics``);
+    the AUC is exact."""
     rows = _rows(system, outputs)
+    seg_t0 = np.array([t for t, _, _ in segs], dtype=np.float64)
     for p in bad:
         own = [(t, b[p : p + 1], r[p : p + 1]) for t, b, r in segs]
-        values, integral = solve_expm(system.a_per_min[p], own, job.times_min, rows[p])
+
+        def solve_at(times: FloatArray, own: list[Segment] = own, p: int = p) -> Any:
+            return solve_expm(system.a_per_min[p], own, times, rows[p])
+
+        cmax, tmax, above, auc = dense_metrics(solve_at, job.horizon_min, seg_t0, job.thresholds)
         out.expm[p] = True
         for j, (slot, _) in enumerate(outputs):
-            y = values[j]
-            out.cmax[p, slot] = float(np.max(y))
-            out.imax[p, slot] = int(np.argmax(y))
-            out.auc[p, slot] = float(integral[j])
-            for m, thr in enumerate(job.thresholds):
-                out.above[p, slot, m] = float(minutes_above(job.times_min, y[None, :], thr)[0])
+            out.cmax[p, slot], out.tmax[p, slot] = cmax[j], tmax[j]
+            out.auc[p, slot], out.above[p, slot] = auc[j], above[j]
         if p < keep:
-            out.bands[:, p] = values[0][job.band_idx]
+            out.bands[:, p] = solve_at(job.band_times)[0][0]
 
 
-def _band_indices(
+def _band_times(
     t_count: int, n: int, band_points: int, step_min: float, events: Sequence[Dose]
-) -> NDArray[np.int64]:
-    """Evenly spaced band times plus the grid points at each dose's start and end (where
+) -> FloatArray:
+    """Evenly spaced grid times plus the grid points at each dose's start and end (where
     peaks sit), within the memory budget for ``n`` band patients."""
     budget = max(8, BAND_MEMORY_BYTES // (8 * max(n, 1)))
     points_at = {round(t / step_min) for d in events for t in (d.start_min, d.end_min)}
     points_at = {i for i in points_at if 0 <= i < t_count}
     points = max(2, int(min(band_points, budget, t_count)) - len(points_at))
-    even = np.rint(np.linspace(0, t_count - 1, points)).astype(np.int64)
-    return np.unique(np.concatenate([even, np.fromiter(points_at, dtype=np.int64)]))
+    # a constant stride (the kernels advance the exponentials by one factor per band time)
+    stride = max(1, -(-(t_count - 1) // (points - 1)))
+    even = np.append(np.arange(0, t_count, stride), t_count - 1)
+    idx = np.unique(np.concatenate([even, np.fromiter(points_at, dtype=np.int64)]))
+    return np.asarray(idx * float(step_min), dtype=np.float64)
 
 
 def _whole_number(value: Any, what: str, low: int, high: float | None = None) -> int:
@@ -353,7 +355,7 @@ def simulate_population(
     and ``executor`` (``ketaclinic.compute``: threads, or a Dask cluster). Metrics cover plasma
     ketamine and, where modelled, norketamine; ``effect_site=True`` adds the effect site.
     ``kernel``: ``"numpy"`` evaluates every grid point, ``"compiled"`` uses the Numba kernels,
-    ``"auto"`` picks NumPy below ``NUMBA_MIN_PATIENT_STEPS`` patient-steps. Percentile bands
+    ``"auto"`` picks NumPy below ``NUMBA_MIN_PATIENTS`` patients. Percentile bands
     use ``band_points`` grid times (evenly spaced, plus each dose's start and end) and the
     first ``min(n, band_patients)`` patients, an i.i.d. sample fixed by the seed, so their
     memory is bounded whatever ``n``; metrics and probabilities always use every patient.
@@ -410,12 +412,11 @@ def simulate_population(
         seed=seed,
         population=pop,
         variability=var,
-        times_min=np.arange(t_count, dtype=np.float64) * float(step_min),
-        step_min=float(step_min),
+        horizon_min=float(horizon_min),
         thresholds=thresholds,
-        band_idx=_band_indices(t_count, n_band, band_points, float(step_min), events),
+        band_times=_band_times(t_count, n_band, band_points, float(step_min), events),
         compiled=kernel == "compiled"
-        or (kernel == "auto" and n * t_count >= NUMBA_MIN_PATIENT_STEPS),
+        or (kernel == "auto" and n >= NUMBA_MIN_PATIENTS),
         effect_site=bool(effect_site),
         band_patients=n_band,
     )
@@ -442,7 +443,7 @@ def _run(
 ) -> PopulationResult:
     """Run every chunk on ``executor``; the band values are sorted on helper threads as soon
     as the chunks holding the band patients are in, while the other chunks run."""
-    whole = _Chunk.empty(0, n, job.thresholds.size, job.band_patients, job.band_idx.size)
+    whole = _Chunk.empty(0, n, job.thresholds.size, job.band_patients, job.band_times.size)
     starts = [first * BLOCK_SIZE for first, _ in ranges]
     stops = [min(n, s + count * BLOCK_SIZE) for s, (_, count) in zip(starts, ranges, strict=True)]
     if executor.shares_memory:
@@ -478,7 +479,7 @@ def _assemble(job: _Job, whole: _Chunk, band_values: FloatArray) -> PopulationRe
         metrics.append(
             PopulationMetrics(
                 cmax_ng_per_ml=whole.cmax[:, slot],
-                tmax_min=job.times_min[whole.imax[:, slot]],
+                tmax_min=whole.tmax[:, slot],
                 auc_ng_h_per_ml=whole.auc[:, slot] / 60.0,
                 minutes_above_ng_per_ml={
                     float(t): whole.above[:, slot, m] for m, t in enumerate(job.thresholds)
@@ -493,6 +494,23 @@ def _assemble(job: _Job, whole: _Chunk, band_values: FloatArray) -> PopulationRe
         warnings.append(var.basis)
     if any(not spec.routes[r].native for r in job.routes):
         warnings.append("a route extension is used: see sources")
+    late = [d for d in job.events if d.start_min > job.horizon_min]
+    if late:
+        warnings.append(
+            f"{len(late)} dose(s) start after the simulated window ends at "
+            f"{job.horizon_min:g} min (first: {late[0]}): they are not in these metrics; "
+            "simulate further (--until) to include them"
+        )
+    boluses = [
+        d.start_min for d in job.events if spec.routes[d.route].direct and not d.duration_min
+    ]
+    at_bolus = float(np.mean(np.isin(ket.tmax_min, boluses))) if boluses else 0.0
+    if at_bolus > 0:
+        warnings.append(
+            f"{at_bolus:.0%} of patients have their plasma Cmax the instant after an IV bolus: "
+            "the model mixes the dose into the central volume at once, an artefact no blood "
+            "sample shows; the effect-site metrics (--effect-site) give the peak that matters"
+        )
     source = str(pop.get("source", "user description"))
     return PopulationResult(
         model=spec,
@@ -502,7 +520,7 @@ def _assemble(job: _Job, whole: _Chunk, band_values: FloatArray) -> PopulationRe
         ketamine=ket,
         norketamine=metrics[1],
         effect_site=metrics[2],
-        band_times_min=job.times_min[job.band_idx],
+        band_times_min=job.band_times,
         band_patients=job.band_patients,
         bands_ng_per_ml={q: band_values[i] for i, q in enumerate(PERCENTILES)},
         covariates=Covariates(
@@ -513,4 +531,5 @@ def _assemble(job: _Job, whole: _Chunk, band_values: FloatArray) -> PopulationRe
         warnings=tuple(warnings),
         sources=(f"model: {spec.source}", f"variability: {var.basis}", f"population: {source}"),
         expm_patients=int(np.count_nonzero(whole.expm)),
+        horizon_min=job.horizon_min,
     )

@@ -105,6 +105,7 @@ class PopulationResult:
     warnings: tuple[str, ...] = ()
     sources: tuple[str, ...] = field(default_factory=tuple)
     expm_patients: int = 0  # patients with an ill-conditioned eigenbasis, solved by expm
+    horizon_min: float = 1440.0  # every metric and the AUC cover [0, horizon_min]
 
     # ketamine's metrics, at top level
     @property
@@ -146,6 +147,7 @@ class PopulationResult:
             "seed": self.seed,
             "variability": {"cv": dict(self.variability.cv), "basis": self.variability.basis},
             "population": self.population_source,
+            "auc_interval_h": [0.0, self.horizon_min / 60.0],
             **(block(self.ketamine) or {}),
             "norketamine": block(self.norketamine),
             "effect_site": block(self.effect_site),

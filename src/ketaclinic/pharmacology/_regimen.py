@@ -23,6 +23,7 @@ from ketaclinic.ranges import DOSE_MG
 
 __all__ = [
     "check_routes",
+    "default_horizon_min",
     "default_times_min",
     "inputs_of",
     "regimen_inputs",
@@ -135,8 +136,12 @@ def _units_of(
     ]
 
 
-def default_times_min(doses: Sequence[Dose], step_min: float = 1.0) -> FloatArray:
-    """A grid from 0 to 24 h after the last dose ends (at least 24 h)."""
+def default_horizon_min(doses: Sequence[Dose]) -> float:
+    """24 h after the last dose ends, rounded up to a whole hour (at least 24 h)."""
     last = max(d.end_min for d in expand_doses(doses))
-    horizon = max(1440.0, float(np.ceil((last + 1440.0) / 60.0) * 60.0))
-    return np.arange(0.0, horizon + step_min / 2, step_min)
+    return max(1440.0, float(np.ceil((last + 1440.0) / 60.0) * 60.0))
+
+
+def default_times_min(doses: Sequence[Dose], step_min: float = 1.0) -> FloatArray:
+    """A grid from 0 to :func:`default_horizon_min` (its last point at or before it)."""
+    return np.arange(0.0, default_horizon_min(doses) + step_min / 2, step_min)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -13,16 +13,31 @@ from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._catalogue import get_model
 from ketaclinic.pharmacology._dose_grammar import parse_doses
 from ketaclinic.pharmacology._doses import Dose, expand_doses
-from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML, Summary, summarise
+from ketaclinic.pharmacology._extrema import dense_metrics, exact_metrics
+from ketaclinic.pharmacology._metrics import (
+    MG_PER_L_TO_NG_PER_ML,
+    SpeciesSummary,
+    Summary,
+)
 from ketaclinic.pharmacology._models import HEPATIC_SCALING, PKModel, covariates_of
 from ketaclinic.pharmacology._patient import ChildPugh, Patient
 from ketaclinic.pharmacology._regimen import (
     check_routes,
+    default_horizon_min,
     default_times_min,
     inputs_of,
     system_of,
 )
-from ketaclinic.pharmacology._solver import grid_step, solve
+from ketaclinic.pharmacology._solver import (
+    Input,
+    Modes,
+    decompose,
+    grid_step,
+    input_segments,
+    modal_coefficients,
+    solve,
+)
+from ketaclinic.pharmacology._system import LinearSystem
 from ketaclinic.ranges import GRID_POINTS, TIME_MIN
 
 __all__ = ["OUTPUTS", "STATE_OF", "SimulationResult", "simulate"]
@@ -51,6 +66,64 @@ def _check_times(times_min: ArrayLike) -> FloatArray:
             f"times up to {times[-1]:g} min requested; accepted: {TIME_MIN.describe()}"
         )
     return times
+
+
+def _check_horizon(horizon_min: float) -> float:
+    value = float(horizon_min)
+    if not (np.isfinite(value) and 0 <= value <= TIME_MIN.high):
+        raise UserInputError(
+            f"horizon {horizon_min!r} min is not accepted; accepted: {TIME_MIN.describe()}"
+        )
+    return value
+
+
+def _exact_summary(
+    system: LinearSystem,
+    modes: Modes,
+    inputs: list[Input],
+    rows: FloatArray,
+    end_min: float,
+    thresholds: Sequence[float],
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``(cmax, tmax_min, minutes above (k, m), auc)`` of each output over ``[0, end_min]``
+    from the exact solution: the modal sums where the eigenbasis is well conditioned, else
+    matrix exponentials on a dense grid (``_extrema.dense_metrics``)."""
+    segs = input_segments(inputs, 1, len(system.states), end_min)
+    starts = np.array([t for t, _, _ in segs], dtype=np.float64)
+    thr = np.asarray(thresholds, dtype=np.float64)
+    if modes.good[0]:
+        weights = np.matmul(rows, modes.vec)
+        const, coef, area = modal_coefficients(modes.lam, weights, modes.inv, segs, 0.0, end_min)
+        found = exact_metrics(modes.lam, const, coef, starts, end_min, thr)
+        return found.cmax[0], found.tmax_min[0], found.above_min[0], area[0]
+    from ketaclinic.pharmacology._expm import solve_expm  # SciPy: only when needed
+
+    def solve_at(times: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return solve_expm(system.a_per_min[0], segs, times, rows[0])
+
+    return dense_metrics(solve_at, end_min, starts, thr)
+
+
+def _bolus_note(
+    spec: PKModel, events: Sequence[Dose], ketamine: SpeciesSummary, site: SpeciesSummary | None
+) -> str | None:
+    """Why a plasma peak right after an IV bolus is not a concentration anyone measures."""
+    at_bolus = any(
+        spec.routes[d.route].direct and d.duration_min == 0 and d.start_min == ketamine.tmax_min
+        for d in events
+    )
+    if not at_bolus:
+        return None
+    note = (
+        f"the plasma Cmax {ketamine.cmax_ng_per_ml:.0f} ng/mL at {ketamine.tmax_min:g} min is "
+        "the value the instant after an IV bolus: the model mixes the dose into the central "
+        "volume at once, an artefact no blood sample shows"
+    )
+    if site is not None:
+        note += (
+            f"; the effect-site peak is {site.cmax_ng_per_ml:.0f} ng/mL at {site.tmax_min:.1f} min"
+        )
+    return note
 
 
 def covariate_warnings(model: PKModel, patient: Patient) -> list[str]:
@@ -113,11 +186,14 @@ def simulate(
     *,
     thresholds_ng_per_ml: Sequence[float] = (),
     at_min: Sequence[float] = (),
+    horizon_min: float | None = None,
 ) -> SimulationResult:
     """Predict ketamine (and norketamine, effect-site) concentrations for one patient.
 
-    The summary is computed on ``times_min`` (default: a 1-min grid to 24 h after the last
-    dose); ``at_min`` adds exact values at chosen times to the summary.
+    The curves are given on ``times_min`` (default: a 1-min grid to 24 h after the last
+    dose); the summary (Cmax, Tmax, AUC, minutes above each threshold) comes from the exact
+    solution over ``[0, horizon_min]`` whatever the grid (default: the grid's last time, or
+    24 h after the last dose without a grid); ``at_min`` adds exact values at chosen times.
 
     >>> r = simulate("domino", Patient(weight_kg=70), ["iv-infusion 0.5 mg/kg over 40 min"],
     ...              [0, 40, 60])
@@ -129,7 +205,14 @@ def simulate(
         raise UserInputError("patient must be a ketaclinic.pharmacology.Patient")
     dose_list = parse_doses(doses)
     events = expand_doses(dose_list)
-    times = _check_times(times_min) if times_min is not None else default_times_min(events)
+    if times_min is None:
+        times = default_times_min(events)
+        end = default_horizon_min(events)
+    else:
+        times = _check_times(times_min)
+        end = float(times[-1])
+    if horizon_min is not None:
+        end = _check_horizon(horizon_min)
     thresholds = [float(t) for t in thresholds_ng_per_ml]
     if any(not np.isfinite(t) or t <= 0 for t in thresholds):
         raise UserInputError("thresholds must be concentrations above 0 ng/mL")
@@ -142,19 +225,39 @@ def simulate(
     names = [o for o in OUTPUTS if system.has(STATE_OF[o])]
     rows = np.stack([system.concentration_row(STATE_OF[o]) for o in names], axis=1)
     rows *= MG_PER_L_TO_NG_PER_ML  # outputs straight in ng/mL
-    sol = solve(system, inputs, times, rows)
-    conc, auc = sol.values[0], sol.integral[0]
-    at_values = solve(system, inputs, _check_times(at), rows).values[0] if at else None
+    modes = decompose(system.a_per_min)
+    conc = solve(system, inputs, times, rows, modes).values[0]
+    at_values = solve(system, inputs, _check_times(at), rows, modes).values[0] if at else None
+    cmax, tmax, above, auc = _exact_summary(system, modes, inputs, rows, end, thresholds)
 
     summaries = {}
     for k, name in enumerate(names):
         values_at = (
             {t: float(at_values[k, i]) for i, t in enumerate(at)} if at_values is not None else {}
         )
-        summaries[name] = summarise(times, conc[k], float(auc[k]), thresholds, values_at)
+        summaries[name] = SpeciesSummary(
+            cmax_ng_per_ml=float(cmax[k]),
+            tmax_min=float(tmax[k]),
+            auc_ng_h_per_ml=float(auc[k]) / 60.0,
+            minutes_above_ng_per_ml={t: float(above[k, m]) for m, t in enumerate(thresholds)},
+            values_at_min=values_at,
+            auc_interval_min=(0.0, end),
+        )
     curves = dict(zip(names, conc, strict=True))
+    bolus = _bolus_note(spec, events, summaries["ketamine"], summaries.get("effect_site"))
+    if bolus is not None:
+        summaries["ketamine"] = replace(summaries["ketamine"], cmax_at_iv_bolus=True)
 
     warnings = covariate_warnings(spec, patient)
+    late = [d for d in events if d.start_min > end]
+    if late:
+        warnings.append(
+            f"{len(late)} dose(s) start after the simulated window ends at {end:g} min "
+            f"(first: {late[0]}): they are not in this prediction; simulate further "
+            "(--until) to include them"
+        )
+    if bolus is not None:
+        warnings.append(bolus)
     sources = [f"model: {spec.source}"]
     for route in routes:
         route_spec = spec.routes[route]
