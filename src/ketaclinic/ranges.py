@@ -17,6 +17,8 @@ __all__ = [
     "BIRTH_DATE",
     "CHILD_PUGH_POINTS",
     "CLINIC_DATE",
+    "DASK_CONNECT_TIMEOUT_S",
+    "DASK_LOCAL_WORKERS",
     "DIASTOLIC_MMHG",
     "DOSE_COUNT",
     "DOSE_MG",
@@ -240,3 +242,13 @@ POPULATION_PATIENTS = ClinicalRange(
     "one run: metrics and covariates take about 190 bytes a patient (3 thresholds), so "
     "10^8 patients need about 19 GB",
 )
+DASK_LOCAL_WORKERS = ClinicalRange(
+    "local Dask workers",
+    "workers",
+    1.0,
+    32.0,
+    "in-process workers of one local cluster (threads): more than the cores only adds start-up "
+    "time and memory, and a few hundred take minutes to start",
+)
+DASK_CONNECT_TIMEOUT_S = 5.0
+"""Seconds to wait for a Dask scheduler (a refused or silent address fails within this)."""

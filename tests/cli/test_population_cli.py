@@ -67,9 +67,15 @@ def test_the_readable_report_and_plot(cli: Cli, tmp_path: Path) -> None:
     [
         (["--n", "0"], "n must be"),
         (["--variability", "CL=x"], "CV must be a number"),
-        (["--population", "nowhere.yaml"], "cannot be read"),
+        (["--population", "nowhere.yaml"], "neither a named population nor a file"),
         (["--threshold", "abc"], "not a number"),
         (["--until", "0h"], "horizon must be above 0"),
+        (["--scheduler", "junk"], "scheduler 'junk' is not a Dask scheduler address; accepted"),
+        (["--scheduler", "tcp://host:99999"], "with a port from 1 to 65535"),
+        (["--local-workers", "-1"], "from 1-32 workers, got -1"),
+        (["--local-workers", "1000"], "from 1-32 workers, got 1000"),
+        (["--n", "abc"], "Invalid value for '--n'"),
+        (["--population", "elderly"], "accepted: adults, children, hepatic-mix or a YAML file"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(cli: Cli, args: list[str], message: str) -> None:
@@ -78,3 +84,59 @@ def test_bad_input_exits_2_with_one_line(cli: Cli, args: list[str], message: str
     assert message in run.err
     assert "Traceback" not in run.err
     assert len(run.err.strip().splitlines()) == 1
+
+
+def test_a_refused_scheduler_port_fails_quickly_with_one_line(cli: Cli) -> None:
+    import time
+
+    start = time.perf_counter()
+    run = cli(*BASE, "--n", "100", "--scheduler", "tcp://127.0.0.1:1")
+    assert time.perf_counter() - start < 10.0
+    assert run.code == 2
+    assert "cannot connect to a Dask scheduler at tcp://127.0.0.1:1 within 5 s" in run.err
+    assert len(run.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("child_pug: {B: 1.0}\n", "population key 'child_pug' is not accepted; accepted: age"),
+        ("weight_kg: .nan\n", "weight_kg nan is not accepted; accepted: a finite number"),
+        ("weight_kg: {distribution: lognormal, medain: 70, cv: 0.2}\n", "key 'medain'"),
+        ("weight_kg: true\n", "weight_kg True is not accepted"),
+    ],
+)
+def test_a_population_file_with_a_typo_or_a_non_number_is_refused_by_name(
+    cli: Cli, tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "population.yaml"
+    path.write_text(text, encoding="utf-8")
+    run = cli(*BASE, "--n", "100", "--population", str(path))
+    assert run.code == 2
+    assert message in run.err
+    assert len(run.err.strip().splitlines()) == 1
+
+
+def test_metrics_are_exact_at_any_step_and_name_their_interval(cli: Cli) -> None:
+    """Issue 9 item 4: P(Cmax > 250) about 0.49 for Kamp at 0.5 mg/kg over 40 min, at 1 min,
+    1 h or 100 d steps alike (the old grid gave 0 at 1 h and zeros at 100 d)."""
+    runs = [
+        cli(*BASE, "--n", "2000", "--threshold", "250", "--step", step, "--json").json()
+        for step in ("1min", "1h", "100d")
+    ]
+    probabilities = [r["probability_above_ng_per_ml"]["250"]["probability"] for r in runs]
+    assert probabilities[0] == pytest.approx(0.49, abs=0.03)
+    assert probabilities == [probabilities[0]] * 3
+    assert [r["percentiles"]["cmax_ng_per_ml"] for r in runs] == [
+        runs[0]["percentiles"]["cmax_ng_per_ml"]
+    ] * 3
+    assert runs[0]["auc_interval_h"] == [0.0, 24.0]
+
+
+def test_a_dose_after_the_horizon_is_named_in_the_warnings(cli: Cli) -> None:
+    run = cli(
+        "population", "--model", "kamp", "--dose", "iv-bolus 35 mg at 600 min", "--until", "1h",
+        "--n", "100", "--json",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    assert any("after the simulated window ends at 60 min" in w for w in run.json()["warnings"])

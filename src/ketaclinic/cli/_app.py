@@ -66,25 +66,52 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USER_ERROR)
 
 
+def _usage_line(error: Any) -> str:
+    """A Click usage error as one line, with what the option accepts (its help text)."""
+    message = " ".join(error.format_message().split()).rstrip(".")
+    param = getattr(error, "param", None)
+    helptext = " ".join((getattr(param, "help", None) or "").split())
+    if helptext and "accepted" not in message:
+        message += f"; accepted: {helptext.rstrip('.')}"
+    return message
+
+
 def run_app(application: typer.Typer, args: list[str] | None = None) -> int:
     """Run the app with the error boundary and return the exit code.
 
-    Usage errors are Typer's (exit 2 with the usage line); ketaclinic's own errors print one
-    line and exit 2; nothing ever shows a traceback for bad input.
+    Usage errors (a missing option, a value Typer cannot convert) print one line naming the
+    option and what it accepts, exit 2; ketaclinic's own errors print one line and exit 2;
+    nothing ever shows a traceback for bad input.
     """
+    from typer._click import exceptions  # Typer >= 0.24 carries its own copy of Click
+
     try:
-        application(args=args, prog_name="ketaclinic")
-    except SystemExit as exc:  # standalone mode ends every run with sys.exit
-        code = exc.code
-        if code is None:
+        code = application(args=args, prog_name="ketaclinic", standalone_mode=False)
+    except exceptions.NoArgsIsHelpError as exc:  # a bare command group: its help, as before
+        from typer import rich_utils
+
+        rich_utils.rich_format_error(exc)
+        return int(exc.exit_code)
+    except exceptions.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "ketaclinic"
+        typer.echo(f"error: {_usage_line(exc)} (see '{command} --help')", err=True)
+        return EXIT_USER_ERROR
+    except exceptions.ClickException as exc:
+        typer.echo(f"error: {_usage_line(exc)}", err=True)
+        return EXIT_USER_ERROR
+    except typer.Abort:
+        return 130
+    except SystemExit as exc:
+        exit_code = exc.code
+        if exit_code is None:
             return 0
-        if isinstance(code, int):
-            return code
-        typer.echo(str(code), err=True)
+        if isinstance(exit_code, int):
+            return exit_code
+        typer.echo(str(exit_code), err=True)
         return 1
     except KetaclinicError as exc:
         typer.echo(f"error: {exc}", err=True)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
-    return 0
+    return code if isinstance(code, int) else 0

@@ -10,6 +10,7 @@ import typer
 
 from ketaclinic.cli._app import emit
 from ketaclinic.cli._pharmacology import parse_number_list, print_warnings_and_sources
+from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import (
     DOSE_GRAMMAR_HELP,
     MODELS,
@@ -144,6 +145,11 @@ def register(app: typer.Typer) -> None:
         thresholds = parse_number_list(threshold, "--threshold", "ng/mL")
         covariates: str | dict[str, Any] = population
         if population.lower() not in NAMED_POPULATIONS:
+            if not Path(population).exists():  # a misspelt name, or a file that is not there
+                raise UserInputError(
+                    f"--population {population!r} is neither a named population nor a file; "
+                    f"accepted: {', '.join(NAMED_POPULATIONS)} or a YAML file"
+                )
             covariates = read_mapping(population, "--population")
         mix = read_mapping(child_pugh_mix, "--child-pugh-mix") if child_pugh_mix else None
         kwargs: dict[str, Any] = {

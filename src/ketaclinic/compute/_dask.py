@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, TypeVar
 
 from ketaclinic.errors import UserInputError
+from ketaclinic.ranges import DASK_CONNECT_TIMEOUT_S, DASK_LOCAL_WORKERS
 
 __all__ = ["DaskExecutor"]
+
+_ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
 
 R = TypeVar("R")
 
@@ -32,11 +36,20 @@ class DaskExecutor:
         if local_workers is not None and (
             isinstance(local_workers, bool)
             or not isinstance(local_workers, int)
-            or local_workers < 1
+            or not DASK_LOCAL_WORKERS.contains(local_workers)
         ):
             raise UserInputError(
-                f"local workers must be a whole number >= 1, got {local_workers!r}"
+                f"local workers must be a whole number from {DASK_LOCAL_WORKERS.describe()}, "
+                f"got {local_workers!r}"
             )
+        if scheduler is not None:
+            found = _ADDRESS.match(str(scheduler))
+            if found is None or not 1 <= int(found.group(3)) <= 65535:
+                raise UserInputError(
+                    f"scheduler {scheduler!r} is not a Dask scheduler address; accepted: "
+                    "tcp://HOST:PORT or tls://HOST:PORT with a port from 1 to 65535, "
+                    "e.g. tcp://10.0.0.5:8786"
+                )
         self.scheduler = scheduler
         self.local_workers = local_workers or 2
         self._client: Any = None
@@ -52,7 +65,17 @@ class DaskExecutor:
             ) from None
         distributed: Any = dask.distributed  # untyped: its objects are Any here
         if self.scheduler:
-            self._client = distributed.Client(self.scheduler)
+            try:
+                self._client = distributed.Client(self.scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+            # refused, silent, or something else answering (a non-Dask server's bytes can
+            # even make the handshake ask for exabytes): every failure here is the address's
+            except Exception as error:
+                reason = " ".join(str(error).split())[:160] or type(error).__name__
+                raise UserInputError(
+                    f"cannot connect to a Dask scheduler at {self.scheduler} within "
+                    f"{DASK_CONNECT_TIMEOUT_S:g} s ({type(error).__name__}: {reason}); is one "
+                    "running there?"
+                ) from None
         else:
             self._cluster = distributed.LocalCluster(
                 n_workers=self.local_workers,

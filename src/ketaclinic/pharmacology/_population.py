@@ -415,8 +415,7 @@ def simulate_population(
         horizon_min=float(horizon_min),
         thresholds=thresholds,
         band_times=_band_times(t_count, n_band, band_points, float(step_min), events),
-        compiled=kernel == "compiled"
-        or (kernel == "auto" and n >= NUMBA_MIN_PATIENTS),
+        compiled=kernel == "compiled" or (kernel == "auto" and n >= NUMBA_MIN_PATIENTS),
         effect_site=bool(effect_site),
         band_patients=n_band,
     )

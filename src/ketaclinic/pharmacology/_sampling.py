@@ -13,6 +13,7 @@ random effects with array operations, so the cost per block is little more than 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +100,33 @@ NAMED_POPULATIONS: Mapping[str, Mapping[str, Any]] = freeze(
 del _ADULTS, _CHILDREN, _HEPATIC_MIX  # only the frozen copies are used
 
 
+POPULATION_KEYS = ("age_years", "child_pugh", "female_fraction", "height_cm", "source", "weight_kg")
+_COVARIATE_KEYS = ("apls", "female", "from_age", "male", "max", "min")
+_DISTRIBUTION_KEYS = ("cv", "distribution", "high", "low", "mean", "median", "sd")
+
+
+def _check_keys(mapping: Mapping[Any, Any], accepted: tuple[str, ...], what: str) -> None:
+    """A typo (``child_pug``) is refused by name, never silently ignored."""
+    for key in mapping:
+        if str(key) not in accepted:
+            raise UserInputError(
+                f"{what} key {str(key)!r} is not accepted; accepted: "
+                + ", ".join(sorted(set(accepted)))
+            )
+
+
+def _check_description(population: Mapping[Any, Any]) -> None:
+    _check_keys(population, POPULATION_KEYS, "population")
+    for name in ("age_years", "height_cm", "weight_kg"):
+        value = population.get(name)
+        if not isinstance(value, Mapping):
+            continue
+        _check_keys(value, (*_COVARIATE_KEYS, *_DISTRIBUTION_KEYS), name)
+        for sex in ("male", "female"):
+            if isinstance(value.get(sex), Mapping):
+                _check_keys(value[sex], _DISTRIBUTION_KEYS, f"{name} {sex}")
+
+
 def population_spec(
     population: str | Mapping[str, Any], child_pugh_mix: Mapping[str, float] | None = None
 ) -> Mapping[str, Any]:
@@ -113,6 +141,7 @@ def population_spec(
             )
         spec = dict(NAMED_POPULATIONS[key])
     elif isinstance(population, Mapping):
+        _check_description(population)
         spec = {**NAMED_POPULATIONS["adults"], "source": "user description", **dict(population)}
     else:
         raise UserInputError("population must be a name or a mapping")
@@ -151,20 +180,31 @@ class _Dist:
     scale: float
 
 
+def _number(value: Any, what: str) -> float:
+    """A finite number (YAML's ``yes``/``true`` and ``.nan`` are refused by name)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise UserInputError(f"{what} {value!r} is not accepted; accepted: a finite number")
+    return float(value)
+
+
 def _parse_dist(dist: Any, what: str) -> _Dist:
     if isinstance(dist, int | float):
-        return _Dist("constant", float(dist), 0.0)
+        return _Dist("constant", _number(dist, what), 0.0)
     if not isinstance(dist, Mapping):
-        raise UserInputError(f"{what}: give a number or a distribution mapping")
+        raise UserInputError(
+            f"{what} {dist!r} is not accepted; accepted: a number or a distribution mapping"
+        )
     kind = dist.get("distribution")
     try:
         if kind == "lognormal":
-            return _Dist("lognormal", float(dist["median"]), lognormal_sd(float(dist["cv"])))
+            median = _number(dist["median"], f"{what} median")
+            return _Dist("lognormal", median, lognormal_sd(_number(dist["cv"], f"{what} cv")))
         if kind == "normal":
-            return _Dist("normal", float(dist["mean"]), float(dist["sd"]))
+            mean, sd = _number(dist["mean"], f"{what} mean"), _number(dist["sd"], f"{what} sd")
+            return _Dist("normal", mean, sd)
         if kind == "uniform":
-            low = float(dist["low"])
-            return _Dist("uniform", low, float(dist["high"]) - low)
+            low = _number(dist["low"], f"{what} low")
+            return _Dist("uniform", low, _number(dist["high"], f"{what} high") - low)
     except KeyError as exc:
         raise UserInputError(f"{what}: the {kind} distribution needs {exc.args[0]!r}") from None
     raise UserInputError(
