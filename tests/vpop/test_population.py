@@ -491,3 +491,18 @@ def test_a_single_helper_thread_is_enough() -> None:
 def test_an_object_that_is_not_an_executor_is_refused_by_name() -> None:
     with pytest.raises(TypeError, match="executor must provide shares_memory, map_unordered"):
         simulate_population("kamp", INFUSION, n=10, seed=1, executor=object())  # type: ignore[arg-type]
+
+
+def test_patients_outside_the_models_ranges_are_counted_in_the_warnings() -> None:
+    """The same words as simulate's, with the fraction of patients outside each range."""
+    children = simulate_population("kamp", INFUSION, n=500, seed=1, covariates="children")
+    weight = next(w for w in children.warnings if "have a weight outside" in w)
+    age = next(w for w in children.warnings if "have an age outside" in w)
+    light = np.mean(children.covariates.weight_kg < 40.0)
+    assert weight.startswith(f"{light:.1%} of patients")
+    assert "Kamp 2020 meta-analysis model's validated range 40-140 kg" in weight
+    assert age.startswith("100.0% of patients") and "extrapolations" in age
+    adults = simulate_population("herd", INFUSION, n=500, seed=1)
+    assert any("outside the Herd 2007 model's validated range 1-14 years" in w for w in adults.warnings)
+    inside = simulate_population("kamp", INFUSION, n=500, seed=1, covariates=FIXED_70KG)
+    assert not any("outside" in w for w in inside.warnings)

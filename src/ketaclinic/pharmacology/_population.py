@@ -468,6 +468,24 @@ def _run(
     return _assemble(job, whole, band_values())
 
 
+def _applicability(spec: PKModel, whole: _Chunk) -> list[str]:
+    """The fraction of patients outside each validated covariate range, in the words
+    ``simulate`` uses for one patient."""
+    out = []
+    for label, values, (lo, hi), unit in (
+        ("a weight", whole.weight_kg, spec.weight_range_kg, "kg"),
+        ("an age", whole.age_years, spec.age_range_years, "years"),
+    ):
+        outside = float(np.mean((values < lo) | (values > hi)))
+        if outside > 0:
+            out.append(
+                f"{outside:.1%} of patients have {label} outside the {spec.name} model's "
+                f"validated range {lo:g}-{hi:g} {unit} (from {np.min(values):.3g} to "
+                f"{np.max(values):.3g} {unit} here): their predictions are extrapolations"
+            )
+    return out
+
+
 def _assemble(job: _Job, whole: _Chunk, band_values: FloatArray) -> PopulationResult:
     """The result from every patient's metrics and the band percentiles (q, band times)."""
     metrics: list[PopulationMetrics | None] = []
@@ -491,6 +509,7 @@ def _assemble(job: _Job, whole: _Chunk, band_values: FloatArray) -> PopulationRe
     warnings = []
     if var.assumed:
         warnings.append(var.basis)
+    warnings += _applicability(spec, whole)
     if any(not spec.routes[r].native for r in job.routes):
         warnings.append("a route extension is used: see sources")
     late = [d for d in job.events if d.start_min > job.horizon_min]
