@@ -28,3 +28,15 @@ def test_models_json_shows_structure_paths_and_parameters_with_units(cli: Cli) -
     for row in rows.values():
         assert all(p["unit"] in ("L", "L/min", "1/min", "fraction") for p in row["parameters"])
         assert all(p["source"] for p in row["parameters"])
+
+
+def test_piped_tables_do_not_wrap_at_80_columns(cli: Cli) -> None:
+    """Issue 9 item 19: output that is not a terminal (a pipe, a file, this capture) keeps
+    each model's source on one line instead of folding it over ten."""
+    from ketaclinic.pharmacology import MODELS
+
+    run = cli("models")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    for model in MODELS.values():
+        assert any(model.source in line for line in lines), model.id

@@ -235,3 +235,27 @@ def test_herd_is_cited_to_paediatric_anaesthesia() -> None:
     source = get_model("herd").source
     assert "Paediatr Anaesth 2007;17:622-629" in source
     assert "Anesth Analg" not in source
+
+
+@pytest.mark.parametrize(
+    "dose",
+    ["intranasal 56 mg at 0 min", "iv-infusion 20 mg over 40 min at 0 min", "oral 50 mg at 0 min"],
+)
+def test_the_child_pugh_statement_gives_the_auc_ratio_the_computation_gives(dose: str) -> None:
+    """Issue 9 item 8: perez-ruixo nasal gave AUC x2.53 while the statement said x2.03. The
+    statement says what is scaled (systemic clearance / 2.03) and each prediction states the
+    AUC ratio it computes for its own route."""
+    impaired = simulate(
+        "perez-ruixo", Patient(weight_kg=70, child_pugh="B"), [dose], np.arange(0, 10081, 10)
+    )
+    normal = simulate("perez-ruixo", Patient(weight_kg=70), [dose], np.arange(0, 10081, 10))
+    ratio = impaired.summary.ketamine.auc_ng_h_per_ml / normal.summary.ketamine.auc_ng_h_per_ml
+    note = next(w for w in impaired.warnings if w.startswith("hepatic impairment Child-Pugh B"))
+    assert f"ketamine AUC 0-168 h x{ratio:.2f} of the same" in note
+    assert "scaled here: KEL_H x" in note
+    assert "systemic (hepatic) clearance / 2.03" in note
+    if dose.startswith("iv"):
+        assert ratio == pytest.approx(2.03, abs=0.01)  # systemic clearance / 2.03, as stated
+    else:
+        assert ratio > 2.1  # first pass falls too: said in the note
+        assert "partly through first pass" in note

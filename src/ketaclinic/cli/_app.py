@@ -12,7 +12,9 @@ import typer
 from ketaclinic import __version__
 from ketaclinic.errors import KetaclinicError
 
-__all__ = ["EXIT_BLOCKED", "EXIT_USER_ERROR", "app", "emit", "fail", "run_app"]
+__all__ = ["EXIT_BLOCKED", "EXIT_USER_ERROR", "app", "emit", "fail", "make_console", "run_app"]
+
+PIPED_WIDTH = 1000  # columns of output that is not a terminal: no table or line wraps
 
 EXIT_USER_ERROR = 2
 EXIT_BLOCKED = 3
@@ -58,6 +60,19 @@ def emit(
     render()
     if plot_path:
         typer.echo(f"plot written to {plot_path}")
+
+
+def make_console() -> Any:
+    """A Rich console: the terminal's width, or when the output is piped or redirected a
+    wide one that does not wrap (Rich would otherwise assume 80 columns and fold every
+    long cell over several lines)."""
+    import sys
+
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=PIPED_WIDTH, soft_wrap=True)
 
 
 def fail(message: str) -> typer.Exit:

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ketaclinic.cli._app import emit
+from ketaclinic.cli._app import emit, make_console
 from ketaclinic.errors import UserInputError
 
 __all__ = ["TrialFile", "register"]
@@ -126,9 +126,8 @@ def register(app: typer.Typer) -> None:
         result = score(instrument, _answers(answers))
 
         def render() -> None:
-            from rich.console import Console
 
-            console = Console()
+            console = make_console()
             for v in result.values:
                 band = f": [bold]{v.band}[/bold]" if v.band else ""
                 console.print(
@@ -218,9 +217,8 @@ def register(app: typer.Typer) -> None:
             return {"protocol": spec.id, **decision.to_dict()}
 
         def render() -> None:
-            from rich.console import Console
 
-            console = Console()
+            console = make_console()
             colour = {"continue": "green", "stop": "red", "taper": "yellow"}.get(
                 decision.recommendation, "cyan"
             )

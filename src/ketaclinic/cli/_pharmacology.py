@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import numpy as np
 import typer
 
-from ketaclinic.cli._app import emit
+from ketaclinic.cli._app import emit, make_console
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import (
     DOSE_GRAMMAR_HELP,
@@ -83,11 +82,10 @@ def _grid(doses: Sequence[Dose], until: str | None, step: str) -> tuple[np.ndarr
 
 def render_result(result: SimulationResult, at: list[float]) -> None:
     """A readable summary with Rich: patient, doses, metrics, warnings and sources."""
-    from rich.console import Console
     from rich.table import Table
 
     # piped output is not folded at 80 columns (the sources are long)
-    console = Console() if sys.stdout.isatty() else Console(width=200, soft_wrap=True)
+    console = make_console()
     p = result.patient
     console.print(
         f"[bold]{result.model.name}[/bold] ({result.model.drug.label}) - {p.weight_kg:g} kg, "
@@ -331,7 +329,6 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title="ketaclinic PK models", show_lines=True)
@@ -350,7 +347,7 @@ def register(app: typer.Typer) -> None:
                 row["source"],
             )
         # piped output is not folded at 80 columns (the sources would split over many lines)
-        console = Console() if sys.stdout.isatty() else Console(width=250, soft_wrap=True)
+        console = make_console()
         console.print(table)
         console.print("* route extension: first-order absorption bolted onto an IV model")
 

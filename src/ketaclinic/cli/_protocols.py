@@ -16,7 +16,7 @@ import typer
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ketaclinic.cli._app import EXIT_BLOCKED, emit
+from ketaclinic.cli._app import EXIT_BLOCKED, emit, make_console
 from ketaclinic.cli._files import read_mapping
 from ketaclinic.cli._plots import check_plot_path
 from ketaclinic.errors import UserInputError
@@ -95,10 +95,9 @@ def _protocol_rows() -> list[dict[str, Any]]:
 
 
 def _print_findings(report: SafetyReport, note: str = "") -> None:
-    from rich.console import Console
     from rich.markup import escape
 
-    console = Console()
+    console = make_console()
     if note:
         console.print(note, highlight=False, markup=False, soft_wrap=True)
     colour = {"HARD_STOP": "red", "OVERRIDABLE": "magenta", "WARNING": "yellow", "INFO": "cyan"}
@@ -124,11 +123,10 @@ def _print_findings(report: SafetyReport, note: str = "") -> None:
 
 
 def _print_plan(result: Plan) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
+    console = make_console()
     p, pt = result.protocol, result.patient
     console.print(
         f"[bold]{escape(p.title)}[/bold] ({p.id}) - {pt.weight_kg:g} kg, {pt.age_years:g} "
@@ -306,7 +304,6 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title="ketaclinic protocols", show_lines=True)
@@ -320,7 +317,7 @@ def register(app: typer.Typer) -> None:
                 row["evidence_level"],
                 "\n".join(row["sources"]),
             )
-        Console().print(table)
+        make_console().print(table)
 
     @group.command("show", help="Print one protocol in full (YAML, or JSON with --json).")
     def show_cmd(

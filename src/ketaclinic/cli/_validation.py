@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from ketaclinic.cli._app import emit
+from ketaclinic.cli._app import emit, make_console
 
 __all__ = ["register", "write_validation_plot"]
 
@@ -24,11 +23,10 @@ _ROUTE_COLOURS = {
 
 
 def _render(run: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     # piped output is not folded at 80 columns: one line per prediction
-    console = Console() if sys.stdout.isatty() else Console(width=250, soft_wrap=True)
+    console = make_console()
     table = Table(title=f"Predicted vs reported (validation set {run.version})")
     for col in ("observation", "route", "metric", "reported", "model", "predicted", "ratio"):
         table.add_column(col, overflow="fold")

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from ketaclinic.cli._app import emit
+from ketaclinic.cli._app import emit, make_console
 from ketaclinic.cli._pharmacology import parse_number_list, print_warnings_and_sources
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import (
@@ -25,10 +25,9 @@ __all__ = ["register"]
 
 
 def _render(result: PopulationResult) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = make_console()
     console.print(
         f"[bold]{result.model.name}[/bold] ({result.model.drug.label}): {result.n} virtual "
         f"patients, seed {result.seed}"

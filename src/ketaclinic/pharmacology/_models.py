@@ -109,9 +109,11 @@ HEPATIC_SCALING: Mapping[ChildPugh, HepaticScaling] = FrozenMap(
         ChildPugh.B: HepaticScaling(
             ChildPugh.B,
             1.0 / 2.03,
-            "assumption: Child-Pugh B esketamine AUC about +103 % vs normal hepatic function "
-            "(SPRAVATO prescribing information 8.6/12.3 says 'higher'; the +103 % figure is from "
-            "secondary sources and not yet confirmed in the label text) -> clearance / 2.03",
+            "assumption: Child-Pugh B systemic (hepatic) clearance / 2.03, from an esketamine "
+            "AUC about +103 % vs normal hepatic function (SPRAVATO prescribing information "
+            "8.6/12.3 says 'higher'; the +103 % figure is from secondary sources and not yet "
+            "confirmed in the label text); an IV dose's AUC rises x2.03, a dose through first "
+            "pass more where the model has a liver (each prediction states its own ratio)",
         ),
         ChildPugh.C: HepaticScaling(
             ChildPugh.C,

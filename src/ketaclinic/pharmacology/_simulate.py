@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -12,12 +12,13 @@ from numpy.typing import ArrayLike, NDArray
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._catalogue import get_model
 from ketaclinic.pharmacology._dose_grammar import parse_doses
-from ketaclinic.pharmacology._doses import Dose, expand_doses
+from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
 from ketaclinic.pharmacology._extrema import dense_metrics, exact_metrics
 from ketaclinic.pharmacology._metrics import (
     MG_PER_L_TO_NG_PER_ML,
     SpeciesSummary,
     Summary,
+    interval_label,
 )
 from ketaclinic.pharmacology._models import HEPATIC_SCALING, PKModel, covariates_of
 from ketaclinic.pharmacology._patient import ChildPugh, Patient
@@ -126,6 +127,38 @@ def _bolus_note(
     return note
 
 
+def _hepatic_effect(
+    spec: PKModel,
+    routes: Sequence[Route],
+    params: Mapping[str, FloatArray],
+    normal: SimulationResult,
+    impaired: SpeciesSummary,
+) -> str:
+    """What the Child-Pugh assumption changed in this prediction, in numbers: the parameters
+    scaled and by how much, and the AUC it gives for these doses (so that the statement and
+    the computation agree for every route)."""
+    _, plain = system_of(spec, covariates_of(normal.patient), routes)
+    scaled = [
+        f"{p.name} x{float(params[p.name][0] / plain[p.name][0]):.3g}"
+        for p in spec.parameter_specs
+        if p.hepatic and p.name in params and plain[p.name][0] != 0
+    ]
+    auc_ratio = impaired.auc_ng_h_per_ml / max(normal.summary.ketamine.auc_ng_h_per_ml, 1e-300)
+    text = f"scaled here: {', '.join(scaled) or 'nothing'}"
+    if spec.structure.liver:
+        text += (
+            " (intrinsic hepatic clearance, chosen so that systemic clearance falls by the "
+            "stated factor; first-pass extraction falls with it, so doses that pass the liver "
+            "first, oral or swallowed, rise more than IV doses)"
+        )
+    through_liver = any(path.into_liver for route in routes for path in spec.routes[route].paths)
+    which = "doses (partly through first pass)" if through_liver else "doses"
+    return (
+        f"{text}; ketamine AUC {interval_label(impaired.auc_interval_min)} x{auc_ratio:.2f} of "
+        f"the same {which} without impairment"
+    )
+
+
 def covariate_warnings(model: PKModel, patient: Patient) -> list[str]:
     out = []
     lo, hi = model.weight_range_kg
@@ -220,7 +253,7 @@ def simulate(
 
     cov = covariates_of(patient)
     routes = check_routes(spec, events)
-    system, _ = system_of(spec, cov, routes)
+    system, params = system_of(spec, cov, routes)
     inputs = inputs_of(spec, events, routes, cov.weight_kg)
     names = [o for o in OUTPUTS if system.has(STATE_OF[o])]
     rows = np.stack([system.concentration_row(STATE_OF[o]) for o in names], axis=1)
@@ -268,7 +301,13 @@ def simulate(
         sources.append(f"effect site: {spec.ke0_source}")
     if patient.child_pugh != ChildPugh.NONE:
         basis = HEPATIC_SCALING[ChildPugh(patient.child_pugh)].basis
-        warnings.append(f"hepatic impairment Child-Pugh {patient.child_pugh}: {basis}")
+        normal = simulate(
+            spec, patient.replace(child_pugh=ChildPugh.NONE), dose_list, times, horizon_min=end
+        )
+        warnings.append(
+            f"hepatic impairment Child-Pugh {patient.child_pugh}: {basis}; "
+            + _hepatic_effect(spec, routes, params, normal, summaries["ketamine"])
+        )
         sources.append(f"hepatic scaling: {basis}")
     if spec.limitations:
         sources.append("limitations: " + "; ".join(spec.limitations))
