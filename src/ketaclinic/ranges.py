@@ -33,6 +33,7 @@ __all__ = [
     "SESSION_MIN",
     "SPO2_PERCENT",
     "SYSTOLIC_MMHG",
+    "THRESHOLD_COUNT",
     "TIME_MIN",
     "WEIGHT_KG",
     "ClinicalRange",
@@ -238,9 +239,17 @@ POPULATION_PATIENTS = ClinicalRange(
     "virtual patients",
     "patients",
     1.0,
-    100_000_000.0,
-    "one run: metrics and covariates take about 190 bytes a patient (3 thresholds), so "
-    "10^8 patients need about 19 GB",
+    5_000_000.0,
+    "one run keeps every patient's metrics and covariates (percentiles need them all): about "
+    "120 bytes a patient plus 24 per threshold, so 5 million patients with 10 thresholds need "
+    "about 1.8 GB; more is refused before anything is allocated",
+)
+THRESHOLD_COUNT = ClinicalRange(
+    "thresholds",
+    "values",
+    0.0,
+    10.0,
+    "concentration thresholds of one run: each adds a number per patient and output",
 )
 DASK_LOCAL_WORKERS = ClinicalRange(
     "local Dask workers",

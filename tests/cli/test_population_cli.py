@@ -75,6 +75,8 @@ def test_the_readable_report_and_plot(cli: Cli, tmp_path: Path) -> None:
         (["--local-workers", "-1"], "from 1-32 workers, got -1"),
         (["--local-workers", "1000"], "from 1-32 workers, got 1000"),
         (["--n", "abc"], "Invalid value for '--n'"),
+        (["--n", "100000000"], "n must be a whole number from 1 to 5000000"),
+        (["--threshold", ",".join(str(t) for t in range(1, 12))], "at most 10 are accepted"),
         (["--population", "elderly"], "accepted: adults, children, hepatic-mix or a YAML file"),
     ],
 )

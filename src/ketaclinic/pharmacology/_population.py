@@ -45,7 +45,7 @@ from ketaclinic.pharmacology._solver import Segment, decompose, input_segments, 
 from ketaclinic.pharmacology._structure import AbsorptionPath
 from ketaclinic.pharmacology._system import LinearSystem, build_system
 from ketaclinic.pharmacology._variability import Variability, parse_variability, variable_names
-from ketaclinic.ranges import GRID_POINTS, POPULATION_PATIENTS, TIME_MIN
+from ketaclinic.ranges import GRID_POINTS, POPULATION_PATIENTS, THRESHOLD_COUNT, TIME_MIN
 
 __all__ = ["BAND_PATIENTS", "KERNELS", "NUMBA_MIN_PATIENTS", "simulate_population"]
 
@@ -385,6 +385,10 @@ def simulate_population(
             "(use a coarser step)"
         )
     thresholds = np.array(sorted({float(t) for t in thresholds_ng_per_ml}), dtype=float)
+    if not THRESHOLD_COUNT.contains(thresholds.size):
+        raise UserInputError(
+            f"{thresholds.size} thresholds given; at most {THRESHOLD_COUNT.high:.0f} are accepted"
+        )
     if np.any(~np.isfinite(thresholds)) or np.any(thresholds <= 0):
         raise UserInputError("thresholds must be concentrations above 0 ng/mL")
     if chunk_size < 1:

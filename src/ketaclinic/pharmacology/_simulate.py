@@ -39,7 +39,7 @@ from ketaclinic.pharmacology._solver import (
     solve,
 )
 from ketaclinic.pharmacology._system import LinearSystem
-from ketaclinic.ranges import GRID_POINTS, TIME_MIN
+from ketaclinic.ranges import GRID_POINTS, THRESHOLD_COUNT, TIME_MIN
 
 __all__ = ["OUTPUTS", "STATE_OF", "SimulationResult", "simulate"]
 
@@ -249,6 +249,10 @@ def simulate(
     thresholds = [float(t) for t in thresholds_ng_per_ml]
     if any(not np.isfinite(t) or t <= 0 for t in thresholds):
         raise UserInputError("thresholds must be concentrations above 0 ng/mL")
+    if not THRESHOLD_COUNT.contains(len(thresholds)):
+        raise UserInputError(
+            f"{len(thresholds)} thresholds given; at most {THRESHOLD_COUNT.high:.0f} are accepted"
+        )
     at = sorted(float(t) for t in at_min)
 
     cov = covariates_of(patient)
