@@ -46,7 +46,7 @@ def _dense(terms, window, points):  # type: ignore[no-untyped-def]
     return parts
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
     g_count=st.integers(1, 4),

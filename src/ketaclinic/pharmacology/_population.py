@@ -3,11 +3,13 @@
 Each chunk is whole blocks of patients (``_sampling``): it samples covariates and random
 effects from the blocks' own streams, turns the regimen into modal coefficients per input
 segment (closed form for IV mammillary models on the compiled path, ``_closed_form``;
-otherwise the eigen-decomposition and ``modal_coefficients``) and takes the grid metrics with
-the compiled kernel (``_grid_compiled``) or, for short runs, by evaluating the grid
-(``_grid``). Patients whose eigenbasis is ill-conditioned are stepped with matrix
-exponentials (``_expm``). Only per-patient metrics and the values at the band times are
-kept, so memory is bounded by ``n x (metrics + band points)``, never ``n x grid``.
+otherwise the eigen-decomposition and ``modal_coefficients``) and takes the exact metrics
+(``_extrema``: turning points and crossings by root finding, no grid) with the compiled
+kernel (``_grid_compiled``) or, for short runs, the vectorised NumPy one (``_grid``); the
+output grid only places the band times. Patients whose eigenbasis is ill-conditioned are
+stepped with matrix exponentials (``_expm``). Only per-patient metrics and the values at the
+band times are kept, so memory is bounded by ``n x (metrics + band points)``, never
+``n x grid``.
 
 Chunks run on an injected :class:`Executor` (``ketaclinic.compute``); without one, in the
 calling thread with helper threads that live for the call (:class:`CallThreads`).
