@@ -238,6 +238,15 @@ def test_demo_simulate_and_plan_state_the_same_auc_for_the_same_dose(
     demo = cli("demo", "--out", str(tmp_path / "demo.png"))
     assert demo.code == 0, demo.err
     assert re.search(rf"AUC 0-25 h \(ng\*h/mL\)\s+│\s+{auc:.1f}", demo.out), demo.out
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    planned = cli(
+        "plan", "--protocol", "depression-iv", "--patient",
+        str(examples / "depression-iv.patient.yaml"), "--start", "2026-12-01", "--json",
+    )  # fmt: skip
+    assert planned.code == 0, planned.err
+    summary = planned.json()["prediction"]["summary"]  # Kamp is linear in weight: 70 kg too
+    assert summary["auc_interval_h"] == [0.0, 25.0]
+    assert summary["auc_ng_h_per_ml"] == pytest.approx(auc, rel=1e-9)
 
 
 def test_a_dose_after_the_horizon_is_named_not_silently_zero(cli: Cli) -> None:
