@@ -20,7 +20,6 @@ from ketaclinic.pharmacology import (
     Patient,
     SimulationResult,
     default_horizon_min,
-    default_times_min,
     expand_doses,
     interval_label,
     parse_doses,
