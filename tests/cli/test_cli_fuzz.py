@@ -19,13 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketaclinic.cli import app
 from ketaclinic.cli._app import run_app
-from ketaclinic.pharmacology import MODELS
+from ketaclinic.pharmacology import MODELS, warm_up
 from ketaclinic.protocols import protocols
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
@@ -79,6 +80,13 @@ YAML_VALUE = st.recursive(
     ),
     max_leaves=6,
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _compiled_kernels() -> None:
+    """Compile (or load) the population kernels first: a fresh checkout compiles them once,
+    which is not a command's running time (``plan`` runs 10 000 virtual patients)."""
+    warm_up()
 
 
 def _run(args: list[str]) -> tuple[int, str, str, float]:
