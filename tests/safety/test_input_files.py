@@ -97,6 +97,20 @@ def test_the_covariates_are_the_engines_own_patient_type() -> None:
     assert context.model_dump()["covariates"]["weight_kg"] == 80
 
 
+def test_a_patient_file_may_state_ethnicity_and_reads_back_what_it_wrote() -> None:
+    """Ethnicity is optional (Perez-Ruixo 2021's Asian covariate); a dumped context, with it
+    or without it, validates again."""
+    stated = {"weight_kg": 60, "age_years": 35, "sex": "female", "ethnicity": "japanese"}
+    context = PatientContext.model_validate({**TYPICAL, "covariates": stated})
+    assert str(context.covariates.ethnicity) == "japanese"
+    for ctx in (context, PatientContext.model_validate(TYPICAL)):
+        again = PatientContext.model_validate(ctx.model_dump(mode="json"))
+        assert again.covariates == ctx.covariates
+    assert "ethnicity 'martian' is not accepted" in _error(
+        PatientContext, {**TYPICAL, "covariates": {**stated, "ethnicity": "martian"}}
+    )
+
+
 def test_a_previous_session_takes_what_was_given_in_mg_not_per_kg() -> None:
     start = datetime(2026, 11, 28, 9, tzinfo=UTC).isoformat()
     base = {"start": start, "protocol": "depression-iv"}

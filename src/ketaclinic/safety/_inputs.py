@@ -29,7 +29,16 @@ from pydantic import (
 )
 
 from ketaclinic.errors import RefusedRouteError
-from ketaclinic.pharmacology import ChildPugh, Dose, Patient, Route, Sex, parse_dose, route_of
+from ketaclinic.pharmacology import (
+    ChildPugh,
+    Dose,
+    Ethnicity,
+    Patient,
+    Route,
+    Sex,
+    parse_dose,
+    route_of,
+)
 from ketaclinic.ranges import CLINIC_DATE, DOSE_MG, TIME_MIN
 from ketaclinic.safety._clock_times import resolve_clock_starts
 from ketaclinic.safety._medicines import PainTreatment, interaction_tables
@@ -137,7 +146,7 @@ def _to_patient(value: Any) -> Patient:
     return Patient(**value)
 
 
-_COVARIATE_FIELDS = ("weight_kg", "age_years", "sex", "height_cm", "child_pugh")
+_COVARIATE_FIELDS = ("weight_kg", "age_years", "sex", "height_cm", "child_pugh", "ethnicity")
 _COVARIATE_SCHEMA = {
     "type": "object",
     "description": "the covariates the pharmacology engine uses",
@@ -147,6 +156,11 @@ _COVARIATE_SCHEMA = {
         "sex": {"enum": [s.value for s in Sex]},
         "height_cm": {"type": "number", "minimum": 40, "maximum": 250},
         "child_pugh": {"enum": [c.value for c in ChildPugh]},
+        "ethnicity": {
+            "enum": [e.value for e in Ethnicity],
+            "description": "optional; only models with an ethnicity covariate use it "
+            "(perez-ruixo: Asian)",
+        },
     },
     "required": ["weight_kg", "age_years", "sex"],
     "additionalProperties": False,
@@ -313,7 +327,8 @@ class PatientContext(_Strict):
     """Everything the safety rules and the planner need to know about one patient."""
 
     covariates: CovariatesField = Field(
-        description="weight_kg, age_years, sex, height_cm, child_pugh: the engine's covariates"
+        description="weight_kg, age_years, sex, height_cm, child_pugh, ethnicity: the engine's "
+        "covariates"
     )
     weight_measured_on: date
     diagnoses: tuple[Diagnosis, ...] = ()
