@@ -7,7 +7,7 @@ import yaml
 
 import ketaclinic.protocols as protocols_facade
 from ketaclinic.errors import DataFileError, UnknownNameError
-from ketaclinic.pharmacology import MODELS, Drug
+from ketaclinic.pharmacology import MODELS, Drug, bands_for
 from ketaclinic.protocols import get_protocol, load_protocol_text, protocols
 from ketaclinic.safety import Setting, Severity
 
@@ -151,3 +151,19 @@ def test_the_dose_basis_must_match_the_doses() -> None:
     data["dose_rule"]["basis"] = "fixed"
     with pytest.raises(DataFileError, match="basis"):
         load_protocol_text(yaml.safe_dump(data), "bad.yaml")
+
+
+@pytest.mark.parametrize("protocol_id", sorted(EXPECTED_IDS))
+def test_ceilings_cite_studies_of_the_protocols_own_drug(protocol_id: str) -> None:
+    """S-ketamine is about twice as potent as racemic ketamine: an esketamine protocol's
+    ceilings come from S-ketamine studies (the sources of its effect bands), never from the
+    racemic ones, and a racemic protocol's from racemic studies."""
+    p = get_protocol(protocol_id)
+    racemic_cites = {b.cite for b in bands_for(Drug.RACEMIC)}
+    s_cites = {b.cite.split(";")[0] for b in bands_for(Drug.ESKETAMINE)}
+    for ceiling in p.ceilings:
+        if p.drug is Drug.ESKETAMINE:
+            assert not any(c in ceiling.source for c in racemic_cites), ceiling.source
+            assert any(c in ceiling.source for c in s_cites), ceiling.source
+        else:
+            assert not any(c in ceiling.source for c in ("Olofsen", "Långsjö", "Simons"))
