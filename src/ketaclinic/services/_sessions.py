@@ -81,6 +81,8 @@ SEVERE_BP_SOURCE = (
     "mmHg, the safety engine's severe-hypertension threshold"
 )
 _TEXT_MAX = 200
+#: one esketamine nasal spray device (SPRAVATO prescribing information section 2)
+DEVICE_MG = 28.0
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,12 @@ def record_dose(
                 f"the dose's route is {given.route}; this session's order is {ctx.visit.route}"
             )
         if given.route is Route.INTRANASAL:
+            if given.per_kg or abs(given.value - DEVICE_MG) > 1e-9:
+                raise UserInputError(
+                    f"record each nasal device on its own: {given} is not one device; "
+                    f"accepted: 'intranasal {DEVICE_MG:g} mg at 0 min' (one SPRAVATO device = "
+                    f"{DEVICE_MG:g} mg, 5 min apart)"
+                )
             kind = "device"
         else:
             kind = "infusion_start" if given.is_infusion else "bolus"

@@ -326,3 +326,27 @@ def test_bad_doses_and_times_are_refused_with_what_is_accepted(
             db, nurse, clock=clock, session_id=999, reading=VitalsReading(clock(), 120, 80)
         )
     assert _count(db, DoseGiven) + _count(db, SessionScore) + _count(db, AdverseEvent) == 0
+
+
+def test_each_nasal_device_is_recorded_on_its_own(
+    db: Database, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
+) -> None:
+    nurse = people["nurse.brown"]
+    sid = start_session(
+        db, nurse, clock=clock, order_id=make_chart("esketamine-nasal").order_id, lot_number="E1"
+    )
+    with pytest.raises(UserInputError, match="accepted: 'intranasal 28 mg at 0 min'"):
+        record_dose(
+            db,
+            nurse,
+            clock=clock,
+            session_id=sid,
+            given_at=clock(),
+            dose="intranasal 56 mg at 0 min",
+        )
+    record_dose(
+        db, nurse, clock=clock, session_id=sid, given_at=clock(), dose="intranasal 28 mg at 0 min"
+    )
+    with db.snapshot() as session:
+        (row,) = session.scalars(select(DoseGiven)).all()
+    assert (row.kind, row.amount_mg) == ("device", 28.0)
