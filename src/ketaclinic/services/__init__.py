@@ -12,10 +12,13 @@ these and never the store.
   (``_dashboard``);
 - sessions at the chair, the discharge gate and multi-day infusions (``_sessions``,
   ``_discharge``, ``_inpatient``, ``_session_view``); schedules and iCal (``_scheduling``,
-  ``_ical``); charges, payments and the patient's account (``_charges``).
+  ``_ical``); charges, payments and the patient's account (``_charges``);
 - staff accounts, passwords and signed-in sessions (``_accounts``), the one role ->
   permission table the interfaces ask (``_permissions``), and the audit trail as a list to
-  filter, sort and page (``_audit_search``).
+  filter, sort and page (``_audit_search``);
+- the web pages' view queries: a patient's history, an order with its stored plan, a plan
+  or a typed order checked without storing it, eligibility, courses by status
+  (``_web_support``).
 
 docs/services.md describes every use case: who may call it, what it refuses, what it audits.
 
@@ -257,6 +260,17 @@ from ketaclinic.services._trial import (
     record_trial_decision,
     trial_inputs,
 )
+from ketaclinic.services._web_support import (
+    OrderDetails,
+    OutcomeSeries,
+    PatientHistory,
+    check_patient_order,
+    courses_by_status,
+    eligibility,
+    order_details,
+    patient_history,
+    preview_plan,
+)
 
 __all__ = [
     "ADDRESS_FAILURE_LIMIT",
@@ -334,10 +348,13 @@ __all__ = [
     "NewSession",
     "OpioidSparing",
     "OpioidUseRecorded",
+    "OrderDetails",
     "OrderView",
+    "OutcomeSeries",
     "PainQualifiersInput",
     "PainTreatmentInput",
     "PatientCost",
+    "PatientHistory",
     "PatientListItem",
     "PatientUpdate",
     "PatientView",
@@ -377,6 +394,7 @@ __all__ = [
     "change_rate",
     "charge_session",
     "check_database",
+    "check_patient_order",
     "check_status",
     "condition_table",
     "conditions_of_code",
@@ -384,6 +402,7 @@ __all__ = [
     "count_staff_users",
     "course_cost",
     "course_sessions",
+    "courses_by_status",
     "create_demo_accounts",
     "criteria_of",
     "cumulative_exposure",
@@ -394,6 +413,7 @@ __all__ = [
     "dosing_times",
     "double_check_order",
     "double_check_task",
+    "eligibility",
     "enrol_patient",
     "estimate_course_cost",
     "evaluate_course_trial",
@@ -407,13 +427,16 @@ __all__ = [
     "open_clinic_database",
     "open_course",
     "opioid_sparing",
+    "order_details",
     "patient_account",
     "patient_cost_to_date",
+    "patient_history",
     "patient_ical",
     "patient_schedule",
     "permissions_of",
     "plan_checks",
     "plan_course",
+    "preview_plan",
     "protocol_version",
     "record_adverse_event",
     "record_assessment",
