@@ -128,6 +128,12 @@ def register(app: typer.Typer) -> None:
         effect_site: bool = typer.Option(
             False, "--effect-site", help="Also report effect-site metrics (ke0 assumed)."
         ),
+        norketamine: bool = typer.Option(
+            True,
+            "--norketamine/--no-norketamine",
+            help="Report norketamine where the model has it (--no-norketamine: ketamine only; "
+            "IV doses of racemic models then run about x5 faster).",
+        ),
         scheduler: str | None = typer.Option(
             None, "--scheduler", help="Run on an existing Dask cluster: tcp://HOST:PORT."
         ),
@@ -160,6 +166,7 @@ def register(app: typer.Typer) -> None:
             "thresholds_ng_per_ml": thresholds,
             "chunk_size": chunk_size,
             "effect_site": effect_site,
+            "norketamine": norketamine,
         }
         cluster: Any = nullcontext(None)
         if scheduler or local_workers:

@@ -80,6 +80,7 @@ class _Job:
     compiled: bool
     effect_site: bool
     band_patients: int
+    norketamine: bool = True  # report the metabolite where the model has one
 
     @property
     def paths(self) -> tuple[AbsorptionPath, ...]:
@@ -91,14 +92,24 @@ class _Job:
         return [
             (slot, state)
             for slot, (name, state) in enumerate(_OUTPUTS)
-            if state in states and (name != "effect_site" or self.effect_site)
+            if state in states
+            and (name != "effect_site" or self.effect_site)
+            and (name != "norketamine" or self.norketamine)
         ]
 
     @property
     def closed_form(self) -> bool:
-        """IV doses of a mammillary model on the compiled path: modes in closed form."""
+        """IV doses of a mammillary parent on the compiled path: modes in closed form.
+
+        A metabolite never feeds back into the parent, so without its output the parent's
+        compartments are solved alone (the closed form reads only their parameters).
+        """
         direct = all(self.model.routes[r].direct for r in self.routes)
-        return self.compiled and direct and self.model.structure.mammillary
+        structure = self.model.structure
+        parent_only = structure.mammillary or (
+            not structure.liver and structure.metabolite is not None and not self.norketamine
+        )
+        return self.compiled and direct and parent_only
 
 
 @dataclass(frozen=True)
@@ -349,13 +360,16 @@ def simulate_population(
     band_points: int = 97,
     band_patients: int = BAND_PATIENTS,
     effect_site: bool = False,
+    norketamine: bool = True,
     progress: Progress | None = None,
 ) -> PopulationResult:
     """Simulate ``n`` virtual patients and summarise their exposure.
 
     Reproducible: the same ``seed`` gives the same numbers for any ``chunk_size``, ``kernel``
     and ``executor`` (``ketaclinic.compute``: threads, or a Dask cluster). Metrics cover plasma
-    ketamine and, where modelled, norketamine; ``effect_site=True`` adds the effect site.
+    ketamine and, where modelled, norketamine (``norketamine=False`` leaves it out: for IV
+    doses of a racemic model that keeps the closed-form fast path, about x5 faster);
+    ``effect_site=True`` adds the effect site.
     ``kernel``: ``"numpy"`` evaluates every grid point, ``"compiled"`` uses the Numba kernels,
     ``"auto"`` picks NumPy below ``NUMBA_MIN_PATIENTS`` patients. Percentile bands
     use ``band_points`` grid times (evenly spaced, plus each dose's start and end) and the
@@ -424,6 +438,7 @@ def simulate_population(
         compiled=kernel == "compiled" or (kernel == "auto" and n >= NUMBA_MIN_PATIENTS),
         effect_site=bool(effect_site),
         band_patients=n_band,
+        norketamine=bool(norketamine),
     )
     blocks_total = -(-n // BLOCK_SIZE)
     per_chunk = max(1, int(chunk_size) // BLOCK_SIZE)
