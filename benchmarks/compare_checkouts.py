@@ -39,7 +39,8 @@ _W2 = """
 import inspect, time
 from ketaclinic.pharmacology import simulate_population
 # plasma ketamine only, as W2 is defined (newer checkouts can add norketamine)
-extra = {{"norketamine": False}} if "norketamine" in inspect.signature(simulate_population).parameters else {{}}
+accepted = inspect.signature(simulate_population).parameters
+extra = {{"norketamine": False}} if "norketamine" in accepted else {{}}
 def w2(n):
     simulate_population("domino", ["iv-infusion 0.5 mg/kg over 40 min at 0 min"], n=n, seed=1,
                         variability="CL=0.3,V1=0.3,V2=0.3,V3=0.3", thresholds_ng_per_ml=[300.0],
