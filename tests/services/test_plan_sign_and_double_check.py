@@ -21,6 +21,7 @@ from ketaclinic.services import (
     list_courses,
     plan_course,
     protocol_version,
+    replan_order,
     set_course_status,
     sign_order,
     update_patient,
@@ -172,6 +173,23 @@ def test_a_new_weight_after_planning_means_a_new_order(db: Database, clock: Froz
     )
     with pytest.raises(RefusedError, match="latest weight is 80 kg"):
         sign_order(db, staff["dr.adams"], planned.order_id, clock=clock)
+    with pytest.raises(UserInputError, match="needs a reason"):
+        replan_order(db, staff["dr.adams"], planned.course_id, START, " ", clock=clock)
+    with pytest.raises(NotAllowedError, match="needs a physician"):
+        replan_order(db, staff["nurse.brown"], planned.course_id, START, "new weight", clock=clock)
+    again = replan_order(db, staff["dr.adams"], planned.course_id, START, "new weight", clock=clock)
+    assert again.course_id == planned.course_id
+    assert again.order_id != planned.order_id
+    assert again.weight_kg == 80.0
+    assert [d["dose"]["text"] for d in again.doses] == ["iv-infusion 40 mg over 40 min at 0 min"]
+    assert again.trial_criteria == planned.trial_criteria
+    status = administration_allowed(db, staff["nurse.brown"], planned.order_id, clock=clock)
+    assert f"order {planned.order_id} was replaced by order {again.order_id}" in status.reasons
+    with pytest.raises(RefusedError, match="replaced or withdrawn"):
+        sign_order(db, staff["dr.adams"], planned.order_id, clock=clock)
+    sign_order(db, staff["dr.adams"], again.order_id, clock=clock)
+    view = get_course(db, staff["dr.adams"], planned.course_id, clock=clock)
+    assert [o["order_id"] for o in view.orders] == [again.order_id]
 
 
 def _signed(db: Database, clock: FrozenClock) -> tuple[dict[str, Actor], int]:

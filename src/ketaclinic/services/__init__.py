@@ -105,6 +105,7 @@ from ketaclinic.services._courses import (
     open_course,
     plan_course,
     protocol_version,
+    replan_order,
     set_course_status,
 )
 from ketaclinic.services._dashboard import (
@@ -448,6 +449,7 @@ __all__ = [
     "record_symptom_screen",
     "record_trial_decision",
     "record_vitals",
+    "replan_order",
     "require_permission",
     "reschedule_entry",
     "restore_database",

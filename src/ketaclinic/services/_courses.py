@@ -41,6 +41,7 @@ from ketaclinic.store import (
     StaffUser,
     TreatmentCourse,
     add,
+    amend,
     course_status,
     current_records,
     get,
@@ -57,6 +58,7 @@ __all__ = [
     "open_course",
     "plan_course",
     "protocol_version",
+    "replan_order",
     "set_course_status",
 ]
 
@@ -148,35 +150,60 @@ def create_order(
     start_on: date,
     *,
     risk_patients: int = 0,
+    replaces: Order | None = None,
+    reason: str | None = None,
 ) -> tuple[Order, Any]:
-    """Plan and store an order for ``course`` from ``start_on`` (inside a use case)."""
+    """Plan and store an order for ``course`` from ``start_on`` (inside a use case); with
+    ``replaces``, the new order is an amendment of that one (which is then no longer given)."""
     context = build_context(uc.session, course.patient_id, _start_moment(start_on))
     planned = plan(protocol, context, start_on, risk_patients=risk_patients)
-    order = add(
-        uc.session,
-        Order(
-            patient_id=course.patient_id,
-            course_id=course.id,
-            doses=[d.dose.to_json() for d in planned.doses],
-            findings=[f.to_dict() for f in planned.report.findings],
-            plan=planned.to_dict(curve_step_min=10.0),
-            drug_library_version=planned.report.drug_library_version,
-            weight_kg=context.weight_kg,
-            **who(uc, user),
-        ),
-    )
+    fields: dict[str, Any] = {
+        "patient_id": course.patient_id,
+        "course_id": course.id,
+        "doses": [d.dose.to_json() for d in planned.doses],
+        "findings": [f.to_dict() for f in planned.report.findings],
+        "plan": planned.to_dict(curve_step_min=10.0),
+        "drug_library_version": planned.report.drug_library_version,
+        "weight_kg": context.weight_kg,
+    }
+    if replaces is None:
+        order = add(uc.session, Order(**fields, **who(uc, user)))
+    else:
+        order = amend(
+            uc.session, replaces, Order(**fields), reason=reason or "re-planned", **who(uc, user)
+        )
     uc.audit(
         "order.create",
         record_type="orders",
         record_id=order.id,
         patient_id=course.patient_id,
+        reason=reason,
         details={
             "course_id": course.id,
+            "replaces": replaces.id if replaces is not None else None,
+            "protocol_version": protocol_version(protocol),
             "allowed": planned.allowed,
             "blocking": sorted(f.code for f in planned.report.blocking),
         },
     )
     return order, planned
+
+
+def _plan_result(course: TreatmentCourse, order: Order, planned: Any, status: str) -> CoursePlan:
+    return CoursePlan(
+        course_id=int(course.id),
+        order_id=int(order.id),
+        patient_id=int(course.patient_id),
+        protocol_id=course.protocol_id,
+        protocol_version=course.protocol_version,
+        status=status,
+        allowed=planned.allowed,
+        weight_kg=float(order.weight_kg),
+        doses=tuple(d.to_dict() for d in planned.doses),
+        findings=tuple(order.findings),
+        sessions=tuple(s.to_dict() for s in planned.sessions),
+        trial_criteria=course.trial_criteria,
+    )
 
 
 def plan_course(
@@ -246,20 +273,50 @@ def plan_course(
         order, planned = create_order(
             uc, user, course, protocol, start, risk_patients=risk_patients
         )
-        return CoursePlan(
-            course_id=int(course.id),
-            order_id=int(order.id),
-            patient_id=patient_id,
-            protocol_id=protocol.id,
-            protocol_version=version,
-            status="planned",
-            allowed=planned.allowed,
-            weight_kg=float(order.weight_kg),
-            doses=tuple(d.to_dict() for d in planned.doses),
-            findings=tuple(order.findings),
-            sessions=tuple(s.to_dict() for s in planned.sessions),
-            trial_criteria=criteria,
+        return _plan_result(course, order, planned, "planned")
+
+
+def replan_order(
+    db: Database,
+    actor: Actor,
+    course_id: int,
+    start_on: date,
+    reason: str,
+    *,
+    risk_patients: int = 0,
+    clock: Clock = utc_now,
+) -> CoursePlan:
+    """A new order for an open course from the patient's records now (a new weight, new
+    medicines, the next maintenance session): physicians only. It replaces the course's
+    current order (an amendment, with ``reason``), which can then no longer be signed or
+    given; the course's trial criteria stay as they were fixed."""
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > _MAX_REASON:
+        raise UserInputError(f"a new order needs a reason (1 to {_MAX_REASON} characters)")
+    with _transaction(db, actor, clock) as uc:
+        user = require_role(uc, PHYSICIANS, "re-planning an order")
+        course = open_course(uc, course_id)
+        status = course_status(uc.session, course.id)
+        if status is not None and status.status not in OPEN_STATUSES:
+            raise RefusedError(f"course {course.id} is {status.status}: plan a new course")
+        start = _check_start(start_on, uc.now.date())
+        protocol = get_protocol(course.protocol_id)
+        orders = [
+            o
+            for o in current_records(uc.session, Order, course.patient_id)
+            if o.course_id == course.id
+        ]
+        current = max(orders, key=lambda o: o.id, default=None)
+        order, planned = create_order(
+            uc,
+            user,
+            course,
+            protocol,
+            start,
+            risk_patients=risk_patients,
+            replaces=current,
+            reason=reason.strip(),
         )
+        return _plan_result(course, order, planned, status.status if status else "planned")
 
 
 def change_course_status(

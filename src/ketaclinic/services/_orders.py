@@ -228,7 +228,7 @@ def sign_order(
             now_kg = f"{weight.weight_kg:g} kg" if weight is not None else "no weight"
             raise RefusedError(
                 f"order {order.id} was planned for {order.weight_kg:g} kg; the patient's latest "
-                f"weight is {now_kg}: plan a new order"
+                f"weight is {now_kg}: re-plan the order (replan_order)"
             )
         bookkeeping = who(uc, user)
         for code, reason in given.items():
