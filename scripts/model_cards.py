@@ -17,7 +17,8 @@ from ketaclinic.pharmacology import (
     Patient,
     covariates_of,
 )
-from ketaclinic.pharmacology._catalogue import KE0_ASSUMED_SOURCE, RACEMIC_NK_SOURCE
+from ketaclinic.pharmacology._catalogue import RACEMIC_NK_SOURCE
+from ketaclinic.pharmacology._catalogue_base import KE0_ASSUMED_SOURCE
 from ketaclinic.pharmacology._structure import CHILD_BELOW_AGE_YEARS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "models.md"

@@ -5,7 +5,8 @@ injected :class:`Executor`; ``ketaclinic.compute`` has them). The public names a
 ``__all__``; everything in the ``_modules`` is private and may change.
 
 Populations (``simulate_population`` and its companions) and the effect bands are imported on
-first use. Inside, by concept: models (``_structure``, ``_models``, ``_catalogue``), regimen
+first use. Inside, by concept: models (``_structure``, ``_models``; the catalogue in
+``_catalogue`` (racemic), ``_catalogue_esketamine`` and ``_catalogue_base``), regimen
 (``_doses``, ``_regimen``), solver (``_system``, ``_solver``, ``_expm``), one patient
 (``_simulate``, ``_metrics``), populations (``_sampling``, ``_variability``,
 ``_population``, ``_population_result``) and their kernels (``_grid``, ``_grid_compiled``,
