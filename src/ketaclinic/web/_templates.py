@@ -14,15 +14,31 @@ from ketaclinic import __version__
 from ketaclinic.services import Permission, SignedIn
 from ketaclinic.web._security import CSRF_FIELD, csrf_token_from_cookies
 
-__all__ = ["NAVIGATION", "TEMPLATES", "render"]
+__all__ = ["NAVIGATION", "TEMPLATES", "money", "render"]
+
+#: ISO 4217 minor-unit exponents that are not 2 (the rest of the world uses cents).
+_EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
+
+
+def money(minor: int, currency: str) -> str:
+    """An amount in minor units as text: ``money(123450, "EUR")`` -> ``"1,234.50 EUR"``."""
+    exponent = _EXPONENTS.get(currency, 2)
+    return f"{minor / 10**exponent:,.{exponent}f} {currency}"
+
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 TEMPLATES.env.autoescape = True  # every .html, and strings rendered from any name alike
+TEMPLATES.env.globals["Permission"] = Permission  # templates ask user.can(Permission.X)
+TEMPLATES.env.filters["money"] = money
 
 #: (label, path, permission needed or None for any signed-in user), in menu order. Pages add
 #: their entries here.
 NAVIGATION: list[tuple[str, str, Permission | None]] = [
     ("Home", "/", None),
+    ("Dashboard", "/dashboard", Permission.PATIENT_READ),
+    ("Patients", "/patients", Permission.PATIENT_READ),
+    ("New patient", "/patients/new", Permission.PATIENT_WRITE),
+    ("Schedule", "/schedule", Permission.SCHEDULE_READ),
     ("Users", "/admin/users", Permission.USERS_MANAGE),
     ("Audit trail", "/admin/audit", Permission.AUDIT_READ),
     ("Audit check", "/admin/audit/verify", Permission.AUDIT_READ),

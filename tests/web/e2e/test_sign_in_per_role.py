@@ -8,8 +8,8 @@ from browser_helpers import assert_accessible, sign_in
 from web_helpers import ROLE_PERSONAS, password_of
 
 NAV = {
-    "physician": {"Home"},
-    "nurse": {"Home"},
+    "physician": {"Home", "Dashboard", "Patients", "New patient", "Schedule"},
+    "nurse": {"Home", "Dashboard", "Patients", "New patient", "Schedule"},
     "admin": {"Home", "Users", "Audit trail", "Audit check"},
     "researcher": {"Home"},
 }

@@ -1,0 +1,127 @@
+"""The dashboard (today's sessions by chair, alerts, courses by status), the chairs' calendar
+of series and maintenance sessions, booking a course's series, and a patient's schedule as an
+iCalendar file."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from ketaclinic.errors import UserInputError
+from ketaclinic.services import (
+    Permission,
+    SignedIn,
+    chair_calendar,
+    courses_by_status,
+    dashboard_alerts,
+    patient_ical,
+    schedule_series,
+)
+from ketaclinic.web._deps import client_address, clock, database, page_permission
+from ketaclinic.web._forms import FormErrors, parse_date
+from ketaclinic.web._templates import render
+
+router = APIRouter(include_in_schema=False)
+
+ReadPatients = Annotated[SignedIn, Depends(page_permission(Permission.PATIENT_READ))]
+ReadSchedule = Annotated[SignedIn, Depends(page_permission(Permission.SCHEDULE_READ))]
+WriteSchedule = Annotated[SignedIn, Depends(page_permission(Permission.SCHEDULE_WRITE))]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Day = Annotated[str | None, Query(max_length=20)]
+
+CALENDAR_DAYS = 7
+
+
+def _actor(request: Request, user: SignedIn) -> Any:
+    return user.actor(client_address(request))
+
+
+def _day(raw: str | None, name: str, default: date, errors: FormErrors) -> date:
+    return parse_date(raw, name, errors) or default
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: ReadPatients, day: Day = None) -> Response:
+    errors: FormErrors = {}
+    today = _day(day, "day", clock(request)().date(), errors)
+    db, actor, now = database(request), _actor(request, user), clock(request)
+    calendar = chair_calendar(db, actor, from_day=today, to_day=today, clock=now)
+    alerts = dashboard_alerts(db, actor, today, clock=now)
+    counts = courses_by_status(db, actor, clock=now)
+    statuses = sorted({s for by in counts.values() for s in by})
+    return render(
+        request,
+        "pages/dashboard.html",
+        {
+            "title": "Dashboard",
+            "day": today,
+            "calendar": calendar,
+            "alerts": alerts,
+            "counts": counts,
+            "statuses": statuses,
+            "errors": errors,
+        },
+    )
+
+
+@router.get("/schedule")
+def schedule(
+    request: Request, user: ReadSchedule, from_day: Day = None, to_day: Day = None
+) -> Response:
+    errors: FormErrors = {}
+    start = _day(from_day, "from_day", clock(request)().date(), errors)
+    end = _day(to_day, "to_day", start + timedelta(days=CALENDAR_DAYS - 1), errors)
+    calendar = chair_calendar(
+        database(request), _actor(request, user), from_day=start, to_day=end, clock=clock(request)
+    )
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return render(
+        request,
+        "pages/schedule.html",
+        {
+            "title": "Chairs' calendar",
+            "calendar": calendar,
+            "days": days,
+            "from_day": start,
+            "to_day": end,
+            "previous": (start - timedelta(days=CALENDAR_DAYS)).isoformat(),
+            "next": (start + timedelta(days=CALENDAR_DAYS)).isoformat(),
+            "errors": errors,
+        },
+    )
+
+
+@router.post("/courses/{course_id}/schedule")
+async def book_series(request: Request, user: WriteSchedule, course_id: Id) -> Response:
+    form = await request.form()
+    errors: FormErrors = {}
+    first_day = parse_date(str(form.get("first_day") or ""), "first_day", errors)
+    if first_day is None:
+        raise UserInputError(
+            errors.get("first_day", "first_day is required: the first session's date, YYYY-MM-DD")
+        )
+    entries = schedule_series(
+        database(request),
+        _actor(request, user),
+        course_id=course_id,
+        first_day=first_day,
+        clock=clock(request),
+    )
+    first = min((e.starts_at for e in entries), default=None)
+    target = "/schedule" + (f"?from_day={first.date().isoformat()}" if first else "")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/patients/{patient_id}/schedule.ics")
+def ical(request: Request, user: ReadSchedule, patient_id: Id) -> Response:
+    body = patient_ical(
+        database(request), _actor(request, user), patient_id=patient_id, clock=clock(request)
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="patient-{patient_id}.ics"'},
+    )
