@@ -3,10 +3,13 @@
 The same steps as ``_extrema`` (which explains them), for one patient, output and segment at
 a time: the turning points of ``y`` from the levels ``h_j`` of the exponential sum (every
 root bracketed, found by safeguarded Newton steps), the maximum over the ends and turning
-points, and each threshold's crossing inside the monotone pieces. Then the first output's
-values at the band times, the exponentials advanced by one multiplication where consecutive
-band times are evenly spaced. ``_grid.numpy_kernel`` computes the same numbers vectorised and
-the tests compare the two.
+points, and each threshold's crossing inside the monotone pieces. One shortcut: where the
+derivative's coefficients, ordered by rate, change sign at most once (Descartes' rule for
+exponential sums: at most one root, the usual case), the levels are skipped and that root,
+if any, is bracketed by the segment's ends. Then the first output's values at the band
+times, the exponentials advanced by one multiplication where consecutive band times are
+evenly spaced. ``_grid.numpy_kernel`` computes the same numbers vectorised and the tests
+compare the two.
 
 Compiled by Numba on first use (cached on disk: ``NUMBA_CACHE_DIR`` chooses where) and
 parallel over patients. This module is imported only on the compiled path, so short runs
@@ -59,6 +62,29 @@ def _level(lam: Any, p: int, w: Any, x: float) -> float:
         if w[i] != 0.0:
             h += w[i] * math.exp(min(lam[p, i] * x - top, 700.0))
     return h
+
+
+@_jit
+def _sign_changes(lam: Any, p: int, w: Any, order: Any) -> int:
+    """Sign changes of ``w`` taken in the order of the rates (zeros skipped): by Descartes'
+    rule for exponential sums, at most that many roots (``order``: scratch for the sort)."""
+    s = w.shape[0]
+    for i in range(s):
+        order[i] = i
+    for i in range(1, s):  # insertion sort of a handful of rates
+        j = i
+        while j > 0 and lam[p, int(order[j - 1])] < lam[p, int(order[j])]:
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    count = 0
+    last = 0.0
+    for t in range(s):
+        v = w[int(order[t])]
+        if v != 0.0:
+            if last != 0.0 and (v > 0.0) != (last > 0.0):
+                count += 1
+            last = v
+    return count
 
 
 @_jit
@@ -159,20 +185,30 @@ def _segment(
     """One segment of one output: ``(maximum, its first tau)``; adds to ``above`` (min)."""
     w, pts, ex, pts2, ex2, e, y = scratch
     s = lam.shape[1]
-    rising = 0
-    falling = 0
     for i in range(s):
         w[0, i] = a[i] * lam[p, i]
-        rising += w[0, i] > 0.0
-        falling += w[0, i] < 0.0
-    if rising == 0 or falling == 0:  # y' has one sign: y is monotone (the usual case)
+    changes = _sign_changes(lam, p, w[0], e)
+    if changes <= 1:  # Descartes: y' has at most this many roots (the usual cases)
         pts[0] = u0
-        pts[1] = u1
         _exps(lam, p, u0, e)
         ex[0, :] = e
-        _exps(lam, p, u1, e)
-        ex[1, :] = e
         count = 2
+        if changes == 1:
+            h_lo = _level(lam, p, w[0], u0)
+            h_hi = _level(lam, p, w[0], u1)
+            pts[1] = u0
+            ex[1, :] = e
+            if h_lo * h_hi < 0.0:  # the one turning point: Newton on y' itself
+                for i in range(s):
+                    w[1, i] = w[0, i] * lam[p, i]
+                x = _root(lam, p, w[0], 0.0, w[1], u0, u1, h_lo, h_hi, e)
+                pts[1] = x
+                _exps(lam, p, x, e)
+                ex[1, :] = e
+            count = 3
+        pts[count - 1] = u1
+        _exps(lam, p, u1, e)
+        ex[count - 1, :] = e
     else:
         for j in range(s - 1):
             for i in range(s):
