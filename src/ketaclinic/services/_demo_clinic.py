@@ -33,6 +33,7 @@ from typing import Any
 from ketaclinic.outcomes import mme, score
 from ketaclinic.protocols import Protocol, concrete_dose, get_protocol
 from ketaclinic.safety import drug_library
+from ketaclinic.services._chair_book import ChairBook
 from ketaclinic.services._courses import protocol_version
 from ketaclinic.services._demo_sessions import SessionRows
 
@@ -161,6 +162,7 @@ class DemoClinic(SessionRows):
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.sessions = 0
         self.library_version = drug_library().version
+        self.chairs = ChairBook(staff.chairs)
 
     def _put(self, table: str, **row: Any) -> int:
         row["id"] = self.next_id.get(table, 1)
@@ -394,7 +396,8 @@ class DemoClinic(SessionRows):
                 kinds.append("maintenance")
         stop_after = induction if outcome != "responder" else len(offsets)
         hour = rng.choice((8, 9, 11, 13))
-        chair = self.staff.chairs[pid % len(self.staff.chairs)]
+        first_chair = pid % len(self.staff.chairs)
+        shift = timedelta(0)  # days a full clinic pushed this course's bookings back
         baseline = self._baseline(protocol)
         self._assessment(
             pid,
@@ -408,8 +411,15 @@ class DemoClinic(SessionRows):
         for k, (offset, kind) in enumerate(zip(offsets, kinds, strict=True)):
             if k >= stop_after:
                 break
-            starts = datetime.combine(start_day + timedelta(days=offset), time(hour), tzinfo=tz)
             length = self._length_min(protocol, doses)
+            while True:  # the chair-capacity rule: a day with no free chair moves to the next
+                starts = datetime.combine(
+                    start_day + timedelta(days=offset) + shift, time(hour), tzinfo=tz
+                )
+                chair = self.chairs.book(starts, starts + timedelta(minutes=length), first_chair)
+                if chair is not None:
+                    break
+                shift += timedelta(days=1)
             entry = self._put(
                 "schedule_entries",
                 course_id=course,

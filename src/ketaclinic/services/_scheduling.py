@@ -22,6 +22,7 @@ from ketaclinic.protocols import Protocol
 from ketaclinic.ranges import CLINIC_DATE, SESSION_MIN
 from ketaclinic.safety import drug_library
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
+from ketaclinic.services._chair_book import overlaps
 from ketaclinic.services._clinical import (
     CLINICIANS,
     current_rows,
@@ -201,7 +202,7 @@ def _busy(
     uc: UseCase, starts: datetime, ends: datetime, exclude: int | None = None, **where: Any
 ) -> list[ScheduleEntry]:
     rows = current_rows(uc.session, ScheduleEntry, **where)
-    return [r for r in rows if r.starts_at < ends and starts < r.ends_at and r.id != exclude]
+    return [r for r in rows if overlaps(starts, ends, r.starts_at, r.ends_at) and r.id != exclude]
 
 
 @dataclass

@@ -29,6 +29,7 @@ from ketaclinic.store import (
     CourseStatusEvent,
     Discharge,
     OpioidUse,
+    ScheduleEntry,
     TreatmentCourse,
     TreatmentSession,
     course_status,
@@ -134,3 +135,32 @@ def test_the_demo_data_command_makes_a_clinic_and_refuses_a_second(
     assert bad.exit_code == 2
     assert "accepted: YYYY-MM-DD" in bad.stderr
     assert set(DEMO_STAFF) >= {"demo.dr.ames", "demo.rn.diaz", "demo.admin"}
+
+
+def test_demo_bookings_keep_to_one_session_per_chair_at_a_time(db: Any, clock: FrozenClock) -> None:
+    generate_demo_data(db, CLI, patients=120, seed=3, clock=clock)
+    with db.snapshot() as session:
+        entries = session.execute(
+            select(
+                ScheduleEntry.id,
+                ScheduleEntry.chair_id,
+                ScheduleEntry.starts_at,
+                ScheduleEntry.ends_at,
+            )
+            .where(ScheduleEntry.entered_in_error.is_(False))
+            .order_by(ScheduleEntry.chair_id, ScheduleEntry.starts_at)
+        ).all()
+        given = session.execute(
+            select(TreatmentSession.chair_id, ScheduleEntry.chair_id).join(
+                ScheduleEntry, ScheduleEntry.id == TreatmentSession.schedule_entry_id
+            )
+        ).all()
+    assert len(entries) > 1000
+    assert len({e.chair_id for e in entries}) == 3  # 120 patients, 40 a chair
+    clashes = [
+        (before.id, after.id)
+        for before, after in zip(entries, entries[1:], strict=False)
+        if before.chair_id == after.chair_id and after.starts_at < before.ends_at
+    ]
+    assert clashes == []
+    assert given and all(session_chair == booked for session_chair, booked in given)
