@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from pathlib import Path
@@ -159,8 +160,9 @@ def test_demo_bookings_keep_to_one_session_per_chair_at_a_time(db: Any, clock: F
     assert len({e.chair_id for e in entries}) == 3  # 120 patients, 40 a chair
     clashes = [
         (before.id, after.id)
-        for before, after in zip(entries, entries[1:], strict=False)
+        for before, after in itertools.pairwise(entries)
         if before.chair_id == after.chair_id and after.starts_at < before.ends_at
     ]
     assert clashes == []
-    assert given and all(session_chair == booked for session_chair, booked in given)
+    assert given
+    assert all(session_chair == booked for session_chair, booked in given)
