@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: run test lint bench venv oracle clean help
+.PHONY: run test lint bench screenshots venv oracle clean help
 
 help:
 	@echo "make run    set up .venv and start the web application (ketaclinic run)"
@@ -48,6 +48,10 @@ PURE_TESTS := tests/pharmacology tests/vpop tests/protocols tests/safety tests/o
 test: lint $(NODE_STAMP)
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider $(PURE_SRC) $(PURE_TESTS) --cov --cov-report=term
 	$(PY) -m pytest -n 2 -q src tests $(addprefix --ignore=,$(PURE_SRC) $(PURE_TESTS))
+
+# docs/screenshots/*.png: the main pages of a demo clinic in Chromium at 1024 px.
+screenshots: $(STAMP) $(NODE_STAMP)
+	$(PY) scripts/screenshots.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
