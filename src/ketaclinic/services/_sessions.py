@@ -37,6 +37,7 @@ from ketaclinic.services._clinical import (
     staff_member,
     who,
 )
+from ketaclinic.services._courses import change_course_status, open_course
 from ketaclinic.store import (
     AdverseEvent,
     Chair,
@@ -47,6 +48,7 @@ from ketaclinic.store import (
     SessionScore,
     TreatmentSession,
     VitalSigns,
+    course_status,
     current_version,
     get,
 )
@@ -138,6 +140,14 @@ def start_session(
         order = current_version(uc.session, Order, order_id)
         if order.entered_in_error:
             raise RefusedError(f"order {order_id} was withdrawn (entered in error)")
+        course = open_course(uc, order.course_id)
+        state = course_status(uc.session, course.id)
+        current = state.status if state else "planned"
+        if current in ("stopped", "completed"):
+            raise RefusedError(
+                f"course {course.id} is {current}: no session can start on it (accepted: a "
+                "planned, active or maintenance course; plan a new course instead)"
+            )
         start = checked_instant(started_at or uc.now, "started_at", uc.now)
         lot = _text(lot_number, "lot number", 100)
         doses = order_doses(order)
@@ -175,6 +185,8 @@ def start_session(
             patient_id=order.patient_id,
             details={"order_id": order_id, "lot_number": lot},
         )
+        if current == "planned":  # the first session given makes the course active
+            change_course_status(uc, user, course, "active", "first session started", start)
         return int(visit.id)
 
 

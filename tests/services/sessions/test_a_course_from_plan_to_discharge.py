@@ -15,12 +15,14 @@ from ketaclinic.services import (
     VitalsReading,
     discharge,
     double_check_order,
+    get_course,
     plan_course,
     record_dose,
     record_session_score,
     record_vitals,
     schedule_series,
     session_record,
+    set_course_status,
     sign_order,
     start_session,
     verify_audit,
@@ -48,6 +50,9 @@ def test_a_planned_signed_and_double_checked_course_is_given_and_discharged(
         lot_number="K-77",
         schedule_entry_id=entries[0].entry_id,
     )
+    course = get_course(db, doctor, planned.course_id, clock=clock)
+    assert course.status == "active"
+    assert course.status_history[-1]["reason"] == "first session started"
     dose = planned.doses[0]["dose"]["text"]
     with pytest.raises(RefusedError, match=r"administration refused: .*no independent double"):
         record_dose(db, nurse, clock=clock, session_id=sid, given_at=clock(), dose=dose)
@@ -81,3 +86,15 @@ def test_a_planned_signed_and_double_checked_course_is_given_and_discharged(
     assert record.dosing.dosing_end_at == datetime.combine(START, time(9, 40), tzinfo=UTC)
     assert clock() - record.dosing.dosing_end_at == timedelta(minutes=120)
     assert verify_audit(db).ok
+
+
+def test_no_session_starts_on_a_stopped_course(
+    db: Any, clock: FrozenClock, people: dict[str, Actor]
+) -> None:
+    doctor, nurse = people["dr.adams"], people["nurse.brown"]
+    patient = enrol(db, nurse, clock)
+    planned = plan_course(db, doctor, patient, "depression-iv", START, clock=clock)
+    sign_order(db, doctor, planned.order_id, clock=clock)
+    set_course_status(db, doctor, planned.course_id, "stopped", "patient declined", clock=clock)
+    with pytest.raises(RefusedError, match=r"course \d+ is stopped: no session can start"):
+        start_session(db, nurse, clock=clock, order_id=planned.order_id, lot_number="K-78")
