@@ -37,6 +37,7 @@ __all__ = [
     "ROOT_TOLERANCE",
     "ExactMetrics",
     "dense_metrics",
+    "drop_rounding_noise",
     "exact_metrics",
     "level_weights",
 ]
@@ -57,6 +58,21 @@ class ExactMetrics(NamedTuple):
     cmax: FloatArray  # (n, k)
     tmax_min: FloatArray  # (n, k)
     above_min: FloatArray  # (n, k, m)
+
+
+NOISE = 1e-13  # relative to a sum's largest coefficient: below this a term is rounding noise
+
+
+def drop_rounding_noise(coef: FloatArray) -> FloatArray:
+    """``coef`` with the terms below ``NOISE`` x each sum's largest set to zero.
+
+    Structurally absent modes come out of an eigen-decomposition as about 1e-17 instead of 0
+    (a norketamine mode in plasma ketamine, which norketamine never feeds). Such a term
+    changes no value by more than its size, but it adds sign changes to the derivative's
+    coefficients, and with them turning points to look for (Descartes' bound): dropping it
+    keeps the shortcut for curves whose derivative changes sign at most once."""
+    top = np.max(np.abs(coef), axis=-1, keepdims=True)
+    return np.where(np.abs(coef) < NOISE * top, 0.0, coef)
 
 
 def level_weights(lam: FloatArray, coef: FloatArray) -> FloatArray:

@@ -13,7 +13,7 @@ from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._catalogue import get_model
 from ketaclinic.pharmacology._dose_grammar import parse_doses
 from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
-from ketaclinic.pharmacology._extrema import dense_metrics, exact_metrics
+from ketaclinic.pharmacology._extrema import dense_metrics, drop_rounding_noise, exact_metrics
 from ketaclinic.pharmacology._metrics import (
     MG_PER_L_TO_NG_PER_ML,
     SpeciesSummary,
@@ -95,7 +95,7 @@ def _exact_summary(
     if modes.good[0]:
         weights = np.matmul(rows, modes.vec)
         const, coef, area = modal_coefficients(modes.lam, weights, modes.inv, segs, 0.0, end_min)
-        found = exact_metrics(modes.lam, const, coef, starts, end_min, thr)
+        found = exact_metrics(modes.lam, const, drop_rounding_noise(coef), starts, end_min, thr)
         return found.cmax[0], found.tmax_min[0], found.above_min[0], area[0]
     from ketaclinic.pharmacology._expm import solve_expm  # SciPy: only when needed
 
