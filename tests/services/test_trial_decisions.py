@@ -162,4 +162,5 @@ def test_continuing_against_the_recommendation_needs_a_reason(
     decided = result.recorded_decisions[0]
     assert (decided["decision"], decided["recommendation"]) == ("continue", "stop")
     assert decided["reason"] == "partial response, patient wants two more"
-    assert get_course(db, doctor, course_id, clock=clock).status == "planned"
+    # its first session made the course active; continuing keeps it so
+    assert get_course(db, doctor, course_id, clock=clock).status == "active"
