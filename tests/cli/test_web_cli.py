@@ -96,7 +96,7 @@ def test_several_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
 def test_run_starts_a_demo_clinic_and_prints_the_demo_passwords_once(tmp_path: Path) -> None:
     port = _free_port()
     process = subprocess.Popen(
-        [*KETACLINIC, "run", "--port", str(port)],
+        [*KETACLINIC, "run", "--port", str(port), "--demo-patients", "20"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -127,5 +127,8 @@ def test_run_starts_a_demo_clinic_and_prints_the_demo_passwords_once(tmp_path: P
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
-    again = _cli(tmp_path, "users", "list", "--json")
-    assert len(json.loads(again.stdout)["users"]) == 4
+    assert any(line.startswith("demo clinic: 20 patients") for line in lines)
+    again = json.loads(_cli(tmp_path, "users", "list", "--json").stdout)["users"]
+    assert {u["role"] for u in again} == {"physician", "nurse", "admin", "researcher"}
+    restarted = _cli(tmp_path, "run", "--workers", "2")  # refused before anything is made
+    assert "DEMO" not in restarted.stdout

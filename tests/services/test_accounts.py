@@ -8,7 +8,13 @@ import pytest
 from argon2 import Type, extract_parameters
 from sqlalchemy import select
 
-from ketaclinic.errors import AuthenticationError, RefusedError, ThrottledError, UserInputError
+from ketaclinic.errors import (
+    AuthenticationError,
+    RecordNotFoundError,
+    RefusedError,
+    ThrottledError,
+    UserInputError,
+)
 from ketaclinic.services import (
     USERNAME_FAILURE_LIMIT,
     Actor,
@@ -17,8 +23,10 @@ from ketaclinic.services import (
     authenticate,
     create_demo_accounts,
     disable_staff_user,
+    generate_demo_data,
     list_staff_users,
     permissions_of,
+    set_password,
     sign_in,
     sign_out,
 )
@@ -58,7 +66,7 @@ def test_a_session_token_has_256_random_bits_and_only_its_hash_is_stored(db, clo
 def test_a_wrong_password_an_unknown_user_and_a_disabled_user_look_the_same(db, clock) -> None:
     _add(db, clock)
     _add(db, clock, "nurse.gone", "nurse")
-    disable_staff_user(db, ADMIN, "nurse.gone", clock)
+    disable_staff_user(db, ADMIN, "nurse.gone", clock=clock)
     messages = set()
     for username, password in (
         ("dr.new", "wrong password!!"),
@@ -127,7 +135,7 @@ def test_disabling_a_user_ends_their_sessions_at_once(db, clock) -> None:
     _add(db, clock)
     new = sign_in(db, "dr.new", PASSWORD, client_address="127.0.0.1", clock=clock)
     api = sign_in(db, "dr.new", PASSWORD, client_address="127.0.0.1", kind="api", clock=clock)
-    disable_staff_user(db, ADMIN, "dr.new", clock)
+    disable_staff_user(db, ADMIN, "dr.new", clock=clock)
     for token, kind in ((new.token, "browser"), (api.token, "api")):
         with pytest.raises(AuthenticationError, match="user disabled"):
             authenticate(db, token, kind=kind, clock=clock)
@@ -145,9 +153,9 @@ def test_sign_out_ends_the_session(db, clock) -> None:
 def test_the_last_active_admin_cannot_be_disabled(db, clock) -> None:
     _add(db, clock, "admin.one", "admin")
     with pytest.raises(RefusedError, match="last active admin"):
-        disable_staff_user(db, ADMIN, "admin.one", clock)
+        disable_staff_user(db, ADMIN, "admin.one", clock=clock)
     _add(db, clock, "admin.two", "admin")
-    assert not disable_staff_user(db, ADMIN, "admin.one", clock).active
+    assert not disable_staff_user(db, ADMIN, "admin.one", clock=clock).active
 
 
 @pytest.mark.parametrize(
@@ -174,7 +182,7 @@ def test_a_taken_username_is_refused(db, clock) -> None:
 
 
 def test_demo_accounts_are_one_per_role_and_made_only_once(db, clock) -> None:
-    made = create_demo_accounts(db, ADMIN, clock)
+    made = create_demo_accounts(db, ADMIN, clock=clock)
     assert sorted(role for role, _ in made.values()) == [
         "admin",
         "nurse",
@@ -185,7 +193,29 @@ def test_demo_accounts_are_one_per_role_and_made_only_once(db, clock) -> None:
         assert sign_in(db, username, password, client_address="127.0.0.1", clock=clock)
     assert len(list_staff_users(db)) == 4
     with pytest.raises(RefusedError):
-        create_demo_accounts(db, ADMIN, clock)
+        create_demo_accounts(db, ADMIN, clock=clock)
+
+
+def test_the_demo_clinic_team_gets_one_password_per_role(db, clock) -> None:
+    generate_demo_data(db, ADMIN, patients=3, seed=1, clock=clock)
+    made = create_demo_accounts(db, ADMIN, clock=clock)
+    assert sorted(made) == ["demo.admin", "demo.dr.ames", "demo.research", "demo.rn.diaz"]
+    for username, (_, password) in made.items():
+        assert sign_in(db, username, password, client_address="127.0.0.1", clock=clock)
+    others = [a for a in list_staff_users(db) if a.username not in made]
+    assert others  # the rest of the team has no password: nobody can sign in as them
+    with pytest.raises(AuthenticationError):
+        sign_in(db, others[0].username, "", client_address="127.0.0.1", clock=clock)
+
+
+def test_a_new_password_ends_the_sessions_of_the_account(db, clock) -> None:
+    _add(db, clock)
+    new = sign_in(db, "dr.new", PASSWORD, client_address="127.0.0.1", clock=clock)
+    set_password(db, ADMIN, "dr.new", "another long pass phrase", clock=clock)
+    with pytest.raises(AuthenticationError, match="password changed"):
+        authenticate(db, new.token, kind="browser", clock=clock)
+    with pytest.raises(RecordNotFoundError):
+        set_password(db, ADMIN, "nobody", "another long pass phrase", clock=clock)
 
 
 def test_the_permission_table_keeps_signing_to_physicians() -> None:

@@ -25,14 +25,29 @@ __all__ = ["APP_FACTORY", "register"]
 APP_FACTORY = "ketaclinic.web:create_app_from_environment"
 
 
-def _first_start(db: Any, demo: bool) -> list[str]:
-    from ketaclinic.services import add_staff_user, count_staff_users, create_demo_accounts
+def _first_start(db: Any, demo: bool, demo_patients: int) -> list[str]:
+    """On a clinic where nobody can sign in yet: the demo clinic and its DEMO accounts, or
+    (``--no-demo``) the first admin account, asked for on the console."""
+    from ketaclinic.services import (
+        add_staff_user,
+        count_staff_users,
+        create_demo_accounts,
+        generate_demo_data,
+    )
 
-    if count_staff_users(db):
+    if count_staff_users(db, with_password=True):
         return []
+    lines = []
     if demo:
+        if not count_staff_users(db):
+            typer.echo(f"first start: generating a demo clinic of {demo_patients} patients ...")
+            result = generate_demo_data(db, _actor(), patients=demo_patients, seed=1)
+            lines.append(
+                f"demo clinic: {result.patients} patients, {result.sessions} sessions "
+                f"({result.seconds:.1f} s)"
+            )
         made = create_demo_accounts(db, _actor())
-        lines = ["DEMO accounts of this demo clinic (printed once; for trying it out only):"]
+        lines.append("DEMO accounts of this demo clinic (printed once; for trying it out only):")
         lines += [
             f"DEMO  {username:<16} role {role:<10} password {password}"
             for username, (role, password) in made.items()
@@ -47,7 +62,7 @@ def _first_start(db: Any, demo: bool) -> list[str]:
     return [f"admin account {username} created"]
 
 
-def _serve(host: str, port: int, workers: int, demo: bool) -> None:
+def _serve(host: str, port: int, workers: int, demo: bool, demo_patients: int) -> None:
     import uvicorn
 
     from ketaclinic.config import load_settings
@@ -61,7 +76,7 @@ def _serve(host: str, port: int, workers: int, demo: bool) -> None:
         )
     db = open_clinic_database(settings, upgrade_schema=True)
     try:
-        lines = _first_start(db, demo)
+        lines = _first_start(db, demo, demo_patients)
     finally:
         db.close()
     for line in lines:
@@ -105,9 +120,16 @@ def register(app: typer.Typer) -> None:
         no_demo: bool = typer.Option(
             False, "--no-demo", help="Start an empty clinic; ask for the first admin account."
         ),
+        demo_patients: int = typer.Option(
+            200,
+            "--demo-patients",
+            min=1,
+            max=100_000,
+            help="Patients of the demo clinic made on the first start (1-100000).",
+        ),
     ) -> None:
         try:
-            _serve(host, port, workers, demo=not no_demo)
+            _serve(host, port, workers, demo=not no_demo, demo_patients=demo_patients)
         except UserInputError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from ketaclinic.services._accounts import (
     ADDRESS_FAILURE_LIMIT,
-    DEMO_ACCOUNTS,
     PASSWORD_HASHER,
     PASSWORD_MAX_CHARS,
     PASSWORD_MIN_CHARS,
@@ -43,6 +42,7 @@ from ketaclinic.services._accounts import (
     create_demo_accounts,
     disable_staff_user,
     list_staff_users,
+    set_password,
     sign_in,
     sign_out,
 )
@@ -284,7 +284,6 @@ __all__ = [
     "CHARGE_CATEGORIES",
     "CHECK_KINDS",
     "DECISIONS",
-    "DEMO_ACCOUNTS",
     "DEMO_PATIENTS",
     "DEMO_STAFF",
     "DISCHARGE_DECISIONS",
@@ -461,6 +460,7 @@ __all__ = [
     "session_length_min",
     "session_record",
     "set_course_status",
+    "set_password",
     "sign_in",
     "sign_order",
     "sign_out",

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 
 from ketaclinic.errors import (
     AuthenticationError,
+    RecordNotFoundError,
     RefusedError,
     ThrottledError,
     UserInputError,
@@ -52,7 +53,6 @@ from ketaclinic.store import (
 
 __all__ = [
     "ADDRESS_FAILURE_LIMIT",
-    "DEMO_ACCOUNTS",
     "PASSWORD_HASHER",
     "PASSWORD_MAX_CHARS",
     "PASSWORD_MIN_CHARS",
@@ -67,6 +67,7 @@ __all__ = [
     "create_demo_accounts",
     "disable_staff_user",
     "list_staff_users",
+    "set_password",
     "sign_in",
     "sign_out",
 ]
@@ -217,14 +218,14 @@ def add_staff_user(
 
 
 def disable_staff_user(
-    db: Database, actor: Actor, username: str, clock: Clock = utc_now
+    db: Database, actor: Actor, username: str, *, clock: Clock = utc_now
 ) -> StaffAccount:
     """Disable an account and end its sessions at once (audited). The last active admin
     cannot be disabled: nobody could manage accounts afterwards."""
     with audited_transaction(db, actor, clock) as uc:
         user = uc.session.scalar(select(StaffUser).where(StaffUser.username == username))
         if user is None:
-            raise UserInputError(f"no staff user is called {username!r:.80}")
+            raise RecordNotFoundError(f"no staff user is called {username!r:.80}")
         if user.disabled_at is not None:
             return _account(user)
         if user.role == "admin":
@@ -255,9 +256,13 @@ def list_staff_users(db: Database) -> tuple[StaffAccount, ...]:
         return tuple(_account(u) for u in users)
 
 
-def count_staff_users(db: Database) -> int:
+def count_staff_users(db: Database, *, with_password: bool = False) -> int:
+    """How many accounts there are (``with_password``: that can sign in)."""
+    query = select(func.count()).select_from(StaffUser)
+    if with_password:
+        query = query.where(StaffUser.password_hash.is_not(None))
     with db.snapshot() as session:
-        return int(session.scalar(select(func.count()).select_from(StaffUser)) or 0)
+        return int(session.scalar(query) or 0)
 
 
 def _throttle(db: Database, username: str, address: str, now: datetime) -> None:
@@ -412,35 +417,65 @@ def sign_out(db: Database, token: str, *, client_address: str, clock: Clock = ut
     return True
 
 
-#: One demo account per role, made on the first start of a demo clinic.
-DEMO_ACCOUNTS = {
-    "demo.physician": ("physician", "Demo Physician"),
-    "demo.nurse": ("nurse", "Demo Nurse"),
-    "demo.admin": ("admin", "Demo Admin"),
-    "demo.researcher": ("researcher", "Demo Researcher"),
-}
-
-
 def create_demo_accounts(
-    db: Database, actor: Actor, clock: Clock = utc_now
+    db: Database, actor: Actor, *, clock: Clock = utc_now
 ) -> dict[str, tuple[str, str]]:
-    """Make the demo accounts with random passwords; returns username -> (role, password).
+    """Give one demo account per role a random password; returns username -> (role, password).
 
-    Only into a clinic without accounts: demo passwords are printed once, on the console.
+    The demo clinic's team (``demo-data``) has no passwords: the first of each role gets
+    one; a role without a demo member gets a new ``demo.<role>`` account. Only while no
+    account has a password (the first start): demo passwords are printed once, on the console.
     """
-    if count_staff_users(db):
-        raise RefusedError("the clinic already has accounts; demo accounts are made only once")
+    with db.snapshot() as session:
+        if session.scalar(select(func.count()).where(StaffUser.password_hash.is_not(None))):
+            raise RefusedError(
+                "the clinic already has accounts with passwords; demo accounts are made once"
+            )
+        team = session.scalars(
+            select(StaffUser)
+            .where(StaffUser.username.startswith("demo."), StaffUser.disabled_at.is_(None))
+            .order_by(StaffUser.id)
+        ).all()
+    first_of_role: dict[str, str] = {}
+    for user in team:
+        first_of_role.setdefault(user.role, user.username)
     made: dict[str, tuple[str, str]] = {}
-    for username, (role, name) in DEMO_ACCOUNTS.items():
+    for role in ROLES:
         password = secrets.token_urlsafe(12)
-        add_staff_user(
-            db,
-            actor,
-            username=username,
-            role=role,
-            password=password,
-            display_name=name,
-            clock=clock,
-        )
+        username = first_of_role.get(role)
+        if username is None:
+            username = f"demo.{role}"
+            add_staff_user(
+                db,
+                actor,
+                username=username,
+                role=role,
+                password=password,
+                display_name=f"Demo {role}",
+                clock=clock,
+            )
+        else:
+            set_password(db, actor, username, password, clock=clock)
         made[username] = (role, password)
     return made
+
+
+def set_password(
+    db: Database, actor: Actor, username: str, password: str, *, clock: Clock = utc_now
+) -> StaffAccount:
+    """Set (or replace) an account's password; its open sessions end (audited)."""
+    check_password(password)
+    password_hash = PASSWORD_HASHER.hash(password)
+    with audited_transaction(db, actor, clock) as uc:
+        user = uc.session.scalar(select(StaffUser).where(StaffUser.username == username))
+        if user is None:
+            raise RecordNotFoundError(f"no staff user is called {username!r:.80}")
+        user.password_hash = password_hash
+        ended = end_sessions_of_user(uc.session, user.id, uc.now, "password changed")
+        uc.audit(
+            "staff_user.set_password",
+            record_type="staff_users",
+            record_id=user.id,
+            details={"username": username, "sessions_ended": ended},
+        )
+        return _account(user)

@@ -115,7 +115,7 @@ class AuditPage:
 
 
 def search_audit(
-    db: Database, actor: Actor, query: AuditQuery, clock: Clock = utc_now
+    db: Database, actor: Actor, query: AuditQuery, *, clock: Clock = utc_now
 ) -> AuditPage:
     """One page of the audit trail (the search is audited in the same transaction)."""
     where = AuditFilter(

@@ -232,18 +232,28 @@ def _calls(dependant: Any) -> list[Any]:
     return found
 
 
+def _walk(routes: list[Any]) -> list[Any]:
+    out = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        out += _walk(list(inner.routes)) if inner is not None else [route]
+    return out
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route of ``app`` answers on ``path`` (for a 405's ``Allow``)."""
+    methods: set[str] = set()
+    for route in _walk(list(app.routes)):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path) and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
 def route_table(app: Any) -> list[RouteInfo]:
     """Every HTTP route of ``app`` (routers included), with what it requires."""
-
-    def walk(routes: list[Any]) -> list[Any]:
-        out = []
-        for route in routes:
-            inner = getattr(route, "original_router", None)
-            out += walk(list(inner.routes)) if inner is not None else [route]
-        return out
-
     table = []
-    for route in walk(list(app.routes)):
+    for route in _walk(list(app.routes)):
         dependant = getattr(route, "dependant", None)
         if dependant is None:
             continue

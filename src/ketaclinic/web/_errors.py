@@ -39,7 +39,7 @@ from ketaclinic.errors import (
     ThrottledError,
     UserInputError,
 )
-from ketaclinic.web._deps import CsrfError, NotSignedInError
+from ketaclinic.web._deps import CsrfError, NotSignedInError, allowed_methods
 from ketaclinic.web._templates import render
 
 __all__ = ["install_error_handlers", "status_of"]
@@ -139,7 +139,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {404: "no such page", 405: "method not allowed here"}
         message = messages.get(exc.status_code, str(exc.detail))
-        return _answer(request, exc.status_code, message, headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+        return _answer(request, exc.status_code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -73,7 +73,7 @@ def add_user(
 def disable_user(request: Request, user: ManageUsers, username: str) -> Response:
     try:
         disable_staff_user(
-            database(request), user.actor(client_address(request)), username, clock(request)
+            database(request), user.actor(client_address(request)), username, clock=clock(request)
         )
     except KetaclinicError as exc:
         return _users_page(request, status_of(exc), error=str(exc))
@@ -131,7 +131,7 @@ def audit(
             page_size=page_size,
         )
         result = search_audit(
-            database(request), user.actor(client_address(request)), query, clock(request)
+            database(request), user.actor(client_address(request)), query, clock=clock(request)
         )
     except UserInputError as exc:
         return render(

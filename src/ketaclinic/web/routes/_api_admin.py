@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from ketaclinic.errors import UserInputError
 from ketaclinic.services import (
     AUDIT_PAGE_SIZE_MAX,
     PASSWORD_MAX_CHARS,
@@ -32,9 +34,20 @@ ReadAudit = Annotated[SignedIn, Depends(api_permission(Permission.AUDIT_READ))]
 
 Role = Literal["physician", "nurse", "admin", "researcher"]
 SortField = Literal["seq", "occurred_at", "actor_username", "action", "record_type", "patient_id"]
-Username = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+#: RFC 3339 date-time, written out: numbers are not read as Unix times (no lax coercion).
+RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+)
+Instant = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="an RFC 3339 instant with its zone, e.g. 2026-03-02T09:00:00Z",
+        json_schema_extra={"format": "date-time"},
+    ),
 ]
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+Username = Annotated[str, Field(min_length=1, max_length=64, pattern=USERNAME_PATTERN)]
 
 
 class NewUser(StrictModel):
@@ -89,6 +102,37 @@ class AuditVerification(BaseModel):
     problems: list[dict[str, Any]]
 
 
+def _instant(text: str | None) -> datetime | None:
+    """An RFC 3339 instant; a leap second (:60) is read as :59 (Python has no :60)."""
+    if text is None:
+        return None
+    match = RFC3339.fullmatch(text)
+    if match is None:
+        raise UserInputError(
+            f"{text!r:.40} is not an RFC 3339 date-time; accepted: 2026-03-02T09:00:00Z"
+        )
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction = (match.group(7) or ".0")[1:7].ljust(6, "0")
+    zone = match.group(8).upper()
+    offset = timedelta(0)
+    if zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        offset = sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    try:
+        return datetime(
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            min(second, 59),
+            int(fraction),
+            tzinfo=timezone(offset),
+        )
+    except ValueError as exc:  # 2026-02-30, hour 25, an offset of 24 h or more
+        raise UserInputError(f"{text!r:.40} is not a date and time that exists: {exc}") from None
+
+
 @router.get("/users", summary="every staff account")
 def users(user: ManageUsers, request: Request) -> list[Account]:
     return [_account(a) for a in list_staff_users(database(request))]
@@ -112,10 +156,10 @@ def add_user(user: ManageUsers, request: Request, body: NewUser) -> Account:
 def disable_user(
     user: ManageUsers,
     request: Request,
-    username: Annotated[str, Path(min_length=1, max_length=64)],
+    username: Annotated[str, Path(pattern=USERNAME_PATTERN)],
 ) -> Account:
     account = disable_staff_user(
-        database(request), user.actor(client_address(request)), username, clock(request)
+        database(request), user.actor(client_address(request)), username, clock=clock(request)
     )
     return _account(account)
 
@@ -128,8 +172,8 @@ def audit(
     action: Annotated[str | None, Query(max_length=100)] = None,
     record_type: Annotated[str | None, Query(max_length=100)] = None,
     patient_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    occurred_from: AwareDatetime | None = None,
-    occurred_to: AwareDatetime | None = None,
+    occurred_from: Instant = None,
+    occurred_to: Instant = None,
     sort: SortField = "seq",
     order: Literal["asc", "desc"] = "desc",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
@@ -140,15 +184,15 @@ def audit(
         action=action,
         record_type=record_type,
         patient_id=patient_id,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
+        occurred_from=_instant(occurred_from),
+        occurred_to=_instant(occurred_to),
         sort=sort,
         descending=order == "desc",
         page=page,
         page_size=page_size,
     )
     result = search_audit(
-        database(request), user.actor(client_address(request)), query, clock(request)
+        database(request), user.actor(client_address(request)), query, clock=clock(request)
     )
     return AuditPageOut(**result.to_dict())
 
