@@ -132,3 +132,52 @@ def test_run_starts_a_demo_clinic_and_prints_the_demo_passwords_once(tmp_path: P
     assert {u["role"] for u in again} == {"physician", "nurse", "admin", "researcher"}
     restarted = _cli(tmp_path, "run", "--workers", "2")  # refused before anything is made
     assert "DEMO" not in restarted.stdout
+
+
+def test_several_workers_share_sessions_on_postgresql(tmp_path: Path) -> None:
+    """Two worker processes on PostgreSQL: a token from one works on every request, whichever
+    worker answers (the processes keep no state; sessions are in the database)."""
+    from ketaclinic.services.testing import discard_database, make_database, require_postgres
+
+    require_postgres()
+    db, settings = make_database(tmp_path, "postgresql", migrated=False)
+    env = _env(tmp_path)
+    env["KETACLINIC_DATABASE_URL"] = str(settings.database_url)
+    port = _free_port()
+    process = subprocess.Popen(
+        [*KETACLINIC, "run", "--port", str(port), "--workers", "2", "--demo-patients", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        started = 0
+        deadline = time.monotonic() + 180
+        while started < 2 and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            started += "Application startup complete" in line
+        assert started == 2, lines
+        admin = next(line for line in lines if line.startswith("DEMO  demo.admin"))
+        token_request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/auth/token",
+            data=json.dumps({"username": "demo.admin", "password": admin.split()[-1]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(token_request, timeout=10) as answer:
+            token = json.load(answer)["access_token"]
+        for _ in range(20):  # a new connection each time: the kernel spreads them
+            me = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+            )
+            with urllib.request.urlopen(me, timeout=10) as answer:
+                assert json.load(answer)["role"] == "admin"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+        discard_database(db)
