@@ -7,11 +7,10 @@ table; a cohort summary by indication aggregates in SQL from ``treatment_courses
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, func, select
+from sqlalchemy import Row, String, bindparam, false, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ketaclinic.errors import RecordNotFoundError
@@ -112,50 +111,92 @@ class CohortSummary:
 
 
 def _is_current(model: type[ClinicalRecord]) -> Any:
+    """Not withdrawn and not amended. The amended ids are few (corrections are rare), so they
+    are read once per statement (``NOT IN``: a list on SQLite, a hashed subplan on PostgreSQL)
+    rather than probed once per row."""
     newer = aliased(model)
-    return (model.entered_in_error.is_(False)) & ~exists().where(newer.amends_id == model.id)
+    amended = select(newer.amends_id).where(newer.amends_id.is_not(None))
+    return (model.entered_in_error == false()) & model.id.not_in(amended)
+
+
+# The summary is one statement (one round trip) over the indication's current courses:
+# labelled counts, ("courses", None, n), ("patients", None, n), ("status", status, n) of
+# each course's latest current status event, ("sessions", None, n) and ("harm", severity, n).
+_INDICATION = bindparam("indication", type_=String())
+
+
+def _cohort_courses() -> Any:
+    """The indication's current courses, as a subquery of its own in each part: a shared CTE
+    would be materialized first on SQLite, which then drives the joins from the wrong side."""
+    return (
+        select(TreatmentCourse.id.label("course_id"), TreatmentCourse.patient_id)
+        .where(TreatmentCourse.indication == _INDICATION)
+        .where(_is_current(TreatmentCourse))
+        .subquery()
+    )
+
+
+def _summary_query() -> Any:
+    courses, patients, for_events, for_sessions, for_harms = (_cohort_courses() for _ in range(5))
+    none = null().cast(String())
+    ranked = (
+        select(
+            CourseStatusEvent.status,
+            func.row_number()
+            .over(
+                partition_by=CourseStatusEvent.course_id,
+                order_by=(CourseStatusEvent.effective_at.desc(), CourseStatusEvent.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(for_events, for_events.c.course_id == CourseStatusEvent.course_id)
+        .where(_is_current(CourseStatusEvent))
+        .subquery()
+    )
+    return union_all(
+        select(literal("courses"), none, func.count()).select_from(courses),
+        select(literal("patients"), none, func.count(func.distinct(patients.c.patient_id))),
+        select(literal("status"), ranked.c.status, func.count())
+        .where(ranked.c.rank == 1)
+        .group_by(ranked.c.status),
+        select(literal("sessions"), none, func.count())
+        .select_from(TreatmentSession)
+        .join(for_sessions, for_sessions.c.course_id == TreatmentSession.course_id)
+        .where(_is_current(TreatmentSession)),
+        select(literal("harm"), AdverseEvent.severity, func.count())
+        .join(TreatmentSession, TreatmentSession.id == AdverseEvent.session_id)
+        .join(for_harms, for_harms.c.course_id == TreatmentSession.course_id)
+        .where(_is_current(AdverseEvent))
+        .where(_is_current(TreatmentSession))
+        .group_by(AdverseEvent.severity),
+    )
+
+
+_SUMMARY_QUERY = _summary_query()
 
 
 def cohort_summary(session: Session, indication: str) -> CohortSummary:
     """Summary of the current courses for ``indication`` (counts only, no identifiers)."""
-    courses = (
-        select(TreatmentCourse.id.label("course_id"), TreatmentCourse.patient_id)
-        .where(TreatmentCourse.indication == indication)
-        .where(_is_current(TreatmentCourse))
-        .subquery()
-    )
-    n_courses, n_patients = session.execute(
-        select(func.count(), func.count(func.distinct(courses.c.patient_id)))
-    ).one()
-    events = session.execute(
-        select(CourseStatusEvent.course_id, CourseStatusEvent.status)
-        .join(courses, courses.c.course_id == CourseStatusEvent.course_id)
-        .where(_is_current(CourseStatusEvent))
-        .order_by(CourseStatusEvent.effective_at, CourseStatusEvent.id)
-    ).all()
-    latest = {row.course_id: row.status for row in events}  # the last event wins
-    by_status = Counter(latest.values())
-    if n_courses > len(latest):
-        by_status["no status"] = n_courses - len(latest)
-    sessions = (
-        select(TreatmentSession.id.label("session_id"))
-        .join(courses, courses.c.course_id == TreatmentSession.course_id)
-        .where(_is_current(TreatmentSession))
-        .subquery()
-    )
-    n_sessions = session.execute(select(func.count()).select_from(sessions)).scalar_one()
-    harms = session.execute(
-        select(AdverseEvent.severity, func.count())
-        .join(sessions, sessions.c.session_id == AdverseEvent.session_id)
-        .where(_is_current(AdverseEvent))
-        .group_by(AdverseEvent.severity)
-    ).all()
+    counts: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    harms: dict[str, int] = {}
+    for kind, key, n in session.execute(_SUMMARY_QUERY, {"indication": indication}):
+        if kind == "status":
+            by_status[key] = int(n)
+        elif kind == "harm":
+            harms[key] = int(n)
+        else:
+            counts[kind] = int(n)
+    n_courses, n_sessions = counts["courses"], counts["sessions"]
+    with_status = sum(by_status.values())
+    if n_courses > with_status:
+        by_status["no status"] = n_courses - with_status
     return CohortSummary(
         indication=indication,
-        patients=int(n_patients),
-        courses=int(n_courses),
+        patients=counts["patients"],
+        courses=n_courses,
         courses_by_status=dict(sorted(by_status.items())),
-        sessions=int(n_sessions),
+        sessions=n_sessions,
         sessions_per_course_mean=(n_sessions / n_courses) if n_courses else None,
-        adverse_events_by_severity={severity: int(n) for severity, n in sorted(harms)},
+        adverse_events_by_severity=dict(sorted(harms.items())),
     )

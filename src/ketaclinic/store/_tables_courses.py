@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.store._base import Base, ClinicalRecord, amendment_rule, vocabulary
@@ -29,7 +29,11 @@ class TreatmentCourse(ClinicalRecord, Base):
     """A course of treatment; the trial criteria are fixed, as JSON, when it starts."""
 
     __tablename__ = "treatment_courses"
-    __table_args__ = (amendment_rule(),)
+    __table_args__ = (
+        amendment_rule(),
+        # cohort_summary reads these from the index alone (migration 0008)
+        Index("ix_treatment_courses_cohort", "indication", "entered_in_error", "patient_id"),
+    )
 
     indication: Mapped[str] = mapped_column(String(100), index=True)
     protocol_id: Mapped[str] = mapped_column(String(100))
@@ -42,7 +46,17 @@ class CourseStatusEvent(ClinicalRecord, Base):
     """A change of a course's status is a new row, never an update of the course."""
 
     __tablename__ = "course_status_events"
-    __table_args__ = (amendment_rule(), vocabulary("status", COURSE_STATUSES))
+    __table_args__ = (
+        amendment_rule(),
+        vocabulary("status", COURSE_STATUSES),
+        Index(
+            "ix_course_status_events_cohort",
+            "course_id",
+            "entered_in_error",
+            "effective_at",
+            "status",
+        ),
+    )
 
     course_id: Mapped[int] = mapped_column(ForeignKey("treatment_courses.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))

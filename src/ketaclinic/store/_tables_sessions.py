@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.store._base import Base, ClinicalRecord, amendment_rule, vocabulary
@@ -45,7 +45,10 @@ class TreatmentSession(ClinicalRecord, Base):
     """A session: an outpatient infusion, or a multi-day inpatient infusion as one row."""
 
     __tablename__ = "treatment_sessions"
-    __table_args__ = (amendment_rule(),)
+    __table_args__ = (
+        amendment_rule(),
+        Index("ix_treatment_sessions_cohort", "course_id", "entered_in_error"),
+    )
 
     course_id: Mapped[int] = mapped_column(ForeignKey("treatment_courses.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
@@ -124,6 +127,7 @@ class AdverseEvent(ClinicalRecord, Base):
         amendment_rule(),
         vocabulary("severity", ("mild", "moderate", "severe", "life_threatening")),
         vocabulary("outcome", ("resolved", "resolving", "ongoing", "admitted", "fatal", "unknown")),
+        Index("ix_adverse_events_cohort", "session_id", "entered_in_error", "severity"),
     )
 
     session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_sessions.id"), index=True)
