@@ -28,7 +28,9 @@ from ketaclinic.store import (
 
 __all__ = ["SessionRecord", "SessionSummary", "course_sessions", "session_record"]
 
-_READERS = (*CLINICIANS, "admin")
+# Clinicians only: a session holds clinical notes (vitals, scores, adverse events), which the
+# admin role does not see (it manages users and the audit trail).
+_READERS = CLINICIANS
 
 
 def _iso(value: datetime | None) -> str | None:

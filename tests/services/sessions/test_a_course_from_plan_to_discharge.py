@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from clinic_helpers import START, enrol
 
-from ketaclinic.errors import RefusedError
+from ketaclinic.errors import NotAllowedError, RefusedError
 from ketaclinic.services import (
     Actor,
     VitalsReading,
@@ -86,6 +86,8 @@ def test_a_planned_signed_and_double_checked_course_is_given_and_discharged(
     assert record.dosing.dosing_end_at == datetime.combine(START, time(9, 40), tzinfo=UTC)
     assert clock() - record.dosing.dosing_end_at == timedelta(minutes=120)
     assert verify_audit(db).ok
+    with pytest.raises(NotAllowedError):
+        session_record(db, people["admin.davis"], clock=clock, session_id=sid)
 
 
 def test_no_session_starts_on_a_stopped_course(
