@@ -186,7 +186,9 @@ def start_session(
             details={"order_id": order_id, "lot_number": lot},
         )
         if current == "planned":  # the first session given makes the course active
-            change_course_status(uc, user, course, "active", "first session started", start)
+            # a session documented afterwards may have started before the plan was recorded
+            since = max(start, state.effective_at) if state is not None else start
+            change_course_status(uc, user, course, "active", "first session started", since)
         return int(visit.id)
 
 

@@ -100,3 +100,26 @@ def test_no_session_starts_on_a_stopped_course(
     set_course_status(db, doctor, planned.course_id, "stopped", "patient declined", clock=clock)
     with pytest.raises(RefusedError, match=r"course \d+ is stopped: no session can start"):
         start_session(db, nurse, clock=clock, order_id=planned.order_id, lot_number="K-78")
+
+
+def test_a_session_entered_afterwards_activates_the_course_from_its_plan_at_the_earliest(
+    db: Any, clock: FrozenClock, people: dict[str, Actor]
+) -> None:
+    """A session documented later may have started before the plan was recorded: the course
+    is active from the plan's time then, never before its own 'planned' status."""
+    doctor, nurse = people["dr.adams"], people["nurse.brown"]
+    patient = enrol(db, nurse, clock)
+    planned = plan_course(db, doctor, patient, "depression-iv", START, clock=clock)
+    sign_order(db, doctor, planned.order_id, clock=clock)
+    planned_at = clock()
+    start_session(
+        db,
+        nurse,
+        clock=clock,
+        order_id=planned.order_id,
+        lot_number="K-79",
+        started_at=planned_at - timedelta(hours=3),
+    )
+    course = get_course(db, doctor, planned.course_id, clock=clock)
+    assert course.status == "active"
+    assert course.status_history[-1]["effective_at"] == planned_at.isoformat()
