@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from ketaclinic.pharmacology import Dose, Route
 from ketaclinic.protocols import Protocol
@@ -29,9 +29,8 @@ class SessionRows:
 
     rng: random.Random
     sessions: int
-
-    def _put(self, table: str, **row: Any) -> int:
-        raise NotImplementedError
+    # ``DemoClinic._put``: adds one row to ``table`` and returns its id
+    _put: Callable[..., int]
 
     # -- a session -----------------------------------------------------------------------------
     @staticmethod
