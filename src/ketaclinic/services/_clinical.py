@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, aliased
 from ketaclinic.errors import RecordNotFoundError, UserInputError
 from ketaclinic.pharmacology import Dose
 from ketaclinic.protocols import Protocol, get_protocol
-from ketaclinic.ranges import CLINIC_DATE
 from ketaclinic.services._audit import UseCase
-from ketaclinic.services._inputs import require_role
+from ketaclinic.services._inputs import check_instant, require_role
+from ketaclinic.services._inputs import who as record_columns
 from ketaclinic.services._orders import administration_status
 from ketaclinic.store import (
     ClinicalRecord,
@@ -59,17 +59,15 @@ def staff_member(uc: UseCase, roles: tuple[str, ...], doing: str = "this") -> St
 
 
 def who(uc: UseCase, user: StaffUser, patient_id: int) -> dict[str, Any]:
-    """The bookkeeping columns of a new record."""
-    return {"patient_id": patient_id, "recorded_at": uc.now, "recorded_by_id": user.id}
+    """The bookkeeping columns of a new record of ``patient_id``."""
+    return {"patient_id": patient_id, **record_columns(uc, user)}
 
 
 def checked_instant(value: datetime, what: str, now: datetime) -> datetime:
     """An aware instant within the clinic's dates and not in the future (beyond drift)."""
     if not isinstance(value, datetime):
         raise UserInputError(f"{what} must be a date and time, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise UserInputError(f"{what} {value.isoformat()} has no time zone; give it in UTC")
-    CLINIC_DATE.check(value, what)
+    value = check_instant(value, what)
     if value > now + FUTURE_TOLERANCE:
         raise UserInputError(
             f"{what} {value.isoformat()} is in the future; accepted: up to "
