@@ -241,3 +241,17 @@ def test_the_cohort_summary_path_is_indexed() -> None:
     assert _indexed("treatment_sessions", "course_id")
     assert _indexed("adverse_events", "session_id")
     assert _indexed("audit_events", "patient_id")
+
+
+def test_no_index_is_a_leading_part_of_another_on_its_table() -> None:
+    for table in METADATA.tables.values():
+        lists = [
+            (ix.name, tuple(c.name for c in ix.columns)) for ix in table.indexes if not ix.unique
+        ]
+        for name, columns in lists:
+            longer = [
+                other
+                for other, cols in lists
+                if other != name and len(cols) > len(columns) and cols[: len(columns)] == columns
+            ]
+            assert not longer, f"{table.name}: {name} {columns} is covered by {longer}"

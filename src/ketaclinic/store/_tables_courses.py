@@ -31,11 +31,12 @@ class TreatmentCourse(ClinicalRecord, Base):
     __tablename__ = "treatment_courses"
     __table_args__ = (
         amendment_rule(),
-        # cohort_summary reads these from the index alone (migration 0008)
+        # cohort_summary reads these from the index alone (migration 0008); it also serves
+        # lookups by indication (0009 dropped the single-column index)
         Index("ix_treatment_courses_cohort", "indication", "entered_in_error", "patient_id"),
     )
 
-    indication: Mapped[str] = mapped_column(String(100), index=True)
+    indication: Mapped[str] = mapped_column(String(100))
     protocol_id: Mapped[str] = mapped_column(String(100))
     protocol_version: Mapped[str] = mapped_column(String(50))
     trial_criteria: Mapped[Any]
@@ -49,6 +50,7 @@ class CourseStatusEvent(ClinicalRecord, Base):
     __table_args__ = (
         amendment_rule(),
         vocabulary("status", COURSE_STATUSES),
+        # also serves lookups by course (0009 dropped the single-column index)
         Index(
             "ix_course_status_events_cohort",
             "course_id",
@@ -58,7 +60,7 @@ class CourseStatusEvent(ClinicalRecord, Base):
         ),
     )
 
-    course_id: Mapped[int] = mapped_column(ForeignKey("treatment_courses.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("treatment_courses.id"))
     status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str]
     effective_at: Mapped[datetime]

@@ -47,10 +47,11 @@ class TreatmentSession(ClinicalRecord, Base):
     __tablename__ = "treatment_sessions"
     __table_args__ = (
         amendment_rule(),
+        # also serves lookups by course (0009 dropped the single-column index)
         Index("ix_treatment_sessions_cohort", "course_id", "entered_in_error"),
     )
 
-    course_id: Mapped[int] = mapped_column(ForeignKey("treatment_courses.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("treatment_courses.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     schedule_entry_id: Mapped[int | None] = mapped_column(ForeignKey("schedule_entries.id"))
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("chairs.id"))
@@ -127,10 +128,11 @@ class AdverseEvent(ClinicalRecord, Base):
         amendment_rule(),
         vocabulary("severity", ("mild", "moderate", "severe", "life_threatening")),
         vocabulary("outcome", ("resolved", "resolving", "ongoing", "admitted", "fatal", "unknown")),
+        # also serves lookups by session (0009 dropped the single-column index)
         Index("ix_adverse_events_cohort", "session_id", "entered_in_error", "severity"),
     )
 
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_sessions.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_sessions.id"))
     onset_at: Mapped[datetime]
     term: Mapped[str] = mapped_column(String(200))
     severity: Mapped[str] = mapped_column(String(20))
