@@ -3,7 +3,8 @@ these and never the store.
 
 - the audit trail (``Actor``, ``audited_transaction``, ``verify_audit``) and database
   administration (start-up, upgrade, check, backup, restore);
-- patients: enrol, update, correct, withdraw, read, search (``_patients``);
+- patients: enrol, update, correct, withdraw, read, search (``_patients``); the chart page's
+  record, history, courses, exposure and cost in one read (``_patient_chart``);
 - courses: plan (planner + safety engine), status, read (``_courses``);
 - orders: sign, independent double check, may it be given (``_orders``);
 - assessments, opioid use with MME, liver tests, symptom screens (``_outcomes_records``);
@@ -181,6 +182,7 @@ from ketaclinic.services._outcomes_records import (
     record_opioid_use,
     record_symptom_screen,
 )
+from ketaclinic.services._patient_chart import PatientChartView, patient_chart
 from ketaclinic.services._patient_context import (
     build_context,
     condition_table,
@@ -353,6 +355,7 @@ __all__ = [
     "OutcomeSeries",
     "PainQualifiersInput",
     "PainTreatmentInput",
+    "PatientChartView",
     "PatientCost",
     "PatientHistory",
     "PatientListItem",
@@ -429,6 +432,7 @@ __all__ = [
     "opioid_sparing",
     "order_details",
     "patient_account",
+    "patient_chart",
     "patient_cost_to_date",
     "patient_history",
     "patient_ical",

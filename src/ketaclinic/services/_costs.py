@@ -158,35 +158,40 @@ def patient_cost_to_date(
     with _transaction(db, actor, clock) as uc:
         require_role(uc, _READERS, "reading a patient's costs")
         existing_patient(uc, patient_id)
-        courses = current_records(uc.session, TreatmentCourse, patient_id)
-        by_course = [_course_cost(uc, c) for c in courses]
-        sessions = _original_session_ids(uc, patient_id)
-        charged: dict[str, int] = defaultdict(int)
-        other: dict[str, int] = defaultdict(int)
-        for charge in current_records(uc.session, Charge, patient_id):
-            charged[charge.currency] += int(charge.amount_minor)
-            if charge.session_id is None or charge.session_id not in sessions:
-                other[charge.currency] += int(charge.amount_minor)
-        paid: dict[str, int] = defaultdict(int)
-        for payment in current_records(uc.session, Payment, patient_id):
-            paid[payment.currency] += int(payment.amount_minor)
         uc.audit(
             "cost.patient", record_type="patients", record_id=patient_id, patient_id=patient_id
         )
-        return PatientCost(
-            patient_id,
-            tuple(
-                {
-                    "course_id": c.course_id,
-                    "protocol": course.protocol_id,
-                    **c.to_dict(),
-                }
-                for c, course in zip(by_course, courses, strict=True)
-            ),
-            dict(sorted(other.items())),
-            dict(sorted(charged.items())),
-            dict(sorted(paid.items())),
-        )
+        return cost_of(uc, patient_id)
+
+
+def cost_of(uc: UseCase, patient_id: int) -> PatientCost:
+    """The patient's costs, inside a use case's transaction (not audited here)."""
+    courses = current_records(uc.session, TreatmentCourse, patient_id)
+    by_course = [_course_cost(uc, c) for c in courses]
+    sessions = _original_session_ids(uc, patient_id)
+    charged: dict[str, int] = defaultdict(int)
+    other: dict[str, int] = defaultdict(int)
+    for charge in current_records(uc.session, Charge, patient_id):
+        charged[charge.currency] += int(charge.amount_minor)
+        if charge.session_id is None or charge.session_id not in sessions:
+            other[charge.currency] += int(charge.amount_minor)
+    paid: dict[str, int] = defaultdict(int)
+    for payment in current_records(uc.session, Payment, patient_id):
+        paid[payment.currency] += int(payment.amount_minor)
+    return PatientCost(
+        patient_id,
+        tuple(
+            {
+                "course_id": c.course_id,
+                "protocol": course.protocol_id,
+                **c.to_dict(),
+            }
+            for c, course in zip(by_course, courses, strict=True)
+        ),
+        dict(sorted(other.items())),
+        dict(sorted(charged.items())),
+        dict(sorted(paid.items())),
+    )
 
 
 def _planned_sessions(order: Order, protocol: Any, course: TreatmentCourse) -> list[dict[str, Any]]:

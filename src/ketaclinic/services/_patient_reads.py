@@ -30,6 +30,7 @@ from ketaclinic.store import (
     PainQualifiers,
     PainTreatmentTried,
     Patient,
+    PatientChart,
     PatientIdentifier,
     PregnancyStatus,
     SubstanceUse,
@@ -98,34 +99,35 @@ def get_patient_record(
     """A patient's current facts (audited read), with the safety engine's conditions."""
     with _transaction(db, actor, clock) as uc:
         require_role(uc, CLINICIANS, "reading a patient record")
-        patient = existing_patient(uc, patient_id)
+        existing_patient(uc, patient_id)
         chart = load_chart(uc.session, patient_id)
-        demographics = latest(chart.of(Demographics), "id")
-        sections = {name: [_plain(r) for r in chart.of(m)] for name, m in _VIEW_SECTIONS.items()}
-        weight = latest(chart.of(WeightMeasurement), "measured_on")
-        table = condition_table()
-        conditions: list[str] = []
-        for diagnosis, item in zip(chart.of(Diagnosis), sections["diagnoses"], strict=True):
-            derived = [str(c) for c in table.conditions(diagnosis.icd10cm_code)]
-            item["conditions"] = derived
-            conditions += derived
         uc.audit(
             "patient.read", record_type="patients", record_id=patient_id, patient_id=patient_id
         )
-        return PatientView(
-            patient_id=patient_id,
-            mrn=patient.mrn,
-            age_years=(
-                round(age_years(demographics.birth_date, uc.now.date()), 1)
-                if demographics
-                else None
-            ),
-            demographics=_plain(demographics) if demographics is not None else None,
-            latest_weight=_plain(weight) if weight is not None else None,
-            sections=sections,
-            conditions=tuple(dict.fromkeys(conditions)),
-            condition_table_version=table.version,
-        )
+        return record_view(chart, uc.now.date())
+
+
+def record_view(chart: PatientChart, today: date) -> PatientView:
+    """The patient view of a loaded chart (no reads of its own); age on ``today``."""
+    demographics = latest(chart.of(Demographics), "id")
+    sections = {name: [_plain(r) for r in chart.of(m)] for name, m in _VIEW_SECTIONS.items()}
+    weight = latest(chart.of(WeightMeasurement), "measured_on")
+    table = condition_table()
+    conditions: list[str] = []
+    for diagnosis, item in zip(chart.of(Diagnosis), sections["diagnoses"], strict=True):
+        derived = [str(c) for c in table.conditions(diagnosis.icd10cm_code)]
+        item["conditions"] = derived
+        conditions += derived
+    return PatientView(
+        patient_id=int(chart.patient.id),
+        mrn=chart.patient.mrn,
+        age_years=(round(age_years(demographics.birth_date, today), 1) if demographics else None),
+        demographics=_plain(demographics) if demographics is not None else None,
+        latest_weight=_plain(weight) if weight is not None else None,
+        sections=sections,
+        conditions=tuple(dict.fromkeys(conditions)),
+        condition_table_version=table.version,
+    )
 
 
 @dataclass(frozen=True)

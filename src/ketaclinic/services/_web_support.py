@@ -56,6 +56,7 @@ from ketaclinic.store import (
     CourseStatusEvent,
     Database,
     OpioidUse,
+    PatientChart,
     TreatmentCourse,
     TreatmentSession,
     current_records,
@@ -200,69 +201,73 @@ def patient_history(
         require_role(uc, CLINICIANS, "reading a patient's history")
         existing_patient(uc, patient_id)
         chart = load_chart(uc.session, patient_id)
-        protocols = {c.id: c.protocol_id for c in chart.of(TreatmentCourse)}
-        assessments = chart.of(Assessment)
-        sessions = sorted(chart.of(TreatmentSession), key=lambda s: (s.scheduled_start_at, s.id))
         uc.audit(
             "patient.history.read",
             record_type="patients",
             record_id=patient_id,
             patient_id=patient_id,
         )
-        return PatientHistory(
-            patient_id=patient_id,
-            outcomes=_series(assessments),
-            opioid_use=tuple(
-                {
-                    "id": o.id,
-                    "drug": o.drug,
-                    "daily_dose": f"{o.daily_dose_value:g} {o.daily_dose_unit}",
-                    "route": o.route,
-                    "period_start_on": o.period_start_on.isoformat(),
-                    "period_end_on": _iso(o.period_end_on),
-                    "mme_mg_per_day": o.mme_mg_per_day,
-                    "mme_table": f"{o.mme_table_id} {o.mme_table_version}"
-                    if o.mme_table_id
-                    else None,
-                }
-                for o in sorted(chart.of(OpioidUse), key=lambda o: (o.period_start_on, o.id))
-            ),
-            sessions=tuple(
-                {
-                    "session_id": s.id,
-                    "course_id": s.course_id,
-                    "protocol": protocols.get(s.course_id),
-                    "scheduled_start_at": s.scheduled_start_at.isoformat(),
-                    "actual_start_at": _iso(s.actual_start_at),
-                    "actual_end_at": _iso(s.actual_end_at),
-                    "route": s.route,
-                    "multi_day": s.multi_day,
-                }
-                for s in sessions
-            ),
-            adverse_events=tuple(
-                {
-                    "id": a.id,
-                    "session_id": a.session_id,
-                    "onset_at": a.onset_at.isoformat(),
-                    "term": a.term,
-                    "severity": a.severity,
-                    "outcome": a.outcome,
-                    "action_taken": a.action_taken,
-                }
-                for a in sorted(chart.of(AdverseEvent), key=lambda a: (a.onset_at, a.id))
-            ),
-            assessments=tuple(
-                {
-                    "id": a.id,
-                    "instrument": a.instrument_id,
-                    "administered_at": a.administered_at.isoformat(),
-                    "total_points": (a.score or {}).get("total_points"),
-                    "band": (a.score or {}).get("band"),
-                }
-                for a in sorted(assessments, key=lambda a: (a.administered_at, a.id))
-            ),
-        )
+        return history_of(chart)
+
+
+def history_of(chart: PatientChart) -> PatientHistory:
+    """The history of the patient of a loaded chart (no reads of its own)."""
+    patient_id = int(chart.patient.id)
+    protocols = {c.id: c.protocol_id for c in chart.of(TreatmentCourse)}
+    assessments = chart.of(Assessment)
+    sessions = sorted(chart.of(TreatmentSession), key=lambda s: (s.scheduled_start_at, s.id))
+    return PatientHistory(
+        patient_id=patient_id,
+        outcomes=_series(assessments),
+        opioid_use=tuple(
+            {
+                "id": o.id,
+                "drug": o.drug,
+                "daily_dose": f"{o.daily_dose_value:g} {o.daily_dose_unit}",
+                "route": o.route,
+                "period_start_on": o.period_start_on.isoformat(),
+                "period_end_on": _iso(o.period_end_on),
+                "mme_mg_per_day": o.mme_mg_per_day,
+                "mme_table": f"{o.mme_table_id} {o.mme_table_version}" if o.mme_table_id else None,
+            }
+            for o in sorted(chart.of(OpioidUse), key=lambda o: (o.period_start_on, o.id))
+        ),
+        sessions=tuple(
+            {
+                "session_id": s.id,
+                "course_id": s.course_id,
+                "protocol": protocols.get(s.course_id),
+                "scheduled_start_at": s.scheduled_start_at.isoformat(),
+                "actual_start_at": _iso(s.actual_start_at),
+                "actual_end_at": _iso(s.actual_end_at),
+                "route": s.route,
+                "multi_day": s.multi_day,
+            }
+            for s in sessions
+        ),
+        adverse_events=tuple(
+            {
+                "id": a.id,
+                "session_id": a.session_id,
+                "onset_at": a.onset_at.isoformat(),
+                "term": a.term,
+                "severity": a.severity,
+                "outcome": a.outcome,
+                "action_taken": a.action_taken,
+            }
+            for a in sorted(chart.of(AdverseEvent), key=lambda a: (a.onset_at, a.id))
+        ),
+        assessments=tuple(
+            {
+                "id": a.id,
+                "instrument": a.instrument_id,
+                "administered_at": a.administered_at.isoformat(),
+                "total_points": (a.score or {}).get("total_points"),
+                "band": (a.score or {}).get("band"),
+            }
+            for a in sorted(assessments, key=lambda a: (a.administered_at, a.id))
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from ketaclinic.store._chart import (
     PatientChart,
     cohort_summary,
     load_chart,
+    serving_chart,
 )
 from ketaclinic.store._check import DatabaseCheck, check_database, missing_guards
 from ketaclinic.store._database import (
@@ -220,6 +221,7 @@ __all__ = [
     "revisions",
     "row_counts",
     "search_audit_events",
+    "serving_chart",
     "session_by_token_hash",
     "sqlite_protection",
     "table_digest",

@@ -3,10 +3,16 @@
 Every clinical row carries ``patient_id`` (indexed), so a chart is one indexed query per
 table; a cohort summary by indication aggregates in SQL from ``treatment_courses.indication``
 (indexed) through the course and session indexes.
+
+A read-only use case that shows several views of one patient loads the chart once and serves
+the repositories' reads of that patient from it (``serving_chart``): ``current_records``,
+``course_status`` and ``history`` then answer from the loaded rows instead of a query each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +31,15 @@ from ketaclinic.store._tables import (
     table_of,
 )
 
-__all__ = ["ChartRow", "CohortSummary", "PatientChart", "cohort_summary", "load_chart"]
+__all__ = [
+    "ChartRow",
+    "CohortSummary",
+    "PatientChart",
+    "chart_served",
+    "cohort_summary",
+    "load_chart",
+    "serving_chart",
+]
 
 ChartRow = Row[Any]
 
@@ -41,10 +55,16 @@ class PatientChart:
     patient: ChartRow
     current: dict[str, tuple[ChartRow, ...]]
     versions: dict[str, tuple[ChartRow, ...]]
+    #: the newest version of each record, withdrawn ones included
+    newest: dict[str, tuple[ChartRow, ...]] = field(default_factory=dict)
 
     def of(self, model: type[ClinicalRecord]) -> tuple[ChartRow, ...]:
         """The current records of ``model`` (withdrawn ones excluded), oldest first."""
         return self.current.get(table_of(model).name, ())
+
+    def newest_of(self, model: type[ClinicalRecord]) -> tuple[ChartRow, ...]:
+        """The newest version of each record of ``model``, withdrawn ones included."""
+        return self.newest.get(table_of(model).name, ())
 
     def all_versions(self, model: type[ClinicalRecord]) -> tuple[ChartRow, ...]:
         return self.versions.get(table_of(model).name, ())
@@ -76,14 +96,37 @@ def load_chart(session: Session, patient_id: int) -> PatientChart:
         raise RecordNotFoundError(f"no patients record has id {patient_id}")
     current: dict[str, tuple[ChartRow, ...]] = {}
     versions: dict[str, tuple[ChartRow, ...]] = {}
+    newest: dict[str, tuple[ChartRow, ...]] = {}
     for name, query in _CHART_QUERIES:
         rows = conn.execute(query, params).all()
         versions[name] = tuple(rows)
         amended = {row.amends_id for row in rows if row.amends_id is not None}
-        current[name] = tuple(
-            row for row in rows if row.id not in amended and not row.entered_in_error
-        )
-    return PatientChart(patient, current, versions)
+        newest[name] = tuple(row for row in rows if row.id not in amended)
+        current[name] = tuple(row for row in newest[name] if not row.entered_in_error)
+    return PatientChart(patient, current, versions, newest)
+
+
+_SERVED = "ketaclinic.served_chart"
+
+
+@contextmanager
+def serving_chart(session: Session, chart: PatientChart) -> Iterator[PatientChart]:
+    """Within the block, the repositories read ``chart``'s patient from ``chart`` (one
+    loaded chart instead of a query per table and call). For reads only: the store refuses
+    to add or amend a record while a chart is served, since the chart would not show it."""
+    if _SERVED in session.info:
+        raise RuntimeError("a chart is already served in this transaction")
+    session.info[_SERVED] = chart
+    try:
+        yield chart
+    finally:
+        del session.info[_SERVED]
+
+
+def chart_served(session: Session) -> PatientChart | None:
+    """The chart ``serving_chart`` serves in this session, if any."""
+    found: PatientChart | None = session.info.get(_SERVED)
+    return found
 
 
 @dataclass(frozen=True)

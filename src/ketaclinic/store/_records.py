@@ -16,17 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from ketaclinic.errors import RecordNotFoundError, RefusedError, UserInputError
 from ketaclinic.store._base import ClinicalRecord
+from ketaclinic.store._chart import PatientChart, chart_served
 from ketaclinic.store._tables import (
     CourseStatusEvent,
     Patient,
     StaffUser,
+    TreatmentCourse,
     WeightMeasurement,
     table_of,
 )
@@ -86,8 +88,14 @@ def get_staff_user(session: Session, username: str) -> StaffUser:
     return user
 
 
+def _no_chart_served(session: Session) -> None:
+    if chart_served(session) is not None:
+        raise RuntimeError("records cannot be written while a chart is served (reads only)")
+
+
 def add(session: Session, record: R) -> R:
     """Insert a new original record and return it with its id."""
+    _no_chart_served(session)
     if record.amends_id is not None:
         raise UserInputError("a new record cannot amend another; use amend()")
     session.add(record)
@@ -125,6 +133,7 @@ def amend(
             f"a {_kind(type(original))} record can only be amended by another "
             f"{_kind(type(original))} record, not by {_kind(type(correction))}"
         )
+    _no_chart_served(session)
     if not reason or not reason.strip():
         raise UserInputError("an amendment needs a reason (a non-empty text)")
     if correction.patient_id not in (None, original.patient_id):
@@ -172,8 +181,31 @@ def current_version(session: Session, model: type[R], record_id: int) -> R:
     return record
 
 
+def _served_for(session: Session, patient_id: int) -> PatientChart | None:
+    chart = chart_served(session)
+    return chart if chart is not None and chart.patient.id == patient_id else None
+
+
+def _served_history(chart: PatientChart, model: type[R], record_id: int) -> list[R] | None:
+    """The versions of ``record_id`` from the served chart (``None``: not the chart's)."""
+    rows = chart.all_versions(model)
+    by_id = {row.id: row for row in rows}
+    if record_id not in by_id:
+        return None
+    newer = {row.amends_id: row for row in rows if row.amends_id is not None}
+    line = [by_id[record_id]]
+    while line[0].amends_id is not None:
+        line.insert(0, by_id[line[0].amends_id])
+    while line[-1].id in newer:
+        line.append(newer[line[-1].id])
+    return cast(list[R], line)
+
+
 def history(session: Session, model: type[R], record_id: int) -> list[R]:
     """Every version of the record, oldest first (the original stays as it was stored)."""
+    chart = chart_served(session)
+    if chart is not None and (served := _served_history(chart, model, record_id)) is not None:
+        return served
     record = get(session, model, record_id)
     older: list[R] = [record]
     while older[0].amends_id is not None:
@@ -188,7 +220,12 @@ def history(session: Session, model: type[R], record_id: int) -> list[R]:
 def current_records(
     session: Session, model: type[R], patient_id: int, *, include_withdrawn: bool = False
 ) -> Sequence[R]:
-    """The current version of each of a patient's records of ``model``, oldest first."""
+    """The current version of each of a patient's records of ``model``, oldest first (rows
+    of the served chart, if the patient's chart is served: ``serving_chart``)."""
+    chart = _served_for(session, patient_id)
+    if chart is not None:
+        rows = chart.newest_of(model) if include_withdrawn else chart.of(model)
+        return cast(Sequence[R], rows)
     newer = aliased(model)
     query = (
         select(model)
@@ -209,6 +246,11 @@ def latest_weight(session: Session, patient_id: int) -> WeightMeasurement | None
 
 def course_status(session: Session, course_id: int) -> CourseStatusEvent | None:
     """The course's status now: its latest current status event (``None`` before the first)."""
+    chart = chart_served(session)
+    if chart is not None and any(c.id == course_id for c in chart.all_versions(TreatmentCourse)):
+        events = [e for e in chart.of(CourseStatusEvent) if e.course_id == course_id]
+        found = max(events, key=lambda e: (e.effective_at, e.id), default=None)
+        return cast(CourseStatusEvent | None, found)
     newer = aliased(CourseStatusEvent)
     query = (
         select(CourseStatusEvent)

@@ -18,12 +18,8 @@ from ketaclinic.services import (
     Enrolment,
     Permission,
     SignedIn,
-    cumulative_exposure,
     enrol_patient,
-    get_patient_record,
-    list_courses,
-    patient_cost_to_date,
-    patient_history,
+    patient_chart,
     search_patients,
 )
 from ketaclinic.web._charts import mme_figure, outcome_figure
@@ -215,11 +211,9 @@ async def enrol(request: Request, user: WritePatients) -> Response:
 
 def _chart_context(request: Request, user: SignedIn, patient_id: int) -> dict[str, Any]:
     db, actor, now = database(request), user.actor(client_address(request)), clock(request)
-    record = get_patient_record(db, actor, patient_id, clock=now)
-    history = patient_history(db, actor, patient_id, clock=now)
-    courses = list_courses(db, actor, patient_id, clock=now)
-    exposure = cumulative_exposure(db, actor, patient_id, clock=now)
-    cost = patient_cost_to_date(db, actor, patient_id, clock=now)
+    chart = patient_chart(db, actor, patient_id, clock=now)  # one audited read
+    record, history, courses = chart.record, chart.history, list(chart.courses)
+    exposure, cost = chart.exposure, chart.cost
     figures = {
         f"outcome-{i}": outcome_figure(series.to_dict())
         for i, series in enumerate(history.outcomes)
