@@ -107,16 +107,18 @@ def test_iv_bolus_and_infusion_agree_with_solve_ivp(model_id: str, times: np.nda
 # Racemic route extensions on the Kamp disposition, re-transcribed from each RouteSpec's
 # source text: adult F, ka (1/min) and the fraction of the dose that forms norketamine before
 # the blood (80 % of the first-pass loss; for nasal and sublingual doses 80 % of the 46 %
-# swallowed share).
+# swallowed share). Sublingual doses enter their depot at a constant rate over 13.1 min
+# (Simons 2022's mucosal input).
 SWALLOWED_NK = 0.46 * 0.8
 EXTENSIONS = {
     "im": (0.93, 0.07, 0.0),
     "sc": (1.0, 0.017, 0.0),
     "oral": (0.20, np.log(2.0) / 59.0, 0.8 * (1 - 0.20)),
-    "sublingual": (0.28, 0.012, SWALLOWED_NK * (1 - 0.28)),
+    "sublingual": (0.28, 0.04, SWALLOWED_NK * (1 - 0.28)),
     "intranasal": (0.14, 0.12, SWALLOWED_NK * (1 - 0.14)),
     "rectal": (0.30, 0.013, 0.0),
 }
+ZERO_ORDER_MIN = {"sublingual": 13.1}
 # Children (< 18 years): the paediatric F and ka where a paediatric study published them.
 CHILD_EXTENSIONS = {
     "im": (0.41, 0.07, 0.0),
@@ -132,7 +134,8 @@ def test_each_racemic_route_extension_agrees_with_solve_ivp(route: str) -> None:
     patient = Patient(weight_kg=82, age_years=50)
     ode = ref.kamp(patient.weight_kg, extra=["depot"])
     ref.absorb(ode, "depot", ka, f, fm=fm)
-    events = [ref.Event("depot", 50.0, 0.0), ref.Event("depot", 25.0, 300.0)]
+    over = ZERO_ORDER_MIN.get(route, 0.0)
+    events = [ref.Event("depot", 50.0, 0.0, over), ref.Event("depot", 25.0, 300.0, over)]
     result = simulate(
         "kamp", patient, [f"{route} 50 mg at 0 min", f"{route} 25 mg at 5 h"], ARBITRARY_MIN
     )

@@ -16,6 +16,8 @@ from ketaclinic.pharmacology import (
     Sex,
     covariates_of,
     get_model,
+    parse_doses,
+    regimen_inputs,
     simulate,
 )
 from ketaclinic.ranges import WEIGHT_KG
@@ -259,3 +261,28 @@ def test_the_child_pugh_statement_gives_the_auc_ratio_the_computation_gives(dose
     else:
         assert ratio > 2.1  # first pass falls too: said in the note
         assert "partly through first pass" in note
+
+
+def test_perez_ruixo_gives_japanese_patients_a_larger_nasal_fraction() -> None:
+    """Perez-Ruixo 2021 Table 3 (nlmixr2lib transcription): Japanese FRn x1.34. Per 28 mg
+    device 0.54 (Japanese 0.72) enters the nasal depot, x0.62 for later devices; the rest is
+    swallowed. Per patient: one population may mix ethnicities."""
+    model = get_model("perez-ruixo")
+    doses = parse_doses(["intranasal 56 mg at 0 min"])
+    ethnicity = np.array(["not stated", "japanese", "asian"])
+    inputs = regimen_inputs(model, doses, np.full(3, 70.0), ethnicity=ethnicity)
+    nasal, swallowed, nasal_later, swallowed_later = inputs
+    first = np.array([0.54, 0.54 * 1.34, 0.54]) * 28.0
+    later = np.array([0.54 * 0.62, 0.54 * 1.34 * 0.62, 0.54 * 0.62]) * 28.0
+    np.testing.assert_allclose(nasal.amount_mg, first)
+    np.testing.assert_allclose(swallowed.amount_mg, 28.0 - first)
+    np.testing.assert_allclose(nasal_later.amount_mg, later)
+    np.testing.assert_allclose(swallowed_later.amount_mg, 28.0 - later)
+    times = np.arange(0.0, 24 * 60.0 + 1.0, 1.0)
+    auc = {
+        e: simulate(
+            model, Patient(weight_kg=70, ethnicity=e), doses, times
+        ).summary.ketamine.auc_ng_h_per_ml
+        for e in ("not stated", "japanese")
+    }
+    assert auc["japanese"] > 1.2 * auc["not stated"]

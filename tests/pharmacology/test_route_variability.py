@@ -18,22 +18,26 @@ def _cmax(variability: object) -> np.ndarray:
 
 
 def test_each_racemic_oral_path_declares_its_absorption_and_f_variability() -> None:
-    path = MODELS["kamp"].routes[Route.ORAL].paths[0]
-    assert path.ka_cv == 1.48  # Brunette 2011: BSV 148 % on the absorption half-time
-    assert path.bioavailability_cv == 0.39  # Chong 2006: F 23 +/- 9 % (calibrated)
-    assert {"ka_oral", "F_oral"} <= set(MODELS["kamp"].iiv_cv)
+    for model_id in ("domino", "clements", "hijazi", "kamp"):
+        path = MODELS[model_id].routes[Route.ORAL].paths[0]
+        assert path.ka_cv == 0.35  # calibrated on Chong 2006's Cmax spread (adults)
+        assert path.bioavailability_cv == 0.39  # Chong 2006: F 23 +/- 9 % (calibrated)
+        assert {"ka_oral", "F_oral"} <= set(MODELS[model_id].iiv_cv)
+    for model_id in ("herd", "hornik"):
+        # Brunette 2011: BSV 148 % on the absorption half-time, in children
+        assert MODELS[model_id].routes[Route.ORAL].paths[0].ka_cv == 1.48
 
 
 def test_an_oral_population_spreads_about_as_widely_as_chong_2006_reported() -> None:
     """Chong 2006, 25 mg oral: Cmax 22.8 +/- 12.8 ng/mL (CV 56 %). With only the structural
-    30 % CVs the spread of Cmax is far narrower; with the route IIV it reaches the reported
-    CV (here wider, about 1.0: the 148 % absorption BSV is paediatric, the only one
-    published)."""
+    30 % CVs the spread of Cmax is narrower; with the route IIV it is near the reported CV
+    (the adult ka CV was calibrated on this spread, so this checks the calibration; with
+    Brunette's paediatric 148 % the CV was about 1.0)."""
     structural = dict.fromkeys(("CL", "V1", "V2", "V3", "Q2", "Q3"), 0.3)
     without = _cmax(structural)
     with_routes = _cmax("default")
     assert _cv(without) < 0.4
-    assert 0.5 <= _cv(with_routes) <= 1.2
+    assert 0.56 * 0.85 <= _cv(with_routes) <= 0.56 * 1.15
 
 
 def _cv(values: np.ndarray) -> float:

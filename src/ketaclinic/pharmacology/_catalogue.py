@@ -78,6 +78,7 @@ def _ext(
     child_ka_per_min: float | None = None,
     ka_cv: float | None = None,
     f_cv: float | None = None,
+    zero_order_min: float = 0.0,
 ) -> RouteSpec:
     child = [f"F = {child_f:g}"] if child_f is not None else []
     if child_ka_per_min is not None:
@@ -85,10 +86,11 @@ def _ext(
     children = (
         f"; children (< {CHILD_BELOW_AGE_YEARS:g} years): {', '.join(child)}" if child else ""
     )
+    zero_order = f"zero-order input over {zero_order_min:g} min, then " if zero_order_min else ""
     return RouteSpec(
         route,
         native=False,
-        source=f"route extension (not fitted with this model): F = {f:g}, ka = "
+        source=f"route extension (not fitted with this model): F = {f:g}, {zero_order}ka = "
         f"{ka_per_min:.3g} /min{children}: {source}",
         paths=(
             AbsorptionPath(
@@ -100,19 +102,48 @@ def _ext(
                 child_ka_per_min=child_ka_per_min,
                 ka_cv=ka_cv,
                 bioavailability_cv=f_cv,
+                zero_order_min=zero_order_min,
             ),
         ),
     )
 
 
+# Oral IIV on ka: Brunette 2011 published a between-subject variability of 148 % on the
+# absorption half-time in children; applied to adults it spreads the oral Cmax of a
+# population about twice as widely as Chong 2006 reported (CV 1.0 vs 0.56), so adult models
+# take a calibrated CV (an ASSUMPTION, stated on the route) and the paediatric models
+# (Herd, Hornik) keep Brunette's.
+ADULT_ORAL_KA_CV = 0.35
+PAEDIATRIC_ORAL_KA_CV = 1.48
+
+
+def _oral(ka_cv: float, iiv: str) -> RouteSpec:
+    return _ext(
+        Route.ORAL,
+        0.20,
+        math.log(2.0) / 59.0,
+        "adult F 0.20 (Yanagihara 2003, PMID 12516077; Chong 2006 23 +/- 9 %; Chong 2009 "
+        "median 24 %, PMID 19366273); children F 0.45 (90 % CI 0.33-0.58) and absorption "
+        "half-time 59 min (Brunette 2011, PMID 21355949; no adult racemic ka is published, "
+        "so the paediatric half-time is used for adults too, an ASSUMPTION); 80 % of the "
+        "first-pass loss forms norketamine (" + _NK_FORMED_SOURCE + "); " + iiv,
+        first_pass_metabolite_fraction=RACEMIC_NK_FORMED,
+        child_f=0.45,
+        ka_cv=ka_cv,
+        f_cv=0.39,
+    )
+
+
 # First-order absorption bolted onto the IV-only racemic models (docs/research/
 # route-parameters.md section 1, which quotes each number's source). F is a published value
-# from studies with measured concentrations; a ka with no published value is an ASSUMPTION
-# chosen to reproduce reported concentrations or tmax with the Kamp 2020 disposition, and the
-# source says which. IIV: Brunette 2011 published a between-subject variability of 148 % on
-# the oral absorption half-time; the other CVs are ASSUMPTIONS calibrated on the spread of
-# non-compartmental estimates (Chong 2006: oral F 23 +/- 9 %, sublingual 32 +/- 17 %;
-# Pharmacotherapy 2022: intranasal Cmax geometric SD 1.9-2.3).
+# from studies with measured concentrations; a ka is published (oral: Brunette 2011;
+# sublingual: Simons 2022's film) or an ASSUMPTION chosen to reproduce reported
+# concentrations or tmax with the Kamp 2020 disposition, and the source says which. IIV:
+# Brunette 2011 published a between-subject variability of 148 % on the oral absorption
+# half-time in children (kept for the paediatric models, see _oral); the other CVs are
+# ASSUMPTIONS calibrated on the spread of non-compartmental estimates (Chong 2006: oral F
+# 23 +/- 9 % and Cmax 22.8 +/- 12.8 ng/mL, sublingual F 32 +/- 17 %; Pharmacotherapy 2022:
+# intranasal Cmax geometric SD 1.9-2.3).
 RACEMIC_ROUTE_EXTENSIONS: FrozenMap[Route, RouteSpec] = FrozenMap(
     {
         Route.IM: _ext(
@@ -133,34 +164,28 @@ RACEMIC_ROUTE_EXTENSIONS: FrozenMap[Route, RouteSpec] = FrozenMap(
             "no human value published: near-complete absorption and a tmax of about 30 min "
             "are ASSUMPTIONS",
         ),
-        Route.ORAL: _ext(
-            Route.ORAL,
-            0.20,
-            math.log(2.0) / 59.0,
-            "adult F 0.20 (Yanagihara 2003, PMID 12516077; Chong 2006 23 +/- 9 %; Chong 2009 "
-            "median 24 %, PMID 19366273); children F 0.45 (90 % CI 0.33-0.58) and absorption "
-            "half-time 59 min, BSV 148 % (Brunette 2011, PMID 21355949; no adult racemic ka "
-            "is published, so the paediatric half-time is used for adults too, an "
-            "ASSUMPTION); 80 % of the first-pass loss forms norketamine ("
-            + _NK_FORMED_SOURCE
-            + ")",
-            first_pass_metabolite_fraction=RACEMIC_NK_FORMED,
-            child_f=0.45,
-            ka_cv=1.48,
-            f_cv=0.39,
+        Route.ORAL: _oral(
+            ADULT_ORAL_KA_CV,
+            "IIV: ka CV 35 % is an ASSUMPTION calibrated so that a Kamp population (30 % "
+            "structural CVs, F CV 39 %) given 25 mg has a Cmax CV of about 56 %, the spread "
+            "Chong 2006 reported (22.8 +/- 12.8 ng/mL; Brunette's 148 % is paediatric and "
+            "gives about 100 %); F CV 39 % from Chong 2006's F 23 +/- 9 %",
         ),
         Route.SUBLINGUAL: _ext(
             Route.SUBLINGUAL,
             0.28,
-            0.012,
+            0.04,
             "F 24-32 %: Rolan 2014 median 29 % (PMID 24977293), Chong 2006 32 +/- 17 %, "
-            "Chong 2009 24 %; ka ASSUMED, chosen to reproduce a tmax of about 45 min (Rolan "
-            "2014 median 0.75 h); of the part not absorbed, 46 % is taken as swallowed (the "
-            "share swallowed from a Perez-Ruixo 2021 spray) and 80 % of that forms "
-            "norketamine (ASSUMPTIONS; " + _NK_FORMED_SOURCE + ")",
+            "Chong 2009 24 %; mucosal absorption as published for the S-ketamine oral thin "
+            "film (Simons 2022, PMID 35899184, Table 4: zero-order 13.1 min, then ka "
+            "0.04 /min), applied to racemic sublingual ketamine (an ASSUMPTION: products "
+            "differ; it replaces a ka chosen on Rolan 2014's tmax); of the part not absorbed, "
+            "46 % is taken as swallowed (the share swallowed from a Perez-Ruixo 2021 spray) "
+            "and 80 % of that forms norketamine (ASSUMPTIONS; " + _NK_FORMED_SOURCE + ")",
             first_pass_metabolite_fraction=SWALLOWED_FRACTION * RACEMIC_NK_FORMED,
             ka_cv=0.5,
             f_cv=0.53,
+            zero_order_min=13.1,
         ),
         Route.INTRANASAL: _ext(
             Route.INTRANASAL,
@@ -195,6 +220,14 @@ RACEMIC_ROUTE_EXTENSIONS: FrozenMap[Route, RouteSpec] = FrozenMap(
 )
 
 _RACEMIC_ROUTES = {Route.IV: IV_ROUTE, **RACEMIC_ROUTE_EXTENSIONS}
+_PAEDIATRIC_ROUTES = {
+    **_RACEMIC_ROUTES,
+    Route.ORAL: _oral(
+        PAEDIATRIC_ORAL_KA_CV,
+        "IIV: ka CV 148 % (Brunette 2011's between-subject variability of the absorption "
+        "half-time in children); F CV 39 % from Chong 2006's adult F 23 +/- 9 % (calibrated)",
+    ),
+}
 
 
 _TWO = Structure(peripherals=1, effect_site=True)
@@ -356,7 +389,7 @@ _HERD = _racemic(
     typical=_herd,
     structure=_TWO_NK,
     iiv_cv={"V1": 0.64, "V2": 0.517, "CL": 0.381, "Q2": 0.19},
-    routes=_RACEMIC_ROUTES,
+    routes=_PAEDIATRIC_ROUTES,
     weight_range_kg=(8.0, 60.0),
     age_range_years=(1.0, 14.0),
     iiv_source="Herd 2007 (PMID 17564643): IIV V1 64 %, V2 51.7 %, CL 38.1 %, Q 19 %; route "
@@ -377,7 +410,7 @@ _HORNIK = _racemic(
     typical=_hornik,
     structure=_TWO_NK,
     routes={
-        **_RACEMIC_ROUTES,
+        **_PAEDIATRIC_ROUTES,
         Route.IM: RouteSpec(
             Route.IM,
             True,

@@ -139,6 +139,10 @@ def _perez_ruixo(cov: Covariates) -> dict[str, FloatArray]:
     }
 
 
+# Perez-Ruixo 2021 Table 3 (nlmixr2lib transcription: "e_japanese_FRn <- 1.34"): Japanese
+# patients (a subset of Asian) absorb 1.34 times the nasal fraction of each device.
+JAPANESE_NASAL_FRACTION_FACTOR = 1.34
+
 _PR_STRUCTURE = Structure(
     peripherals=2,
     liver=True,
@@ -184,8 +188,9 @@ _PEREZ_RUIXO = declare_model(
             Route.INTRANASAL,
             True,
             "esketamine nasal spray (28 mg devices, 5 min apart): nasal fraction 0.54 per "
-            "device, x0.62 for the second and later devices, ka 2.93 /h; the rest is "
-            "swallowed (Perez-Ruixo 2021)",
+            "device (x1.34 for Japanese patients, Table 3 as transcribed in nlmixr2lib), "
+            "x0.62 for the second and later devices, ka 2.93 /h; the rest is swallowed "
+            "(Perez-Ruixo 2021)",
             paths=(
                 AbsorptionPath(
                     "intranasal",
@@ -194,6 +199,7 @@ _PEREZ_RUIXO = declare_model(
                     fraction=0.54,
                     later_device_factor=0.62,
                     ka_cv=0.615,
+                    fraction_factors=((str(Ethnicity.JAPANESE), JAPANESE_NASAL_FRACTION_FACTOR),),
                 ),
                 _PR_SWALLOWED,
             ),
@@ -224,10 +230,11 @@ _PEREZ_RUIXO = declare_model(
         "noresketamine parameters are apparent (/F); used literally they overpredict "
         "noresketamine AUC about 1.4-fold (nlmixr2lib transcription notes)",
         "ethnicity (optional patient field): Asian (and Japanese) kel x0.36 and noresketamine "
-        "CLn/F x0.81 are applied (Perez-Ruixo 2021 Table 3 as transcribed in nlmixr2lib); the "
-        "Japanese nasal-fraction factor x1.34 is not (the nasal fraction is a per-dose "
-        "constant here); an update with Japanese data attributes the effect to body weight "
-        "rather than race (Clin Pharmacol Drug Dev, DOI 10.1002/cpdd.1214)",
+        "CLn/F x0.81, and for Japanese patients the nasal fraction x1.34 (0.54 -> 0.72 per "
+        "first device), are applied (Perez-Ruixo 2021 Table 3 as transcribed in nlmixr2lib); "
+        "an update with Japanese phase 2b data attributes the effect to body weight rather "
+        "than race (Kurosawa 2023, Clin Pharmacol Drug Dev 12:397, DOI 10.1002/cpdd.1214; "
+        "its parameter values were not seen, so it is not used)",
         "no sex effect: Perez-Ruixo screened sex and did not retain it",
     ),
 )

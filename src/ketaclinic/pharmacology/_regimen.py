@@ -18,6 +18,7 @@ from ketaclinic.errors import ModelError, UserInputError
 from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
 from ketaclinic.pharmacology._models import Covariates, PKModel
 from ketaclinic.pharmacology._solver import Input
+from ketaclinic.pharmacology._structure import AbsorptionPath
 from ketaclinic.pharmacology._system import LinearSystem, build_system
 from ketaclinic.ranges import DOSE_MG
 
@@ -72,15 +73,28 @@ def system_of(
     return build_system(model.structure, values, model.paths(routes)), values
 
 
-def regimen_inputs(model: PKModel, doses: Iterable[Dose], weight_kg: FloatArray) -> list[Input]:
+def regimen_inputs(
+    model: PKModel,
+    doses: Iterable[Dose],
+    weight_kg: FloatArray,
+    *,
+    ethnicity: NDArray[np.str_] | None = None,
+) -> list[Input]:
     """Dose events as solver inputs (mg per patient, one patient per weight), checking every
-    amount's range. State indices follow ``model.structure.states`` for the routes used."""
+    amount's range. State indices follow ``model.structure.states`` for the routes used.
+    ``ethnicity`` (one ``Ethnicity`` value per patient; None: not stated) applies the
+    paths' published ``fraction_factors``."""
     events = expand_doses(doses)
-    return inputs_of(model, events, _routes(model, events), weight_kg)
+    return inputs_of(model, events, _routes(model, events), weight_kg, ethnicity=ethnicity)
 
 
 def inputs_of(
-    model: PKModel, events: Sequence[Dose], routes: Sequence[Route], weight_kg: FloatArray
+    model: PKModel,
+    events: Sequence[Dose],
+    routes: Sequence[Route],
+    weight_kg: FloatArray,
+    *,
+    ethnicity: NDArray[np.str_] | None = None,
 ) -> list[Input]:
     """:func:`regimen_inputs` for single dose events whose ``routes`` are checked."""
     index = {state: i for i, state in enumerate(model.structure.states(model.paths(routes)))}
@@ -106,12 +120,28 @@ def inputs_of(
         for start, units, later in _units_of(model, dose, amount):
             rest = units
             for path in spec.paths:
-                share = path.fraction * (path.later_device_factor if later else 1.0)
+                share = _fraction(path, ethnicity, amount.shape) * (
+                    path.later_device_factor if later else 1.0
+                )
                 taken = rest * share
                 duration = path.zero_order_min or dose.duration_min
                 inputs.append(Input(index[path.depot], start, duration, taken))
                 rest = rest - taken
     return inputs
+
+
+def _fraction(
+    path: AbsorptionPath, ethnicity: NDArray[np.str_] | None, shape: tuple[int, ...]
+) -> FloatArray:
+    """The share of a dose this path takes, per patient: its ``fraction`` times any
+    published factor for the patient's ethnicity, at most 1."""
+    share: FloatArray = np.full(shape, path.fraction)
+    if ethnicity is None or not path.fraction_factors:
+        return share
+    for group, factor in path.fraction_factors:
+        share = np.where(ethnicity == group, share * factor, share)
+    capped: FloatArray = np.minimum(share, 1.0)
+    return capped
 
 
 def _units_of(

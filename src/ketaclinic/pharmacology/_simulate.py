@@ -258,7 +258,7 @@ def simulate(
     cov = covariates_of(patient)
     routes = check_routes(spec, events)
     system, params = system_of(spec, cov, routes)
-    inputs = inputs_of(spec, events, routes, cov.weight_kg)
+    inputs = inputs_of(spec, events, routes, cov.weight_kg, ethnicity=cov.ethnicity)
     names = [o for o in OUTPUTS if system.has(STATE_OF[o])]
     rows = np.stack([system.concentration_row(STATE_OF[o]) for o in names], axis=1)
     rows *= MG_PER_L_TO_NG_PER_ML  # outputs straight in ng/mL

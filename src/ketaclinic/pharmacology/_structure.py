@@ -212,7 +212,10 @@ class AbsorptionPath:
     depot at a constant rate over that time; ``later_device_factor`` multiplies ``fraction``
     for the second and later devices of a nasal dose. ``child_bioavailability`` and
     ``child_ka_per_min`` replace F and ka for patients younger than ``CHILD_BELOW_AGE_YEARS``
-    where a paediatric study published its own (children differ). ``ka_cv``/
+    where a paediatric study published its own (children differ). ``fraction_factors``
+    multiply ``fraction`` for patients of the named ethnicities (``Ethnicity`` values; a
+    published covariate, e.g. Perez-Ruixo 2021's Japanese nasal fraction), capped at 1.
+    ``ka_cv``/
     ``bioavailability_cv`` are the IIV of its two parameters, named ``ka_<name>`` and
     ``F_<name>``; ``source`` says where the path's numbers come from when its route's
     source does not.
@@ -231,6 +234,7 @@ class AbsorptionPath:
     source: str = ""  # where this path's numbers come from, when not its route's source
     child_bioavailability: float | None = None
     child_ka_per_min: float | None = None
+    fraction_factors: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         owner = f"absorption path {self.name!r}"
@@ -249,6 +253,11 @@ class AbsorptionPath:
         child_ka = self.child_ka_per_min
         if child_ka is not None and not (math.isfinite(child_ka) and child_ka > 0):
             raise ModelError(f"{owner}: child ka must be above 0 /min, got {child_ka!r}")
+        for group, factor in self.fraction_factors:
+            if not (group and math.isfinite(factor) and factor > 0):
+                raise ModelError(
+                    f"{owner}: the fraction factor for {group!r} must be above 0, got {factor!r}"
+                )
         if not (math.isfinite(self.zero_order_min) and self.zero_order_min >= 0):
             raise ModelError(f"{owner}: zero-order time must be >= 0 min")
         _check_cv(owner, self.ka_cv)
