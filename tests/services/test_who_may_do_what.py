@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from clinic_helpers import START, counts, personas, ready_order
 from ketaclinic import services as s
 from ketaclinic.errors import NotAllowedError
 from ketaclinic.services import Actor
+from ketaclinic.services import _permissions as permissions
 from ketaclinic.services.testing import FrozenClock
 from ketaclinic.store import Database
 
@@ -194,3 +196,32 @@ def test_the_second_checker_persona_cannot_sign_and_the_preparer_cannot_check(
     s.sign_order(db, staff["dr.adams"], planned.order_id, clock=clock)
     with pytest.raises(NotAllowedError, match="prepared order"):
         s.double_check_task(db, staff["dr.adams"], planned.order_id, clock=clock)
+
+
+def _table_with(
+    monkeypatch: pytest.MonkeyPatch, role: str, add: set[Any], remove: set[Any]
+) -> None:
+    table = dict(permissions.ROLE_PERMISSIONS)
+    table[role] = frozenset((table[role] | add) - remove)
+    monkeypatch.setattr(permissions, "ROLE_PERMISSIONS", MappingProxyType(table))
+
+
+def test_the_services_ask_the_role_permission_table_and_nothing_else(
+    db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff = personas(db, clock)
+    patient, course, _ = ready_order(db, staff, clock, "depression-iv")
+    with pytest.raises(NotAllowedError, match=r"needs a physician or a nurse \(permission"):
+        s.get_patient_record(db, staff["res.evans"], patient, clock=clock)
+    _table_with(monkeypatch, "researcher", {s.Permission.PATIENT_READ}, set())
+    assert s.get_patient_record(db, staff["res.evans"], patient, clock=clock)
+    _table_with(monkeypatch, "nurse", set(), {s.Permission.PATIENT_READ})
+    with pytest.raises(NotAllowedError, match=r"'nurse\.brown' is a nurse"):
+        s.get_course(db, staff["nurse.brown"], course, clock=clock)
+    assert s.get_course(db, staff["dr.adams"], course, clock=clock)
+
+
+def test_every_listed_use_case_is_open_to_exactly_the_holders_of_one_permission() -> None:
+    holder_sets = {permissions.holders_of(p) for p in s.Permission}
+    for name, (_, roles) in USE_CASES.items():
+        assert tuple(r for r in s.ROLE_PERMISSIONS if r in roles) in holder_sets, name

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from ketaclinic.errors import UserInputError
 from ketaclinic.ranges import CLINIC_DATE
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
-from ketaclinic.services._clinical import current_rows, staff_member
+from ketaclinic.services._clinical import current_rows
+from ketaclinic.services._inputs import authorize
+from ketaclinic.services._permissions import Permission
 from ketaclinic.services._scheduling import (
     MAX_CALENDAR_DAYS,
-    SCHEDULERS,
     ClinicHours,
     ScheduledEntry,
     _chains,
@@ -35,7 +36,7 @@ def patient_schedule(
 ) -> tuple[ScheduledEntry, ...]:
     """A patient's booked sessions by start. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, SCHEDULERS, "scheduling sessions")
+        authorize(uc, Permission.SCHEDULE_READ, "reading the schedule")
         return read_patient_entries(uc, patient_id, include_cancelled)
 
 
@@ -96,7 +97,7 @@ def chair_calendar(
     low = hours.instant(from_day, time(0))
     high = hours.instant(to_day + timedelta(days=1), time(0))
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, SCHEDULERS, "scheduling sessions")
+        authorize(uc, Permission.SCHEDULE_READ, "reading the schedule")
         rows = [
             r
             for r in current_rows(uc.session, ScheduleEntry)

@@ -18,14 +18,14 @@ from ketaclinic.pharmacology import Route
 from ketaclinic.ranges import MONEY_MINOR
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
 from ketaclinic.services._clinical import (
-    CLINICIANS,
     checked_instant,
     current_rows,
     load_session,
-    staff_member,
     who,
 )
 from ketaclinic.services._discharge import dosing_times
+from ketaclinic.services._inputs import authorize
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import Charge, Database, DoseGiven, Payment, get_patient
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
 
 CHARGE_CATEGORIES = ("drug", "chair_time", "monitoring", "staff", "other")
 PAYMENT_METHODS = ("cash", "card", "transfer", "insurance", "other")
-_BILLERS = (*CLINICIANS, "admin")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -193,7 +192,7 @@ def charge_session(
     """Charge an ended session once: the drug as used, the chair time from start to end,
     monitoring and staff time."""
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, _BILLERS, "charging a session")
+        user = authorize(uc, Permission.CHARGES_RECORD, "charging a session")
         ctx = load_session(uc.session, session_id)
         start, end = ctx.visit.actual_start_at, ctx.visit.actual_end_at
         if start is None or end is None:
@@ -263,7 +262,7 @@ def add_charge(
     amount = _minor(round(quantity * price), "amount")
     code = _currency(currency)
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, _BILLERS, "charging")
+        user = authorize(uc, Permission.CHARGES_RECORD, "charging")
         sid = None
         if session_id is not None:
             ctx = load_session(uc.session, session_id)
@@ -321,7 +320,7 @@ def record_payment(
         if text is not None and not 0 < len(text.strip()) <= 200:
             raise UserInputError(f"{what} must be 1 to 200 characters")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, _BILLERS, "recording a payment")
+        user = authorize(uc, Permission.CHARGES_RECORD, "recording a payment")
         get_patient(uc.session, patient_id)
         at = uc.now if received_at is None else checked_instant(received_at, "received_at", uc.now)
         row = Payment(
@@ -383,7 +382,7 @@ def patient_account(
 ) -> Account:
     """What the patient was charged and paid (current records). An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, _BILLERS, "reading an account")
+        authorize(uc, Permission.COSTS_READ, "reading an account")
         return _account(uc, patient_id)
 
 

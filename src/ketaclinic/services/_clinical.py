@@ -1,7 +1,8 @@
 """Helpers the session, schedule and charge use cases share: who acts, what they act on.
 
-Every use case resolves its actor to an active staff account with a role allowed to do it
-(the outsider persona, a disabled account, is refused everything), checks the instants it is
+Every use case resolves its actor to an active staff account whose role holds the use case's
+permission (``_inputs.authorize``; the outsider persona, a disabled account, is refused
+everything), checks the instants it is
 given, and reads the current version of the records it works on.
 """
 
@@ -18,7 +19,7 @@ from ketaclinic.errors import RecordNotFoundError, UserInputError
 from ketaclinic.pharmacology import Dose
 from ketaclinic.protocols import Protocol, get_protocol
 from ketaclinic.services._audit import UseCase
-from ketaclinic.services._inputs import check_instant, require_role
+from ketaclinic.services._inputs import check_instant
 from ketaclinic.services._inputs import who as record_columns
 from ketaclinic.services._orders import administration_status
 from ketaclinic.store import (
@@ -32,7 +33,6 @@ from ketaclinic.store import (
 )
 
 __all__ = [
-    "CLINICIANS",
     "FUTURE_TOLERANCE",
     "SessionContext",
     "administration_block",
@@ -41,21 +41,12 @@ __all__ = [
     "load_course",
     "load_session",
     "order_doses",
-    "staff_member",
     "who",
 ]
 
-#: Roles that document care at the chair.
-CLINICIANS = ("physician", "nurse")
 #: Something that happened may be stamped at most this far after the server's clock (clock
 #: drift between a bedside device and the server); later instants are typing errors.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-def staff_member(uc: UseCase, roles: tuple[str, ...], doing: str = "this") -> StaffUser:
-    """The actor's active staff account, if its role is one of ``roles``; else
-    ``NotAllowedError`` (a ``RefusedError``): the rule every use case applies."""
-    return require_role(uc, roles, doing)
 
 
 def who(uc: UseCase, user: StaffUser, patient_id: int) -> dict[str, Any]:

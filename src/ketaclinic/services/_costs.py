@@ -27,7 +27,8 @@ from ketaclinic.services._audit import Actor, Clock, UseCase, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._charges import PriceList, session_items
 from ketaclinic.services._courses import open_course
-from ketaclinic.services._inputs import existing_patient, require_role
+from ketaclinic.services._inputs import authorize, existing_patient
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     Charge,
     Database,
@@ -46,9 +47,6 @@ __all__ = [
     "estimate_course_cost",
     "patient_cost_to_date",
 ]
-
-#: Who may read costs: the clinic team and its administration (billing).
-_READERS = ("physician", "nurse", "admin")
 
 
 def _add(into: dict[str, dict[str, int]], currency: str, category: str, amount: int) -> None:
@@ -115,7 +113,7 @@ def course_cost(
 ) -> CourseCost:
     """The charges of a course's sessions so far, by currency and category (minor units)."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, _READERS, "reading a course's cost")
+        authorize(uc, Permission.COSTS_READ, "reading a course's cost")
         course = open_course(uc, course_id)
         uc.audit(
             "cost.course",
@@ -156,7 +154,7 @@ def patient_cost_to_date(
     """Everything a patient has been charged, per course and in total, what they paid and
     the balance (per currency, minor units)."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, _READERS, "reading a patient's costs")
+        authorize(uc, Permission.COSTS_READ, "reading a patient's costs")
         existing_patient(uc, patient_id)
         uc.audit(
             "cost.patient", record_type="patients", record_id=patient_id, patient_id=patient_id
@@ -277,7 +275,7 @@ def estimate_course_cost(
         )
     price_list = prices or PriceList()
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, _READERS, "estimating a course's cost")
+        authorize(uc, Permission.COSTS_READ, "estimating a course's cost")
         course = open_course(uc, course_id)
         protocol = get_protocol(course.protocol_id)
         orders = [

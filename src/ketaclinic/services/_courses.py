@@ -23,15 +23,14 @@ from ketaclinic.ranges import CLINIC_DATE
 from ketaclinic.services._audit import Actor, Clock, UseCase, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._inputs import (
-    CLINICIANS,
-    PHYSICIANS,
+    authorize,
     check_instant,
     existing_patient,
     positive_id,
-    require_role,
     who,
 )
 from ketaclinic.services._patient_context import build_context
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     COURSE_STATUSES,
     CourseStatusEvent,
@@ -228,7 +227,7 @@ def plan_course(
     if not 0 <= risk_patients <= 100_000:
         raise UserInputError(f"risk_patients {risk_patients} is outside 0-100000")
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, PHYSICIANS, "planning a course")
+        user = authorize(uc, Permission.COURSE_PLAN, "planning a course")
         existing_patient(uc, patient_id)
         start = _check_start(start_on, uc.now.date())
         for other in current_records(uc.session, TreatmentCourse, patient_id):
@@ -293,7 +292,7 @@ def replan_order(
     if not isinstance(reason, str) or not reason.strip() or len(reason) > _MAX_REASON:
         raise UserInputError(f"a new order needs a reason (1 to {_MAX_REASON} characters)")
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, PHYSICIANS, "re-planning an order")
+        user = authorize(uc, Permission.COURSE_PLAN, "re-planning an order")
         course = open_course(uc, course_id)
         status = course_status(uc.session, course.id)
         if status is not None and status.status not in OPEN_STATUSES:
@@ -394,7 +393,7 @@ def set_course_status(
 ) -> str:
     """Change a course's status, with a reason (physicians only). Returns the new status."""
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, PHYSICIANS, "changing a course's status")
+        user = authorize(uc, Permission.COURSE_PLAN, "changing a course's status")
         course = open_course(uc, course_id)
         change_course_status(uc, user, course, status, reason, effective_at)
         return status
@@ -475,7 +474,7 @@ def _view(uc: UseCase, course: TreatmentCourse) -> CourseView:
 def get_course(db: Database, actor: Actor, course_id: int, *, clock: Clock = utc_now) -> CourseView:
     """One course with its status history and orders (audited read)."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading a course")
+        authorize(uc, Permission.PATIENT_READ, "reading a course")
         course = open_course(uc, course_id)
         uc.audit(
             "course.read",
@@ -491,7 +490,7 @@ def list_courses(
 ) -> list[CourseView]:
     """A patient's courses, oldest first (audited read)."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading a patient's courses")
+        authorize(uc, Permission.PATIENT_READ, "reading a patient's courses")
         existing_patient(uc, patient_id)
         courses = current_records(uc.session, TreatmentCourse, patient_id)
         uc.audit("course.list", record_type="treatment_courses", patient_id=patient_id)

@@ -30,8 +30,9 @@ from ketaclinic.services._audit import Actor, Clock, UseCase, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._courses import OPEN_STATUSES
 from ketaclinic.services._exposure import exposure_of
-from ketaclinic.services._inputs import CLINICIANS, require_role
+from ketaclinic.services._inputs import authorize
 from ketaclinic.services._patient_context import TableCache, latest
+from ketaclinic.services._permissions import Permission
 from ketaclinic.services._trial import criteria_of, trial_inputs
 from ketaclinic.store import (
     Assessment,
@@ -223,7 +224,7 @@ def dashboard_alerts(
         raise UserInputError(f"day {day!r} is not accepted: a date such as 2026-12-01")
     CLINIC_DATE.check(day, "day")
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading the clinic's alerts")
+        authorize(uc, Permission.PATIENT_READ, "reading the clinic's alerts")
         mrn = {int(p.id): p.mrn for p in uc.session.scalars(select(Patient))}
         alerts = _assessment_alerts(uc, day, mrn)
         cache = TableCache(uc.session)

@@ -20,14 +20,14 @@ from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.pharmacology import Drug
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
 from ketaclinic.services._clinical import (
-    CLINICIANS,
     SessionContext,
     checked_instant,
     current_rows,
     load_session,
-    staff_member,
     who,
 )
+from ketaclinic.services._inputs import authorize
+from ketaclinic.services._permissions import Permission, permissions_of
 from ketaclinic.services._sessions import SEVERE_BP_SOURCE
 from ketaclinic.store import (
     Database,
@@ -343,7 +343,7 @@ def discharge_readiness(
     """Whether the patient may be discharged at ``at`` (default now), and if not, why and
     when the gate may open. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, CLINICIANS, "deciding a discharge")
+        authorize(uc, Permission.PATIENT_READ, "reading the discharge gate")
         ctx = load_session(uc.session, session_id)
         readiness = _readiness(uc, ctx, _decision_time(uc, at))
         uc.audit(
@@ -379,7 +379,7 @@ def discharge(
     if decision != "discharged" and not (reason and reason.strip()):
         raise UserInputError(f"a decision '{decision}' needs a reason")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS, "deciding a discharge")
+        user = authorize(uc, Permission.SESSION_DOCUMENT, "deciding a discharge")
         ctx = load_session(uc.session, session_id)
         if ctx.visit.actual_end_at is not None:
             raise RefusedError(
@@ -392,7 +392,9 @@ def discharge(
             only_missed_bp = all(b.code == OVERRIDABLE_BLOCK for b in readiness.blocks)
             if not only_missed_bp:
                 raise RefusedError(f"discharge refused: {readiness.explain()}")
-            if user.role != "physician" or not (override_reason and override_reason.strip()):
+            if Permission.ORDER_OVERRIDE not in permissions_of(user.role) or not (
+                override_reason and override_reason.strip()
+            ):
                 raise RefusedError(
                     f"discharge refused: {readiness.explain()} (a physician with an "
                     "override_reason may discharge)"

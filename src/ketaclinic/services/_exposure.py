@@ -37,8 +37,9 @@ from ketaclinic.services._audit import Actor, Clock, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._courses import open_course
 from ketaclinic.services._discharge import dosing_times
-from ketaclinic.services._inputs import CLINICIANS, check_instant, existing_patient, require_role
+from ketaclinic.services._inputs import authorize, check_instant, existing_patient
 from ketaclinic.services._patient_context import Records, condition_table, latest
+from ketaclinic.services._permissions import Permission
 from ketaclinic.services._trial import criteria_of, trial_inputs
 from ketaclinic.store import (
     Database,
@@ -404,7 +405,7 @@ def cumulative_exposure(
     """Sessions, mg, mg/kg and months of ketamine to ``as_of`` (default now), with prompts
     for liver tests, urinary-symptom screening and misuse signals; audited read."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading a patient's ketamine exposure")
+        authorize(uc, Permission.PATIENT_READ, "reading a patient's ketamine exposure")
         existing_patient(uc, patient_id)
         when = check_instant(as_of, "as_of") if as_of is not None else uc.now
         summary = exposure_of(uc.session, patient_id, when)
@@ -475,7 +476,7 @@ def opioid_sparing(
             f"window_days {window_days!r} is not accepted: an integer from 1 to 365"
         )
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading a patient's opioid use")
+        authorize(uc, Permission.PATIENT_READ, "reading a patient's opioid use")
         course = open_course(uc, course_id)
         when = check_instant(as_of, "as_of") if as_of is not None else uc.now
         start, _, _ = trial_inputs(uc.session, course, criteria_of(course))

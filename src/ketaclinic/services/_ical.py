@@ -15,8 +15,8 @@ from icalendar import Calendar, Event
 from ketaclinic.protocols import get_protocol
 from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
 from ketaclinic.services._calendars import read_patient_entries
-from ketaclinic.services._clinical import staff_member
-from ketaclinic.services._scheduling import SCHEDULERS
+from ketaclinic.services._inputs import authorize
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import Database, TreatmentCourse, get, get_patient
 
 __all__ = ["PRODID", "patient_ical"]
@@ -37,7 +37,7 @@ def patient_ical(
     """The patient's booked sessions (cancelled ones as cancelled) as an ``.ics`` file.
     An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, SCHEDULERS, "exporting a patient's schedule")
+        authorize(uc, Permission.SCHEDULE_READ, "exporting a patient's schedule")
         get_patient(uc.session, patient_id)
         entries = read_patient_entries(uc, patient_id, include_cancelled=True)
         calendar = Calendar()

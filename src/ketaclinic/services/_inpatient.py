@@ -20,14 +20,14 @@ from ketaclinic.pharmacology import Route
 from ketaclinic.ranges import SESSION_MIN
 from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
 from ketaclinic.services._clinical import (
-    CLINICIANS,
     checked_instant,
     current_rows,
     load_session,
     order_doses,
-    staff_member,
     who,
 )
+from ketaclinic.services._inputs import authorize
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import Assessment, Database, ScheduledCheck, SessionScore, VitalSigns
 
 __all__ = [
@@ -126,7 +126,7 @@ def plan_checks(
     the planned end of the order's doses); returns how many were added. Checks already
     scheduled are kept and not added twice."""
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS, "the checks of a multi-day infusion")
+        user = authorize(uc, Permission.SESSION_DOCUMENT, "the checks of a multi-day infusion")
         ctx = load_session(uc.session, session_id)
         if not ctx.visit.multi_day:
             raise RefusedError(
@@ -191,7 +191,7 @@ def check_status(
     """Every scheduled check of the session and its state at ``at`` (default now), by due
     time. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, CLINICIANS, "the checks of a multi-day infusion")
+        authorize(uc, Permission.PATIENT_READ, "reading the checks of a multi-day infusion")
         ctx = load_session(uc.session, session_id)
         when = uc.now if at is None else at
         if when.tzinfo is None:

@@ -1,4 +1,5 @@
-"""The edge of the clinical use cases: who acts (an active staff member with a role), input
+"""The edge of the clinical use cases: who acts (an active staff member whose role holds the
+use case's permission in ``ROLE_PERMISSIONS``), input
 validated into one-line errors, and the field types with their declared ranges.
 
 Every clinical service validates its input here, before it writes anything, with ranges from
@@ -20,28 +21,24 @@ from ketaclinic.errors import NotAllowedError, OutOfRangeError, UserInputError
 from ketaclinic.ranges import BIRTH_DATE, CLINIC_DATE, HEIGHT_CM, WEIGHT_KG
 from ketaclinic.safety import format_validation_error
 from ketaclinic.services._audit import UseCase
+from ketaclinic.services._permissions import Permission, holders_of, permissions_of
 from ketaclinic.store import ClinicalRecord, Patient, StaffUser, get, get_patient
 
 __all__ = [
-    "CLINICIANS",
-    "PHYSICIANS",
     "ClinicDay",
     "HeightCm",
     "Input",
     "Instant",
     "Reason",
     "WeightKg",
+    "authorize",
     "check_instant",
     "existing_patient",
     "record_of_patient",
-    "require_role",
     "staff_member",
     "validated",
     "who",
 ]
-
-PHYSICIANS = ("physician",)
-CLINICIANS = ("physician", "nurse")
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R", bound=ClinicalRecord)
@@ -115,12 +112,16 @@ def staff_member(uc: UseCase) -> StaffUser:
     return user
 
 
-def require_role(uc: UseCase, roles: tuple[str, ...], doing: str) -> StaffUser:
-    """The acting staff member, if their role is one of ``roles``; else NotAllowedError."""
+def authorize(uc: UseCase, permission: Permission, doing: str) -> StaffUser:
+    """The acting staff member, if their role holds ``permission`` in ``ROLE_PERMISSIONS``
+    (the one table every interface asks); else NotAllowedError naming who may."""
     user = staff_member(uc)
-    if user.role not in roles:
-        allowed = " or ".join(f"a {r}" for r in roles)
-        raise NotAllowedError(f"{doing} needs {allowed}; {user.username!r} is a {user.role}")
+    if permission not in permissions_of(user.role):
+        allowed = " or ".join(f"a {r}" for r in holders_of(permission)) or "nobody"
+        raise NotAllowedError(
+            f"{doing} needs {allowed} (permission {permission.value}); "
+            f"{user.username!r} is a {user.role}"
+        )
     return user
 
 

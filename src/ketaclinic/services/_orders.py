@@ -31,8 +31,9 @@ from ketaclinic.pharmacology import Dose, parse_dose
 from ketaclinic.ranges import WEIGHT_KG
 from ketaclinic.services._audit import Actor, Clock, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
-from ketaclinic.services._inputs import CLINICIANS, PHYSICIANS, positive_id, require_role, who
+from ketaclinic.services._inputs import authorize, positive_id, who
 from ketaclinic.services._patient_context import latest
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     Database,
     DoubleCheck,
@@ -154,7 +155,7 @@ def _order_view(session: Session, order: Order) -> OrderView:
 def get_order(db: Database, actor: Actor, order_id: int, *, clock: Clock = utc_now) -> OrderView:
     """The order with its findings, for the physician who signs it (audited read)."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading an order")
+        authorize(uc, Permission.PATIENT_READ, "reading an order")
         order = _order(uc.session, order_id)
         uc.audit(
             "order.read", record_type="orders", record_id=order.id, patient_id=order.patient_id
@@ -200,7 +201,7 @@ def sign_order(
     the reason; hard stops are refused whatever the overrides say."""
     given = _check_overrides(overrides)
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, PHYSICIANS, "signing an order")
+        user = authorize(uc, Permission.ORDER_SIGN, "signing an order")
         order = _order(uc.session, order_id)
         _refuse_closed(uc.session, order)
         if _signature(uc.session, order) is not None:
@@ -315,7 +316,7 @@ def double_check_task(
 ) -> DoubleCheckTask:
     """The order as the second clinician may see it before entering weight and doses."""
     with _transaction(db, actor, clock) as uc:
-        checker = require_role(uc, CLINICIANS, "double-checking an order")
+        checker = authorize(uc, Permission.ORDER_DOUBLE_CHECK, "double-checking an order")
         order = _order(uc.session, order_id)
         signature = _signature(uc.session, order)
         _refuse_checker(order, checker, signature)
@@ -409,7 +410,7 @@ def double_check_order(
     weight = WEIGHT_KG.check(entered_weight_kg)
     entered = _parse_entered(entered_doses)
     with _transaction(db, actor, clock) as uc:
-        checker = require_role(uc, CLINICIANS, "double-checking an order")
+        checker = authorize(uc, Permission.ORDER_DOUBLE_CHECK, "double-checking an order")
         order = _order(uc.session, order_id)
         _refuse_closed(uc.session, order)
         signature = _signature(uc.session, order)
@@ -504,7 +505,7 @@ def administration_allowed(
     """May ``order_id`` be given now (signed, no hard stop, latest double check matched,
     course open, order current)? Audited read, for clinicians."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "asking whether an order may be given")
+        authorize(uc, Permission.PATIENT_READ, "asking whether an order may be given")
         status = administration_status(uc.session, order_id)
         order = _order(uc.session, order_id)
         uc.audit(

@@ -25,14 +25,14 @@ from ketaclinic.ranges import CLINIC_DATE
 from ketaclinic.services._audit import Actor, Clock, UseCase, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._inputs import (
-    CLINICIANS,
+    authorize,
     check_instant,
     existing_patient,
     positive_id,
     record_of_patient,
-    require_role,
     who,
 )
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     SCREEN_KINDS,
     Assessment,
@@ -164,7 +164,7 @@ def record_assessment(
     instrument = get_instrument(instrument_id)
     result = score(instrument.id, answers)
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, CLINICIANS, "recording an assessment")
+        user = authorize(uc, Permission.ASSESSMENT_RECORD, "recording an assessment")
         existing_patient(uc, patient_id)
         when = _past_instant(administered_at, "administered_at", uc.now)
         _course_and_session(uc, patient_id, course_id, session_id)
@@ -254,7 +254,7 @@ def record_opioid_use(
         raise UserInputError(f"{name!r} is a patch: give route 'transdermal'")
     result = mme(name, daily_dose, table)
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, CLINICIANS, "recording opioid use")
+        user = authorize(uc, Permission.PATIENT_WRITE, "recording opioid use")
         existing_patient(uc, patient_id)
         start = _past_day(period_start_on, "period_start_on", uc.now.date())
         if period_end_on is not None:
@@ -338,7 +338,7 @@ def record_lab_result(
     if reference_low is not None and reference_high is not None and reference_high < reference_low:
         raise UserInputError("reference_high is below reference_low")
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, CLINICIANS, "recording a lab result")
+        user = authorize(uc, Permission.PATIENT_WRITE, "recording a lab result")
         existing_patient(uc, patient_id)
         when = _past_instant(collected_at, "collected_at", uc.now)
         record = add(
@@ -389,7 +389,7 @@ def record_symptom_screen(
     if details is not None and (not isinstance(details, str) or len(details) > 2000):
         raise UserInputError("details must be a text of at most 2000 characters")
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, CLINICIANS, "recording a symptom screen")
+        user = authorize(uc, Permission.ASSESSMENT_RECORD, "recording a symptom screen")
         existing_patient(uc, patient_id)
         day = _past_day(screened_on, "screened_on", uc.now.date())
         record = add(

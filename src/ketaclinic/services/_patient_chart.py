@@ -19,8 +19,9 @@ from ketaclinic.services._costs import PatientCost, cost_of
 from ketaclinic.services._courses import CourseView
 from ketaclinic.services._courses import _view as course_view
 from ketaclinic.services._exposure import ExposureSummary, exposure_of
-from ketaclinic.services._inputs import CLINICIANS, existing_patient, require_role
+from ketaclinic.services._inputs import authorize, existing_patient
 from ketaclinic.services._patient_reads import PatientView, record_view
+from ketaclinic.services._permissions import Permission
 from ketaclinic.services._web_support import PatientHistory, history_of
 from ketaclinic.store import Database, TreatmentCourse, load_chart, serving_chart
 
@@ -53,7 +54,7 @@ def patient_chart(
     """One patient's record, history, courses, exposure (as of now) and cost to date;
     clinicians only; one audited read (``patient.chart.read``)."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading a patient's chart")
+        authorize(uc, Permission.PATIENT_READ, "reading a patient's chart")
         existing_patient(uc, patient_id)
         chart = load_chart(uc.session, patient_id)
         with serving_chart(uc.session, chart):

@@ -16,8 +16,9 @@ from sqlalchemy.orm import aliased
 from ketaclinic.errors import UserInputError
 from ketaclinic.services._audit import Actor, Clock, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
-from ketaclinic.services._inputs import CLINICIANS, existing_patient, require_role
+from ketaclinic.services._inputs import authorize, existing_patient
 from ketaclinic.services._patient_context import age_years, condition_table, latest
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     Allergy,
     ChildPughAssessment,
@@ -98,7 +99,7 @@ def get_patient_record(
 ) -> PatientView:
     """A patient's current facts (audited read), with the safety engine's conditions."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading a patient record")
+        authorize(uc, Permission.PATIENT_READ, "reading a patient record")
         existing_patient(uc, patient_id)
         chart = load_chart(uc.session, patient_id)
         uc.audit(
@@ -167,7 +168,7 @@ def search_patients(
         raise UserInputError(f"offset {offset!r} is not accepted: an integer from 0")
     text = query.strip().lower()
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "searching patients")
+        authorize(uc, Permission.PATIENT_READ, "searching patients")
         newer = aliased(Demographics)
         current = (
             select(Demographics)

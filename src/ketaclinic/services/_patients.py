@@ -21,16 +21,15 @@ from ketaclinic.ranges import CHILD_PUGH_POINTS, DOSE_MG
 from ketaclinic.services._audit import Actor, Clock, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._inputs import (
-    CLINICIANS,
     BirthDay,
     ClinicDay,
     HeightCm,
     Input,
     Reason,
     WeightKg,
+    authorize,
     existing_patient,
     record_of_patient,
-    require_role,
     validated,
     who,
 )
@@ -38,6 +37,7 @@ from ketaclinic.services._patient_context import (
     latest,
     normalise_icd10cm,
 )
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     Allergy,
     ChildPughAssessment,
@@ -296,7 +296,7 @@ def enrol_patient(
     """Enrol a new patient; returns the patient id. A record number already used is refused."""
     data = validated(Enrolment, enrolment, "enrolment")
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, CLINICIANS, "enrolling a patient")
+        user = authorize(uc, Permission.PATIENT_WRITE, "enrolling a patient")
         today = uc.now.date()
         if data.demographics.birth_date > today:
             raise UserInputError(
@@ -338,7 +338,7 @@ def update_patient(
     as ``table:id``."""
     data = validated(PatientUpdate, update, "patient update")
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, CLINICIANS, "updating a patient")
+        user = authorize(uc, Permission.PATIENT_WRITE, "updating a patient")
         existing_patient(uc, patient_id)
         from ketaclinic.store import current_records
 
@@ -415,7 +415,7 @@ def correct_patient_record(
     if not isinstance(reason, str) or not reason.strip():
         raise UserInputError("a correction needs a reason (a non-empty text)")
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, CLINICIANS, "correcting a patient record")
+        user = authorize(uc, Permission.PATIENT_WRITE, "correcting a patient record")
         existing_patient(uc, patient_id)
         original = record_of_patient(uc, model, record_id, patient_id)
         _current_or_refuse(uc, model, original)
@@ -457,7 +457,7 @@ def withdraw_patient_record(
     if not isinstance(reason, str) or not reason.strip():
         raise UserInputError("a withdrawal needs a reason (a non-empty text)")
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, CLINICIANS, "withdrawing a patient record")
+        user = authorize(uc, Permission.PATIENT_WRITE, "withdrawing a patient record")
         existing_patient(uc, patient_id)
         original = record_of_patient(uc, model, record_id, patient_id)
         _current_or_refuse(uc, model, original)

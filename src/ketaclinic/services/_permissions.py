@@ -4,7 +4,12 @@ The web pages, the API and the command line all ask this table; nothing else dec
 Roles (issue 12): a physician takes every clinical action, signs and overrides; a nurse
 documents sessions and assessments and may be the second checker of an order, but never
 signs or overrides; an admin manages accounts and reads the audit trail, never clinical
-notes; a researcher sees de-identified cohort views only.
+notes, and as the clinic's manager keeps the price list and the accounts (charges, payments,
+costs; the clinicians charge and read costs too); a researcher sees de-identified cohort views
+only.
+
+Every use case of ``ketaclinic.services`` asks this table (``_inputs.authorize``); no
+service keeps a list of roles of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +20,13 @@ from types import MappingProxyType
 
 from ketaclinic.errors import NotAllowedError, UnknownNameError
 
-__all__ = ["ROLE_PERMISSIONS", "Permission", "permissions_of", "require_permission"]
+__all__ = [
+    "ROLE_PERMISSIONS",
+    "Permission",
+    "holders_of",
+    "permissions_of",
+    "require_permission",
+]
 
 
 class Permission(StrEnum):
@@ -35,14 +46,19 @@ class Permission(StrEnum):
     COHORT_READ = "cohort.read"  # de-identified aggregates
     USERS_MANAGE = "users.manage"
     AUDIT_READ = "audit.read"
+    CHARGES_RECORD = "charges.record"  # charge a session, add a charge, record a payment
+    COSTS_READ = "costs.read"  # a patient's account, course costs, cost estimates
+    PRICES_SET = "prices.set"  # a new version of the clinic's price list
 
 
 _CLINICAL_READ = {Permission.PATIENT_READ, Permission.SCHEDULE_READ, Permission.COHORT_READ}
+_BILLING = {Permission.CHARGES_RECORD, Permission.COSTS_READ}
 
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = MappingProxyType(
     {
         "physician": frozenset(
             _CLINICAL_READ
+            | _BILLING
             | {
                 Permission.PATIENT_WRITE,
                 Permission.COURSE_PLAN,
@@ -57,6 +73,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = MappingProxyType(
         ),
         "nurse": frozenset(
             _CLINICAL_READ
+            | _BILLING
             | {
                 Permission.PATIENT_WRITE,
                 Permission.ORDER_DOUBLE_CHECK,
@@ -65,7 +82,9 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = MappingProxyType(
                 Permission.SCHEDULE_WRITE,
             }
         ),
-        "admin": frozenset({Permission.USERS_MANAGE, Permission.AUDIT_READ}),
+        "admin": frozenset(
+            _BILLING | {Permission.USERS_MANAGE, Permission.AUDIT_READ, Permission.PRICES_SET}
+        ),
         "researcher": frozenset({Permission.COHORT_READ}),
     }
 )
@@ -85,3 +104,8 @@ def require_permission(role: str, permission: Permission) -> None:
     """Raise :class:`NotAllowedError` unless ``role`` holds ``permission``."""
     if permission not in permissions_of(role):
         raise NotAllowedError(f"the {role} role may not do this ({permission.value})")
+
+
+def holders_of(permission: Permission) -> tuple[str, ...]:
+    """The roles that hold ``permission``, in the table's order."""
+    return tuple(role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)

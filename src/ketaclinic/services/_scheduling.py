@@ -24,13 +24,13 @@ from ketaclinic.safety import drug_library
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
 from ketaclinic.services._chair_book import overlaps
 from ketaclinic.services._clinical import (
-    CLINICIANS,
     current_rows,
     load_course,
     order_doses,
-    staff_member,
     who,
 )
+from ketaclinic.services._inputs import authorize
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import Chair, Database, Order, ScheduleEntry, amend, get, withdraw
 
 __all__ = [
@@ -49,7 +49,6 @@ __all__ = [
 
 SCHEDULE_KINDS = ("series", "maintenance", "other")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-SCHEDULERS = (*CLINICIANS, "admin")
 #: a series day that cannot be kept moves to a later clinic day, at most this many days
 MAX_SHIFT_DAYS = 14
 MAX_CALENDAR_DAYS = 92
@@ -338,7 +337,7 @@ def schedule_session(
             f"kind {kind!r} is not accepted; accepted: {', '.join(SCHEDULE_KINDS)}"
         )
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
+        user = authorize(uc, Permission.SCHEDULE_WRITE, "scheduling sessions")
         booking = _booking(uc, course_id, hours)
         placed = _place(uc, booking, _future(uc, starts_at), chair_id, kind, length_min)
         if isinstance(placed, str):
@@ -392,7 +391,7 @@ def schedule_series(
     works, and the days after it move with it; all or nothing."""
     CLINIC_DATE.check(first_day, "first_day")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
+        user = authorize(uc, Permission.SCHEDULE_WRITE, "scheduling sessions")
         booking = _booking(uc, course_id, hours)
         offsets = [o for phase in booking.protocol.schedule.phases for o in phase.day_offsets]
         days = [first_day + timedelta(days=o) for o in offsets]
@@ -418,7 +417,7 @@ def schedule_maintenance(
     if not isinstance(count, int) or not 1 <= count <= 24:
         raise UserInputError(f"count {count!r} is not accepted; accepted: 1 to 24 sessions")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
+        user = authorize(uc, Permission.SCHEDULE_WRITE, "scheduling sessions")
         booking = _booking(uc, course_id, hours)
         maintenance = booking.protocol.schedule.maintenance
         if maintenance is None:
@@ -441,7 +440,7 @@ def cancel_entry(
     if not reason or not reason.strip():
         raise UserInputError("cancelling a session needs a reason")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
+        user = authorize(uc, Permission.SCHEDULE_WRITE, "scheduling sessions")
         current = next((r for o, r, _ in _chains_of(uc, entry_id) if o == entry_id), None)
         if current is None:
             raise RecordNotFoundError(f"no schedule_entries record has id {entry_id}")
@@ -475,7 +474,7 @@ def reschedule_entry(
     if not reason or not reason.strip():
         raise UserInputError("moving a session needs a reason")
     with audited_transaction(db, actor, clock) as uc:
-        user = staff_member(uc, SCHEDULERS, "scheduling sessions")
+        user = authorize(uc, Permission.SCHEDULE_WRITE, "scheduling sessions")
         found = next(((r, n) for o, r, n in _chains_of(uc, entry_id) if o == entry_id), None)
         if found is None:
             raise RecordNotFoundError(f"no schedule_entries record has id {entry_id}")

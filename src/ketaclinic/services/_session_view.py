@@ -8,13 +8,13 @@ from typing import Any
 
 from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
 from ketaclinic.services._clinical import (
-    CLINICIANS,
     current_rows,
     load_course,
     load_session,
-    staff_member,
 )
 from ketaclinic.services._discharge import DosingTimes, dosing_times
+from ketaclinic.services._inputs import authorize
+from ketaclinic.services._permissions import Permission
 from ketaclinic.services._sessions import vitals_flags
 from ketaclinic.store import (
     AdverseEvent,
@@ -30,7 +30,6 @@ __all__ = ["SessionRecord", "SessionSummary", "course_sessions", "session_record
 
 # Clinicians only: a session holds clinical notes (vitals, scores, adverse events), which the
 # admin role does not see (it manages users and the audit trail).
-_READERS = CLINICIANS
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -105,7 +104,7 @@ def session_record(
 ) -> SessionRecord:
     """Everything documented in one session. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, _READERS, "reading a session")
+        authorize(uc, Permission.PATIENT_READ, "reading a session")
         ctx = load_session(uc.session, session_id)
         s, sid = uc.session, ctx.session_id
         doses = current_rows(s, DoseGiven, session_id=sid)
@@ -205,7 +204,7 @@ def course_sessions(
 ) -> tuple[SessionSummary, ...]:
     """The sessions of a course, by scheduled start. An audited read."""
     with audited_transaction(db, actor, clock) as uc:
-        staff_member(uc, _READERS, "reading a session")
+        authorize(uc, Permission.PATIENT_READ, "reading a session")
         course, _ = load_course(uc.session, course_id)
         rows = current_rows(uc.session, TreatmentSession, course_id=course_id)
         # the current version of a session points, by amends_id, to its original id

@@ -28,16 +28,16 @@ from ketaclinic.ranges import (
 )
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
 from ketaclinic.services._clinical import (
-    CLINICIANS,
     administration_block,
     checked_instant,
     current_rows,
     load_session,
     order_doses,
-    staff_member,
     who,
 )
 from ketaclinic.services._courses import change_course_status, open_course
+from ketaclinic.services._inputs import authorize
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     AdverseEvent,
     Chair,
@@ -136,7 +136,7 @@ def start_session(
     the route is the order's; a session whose order runs longer than a day is multi-day.
     """
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS, "documenting a session")
+        user = authorize(uc, Permission.SESSION_DOCUMENT, "documenting a session")
         order = current_version(uc.session, Order, order_id)
         if order.entered_in_error:
             raise RefusedError(f"order {order_id} was withdrawn (entered in error)")
@@ -278,7 +278,7 @@ def record_dose(
     route is not the order's."""
     given = _as_dose(dose)
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS, "documenting a session")
+        user = authorize(uc, Permission.SESSION_DOCUMENT, "documenting a session")
         ctx = _session_open(uc, session_id)
         _given_at(ctx, given_at, uc.now)
         if str(given.route) != ctx.visit.route:
@@ -330,7 +330,7 @@ def change_rate(
     if not given.is_infusion:
         raise UserInputError(f"a rate change is an infusion at a rate, got {given}")
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS, "documenting a session")
+        user = authorize(uc, Permission.SESSION_DOCUMENT, "documenting a session")
         ctx = _session_open(uc, session_id)
         _given_at(ctx, given_at, uc.now)
         if str(given.route) != ctx.visit.route:
@@ -351,7 +351,7 @@ def stop_infusion(
 ) -> int:
     """The running infusion stopped at ``given_at`` (before its planned end)."""
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS, "documenting a session")
+        user = authorize(uc, Permission.SESSION_DOCUMENT, "documenting a session")
         ctx = _session_open(uc, session_id)
         _given_at(ctx, given_at, uc.now)
         if _running_infusion(uc, ctx, given_at) is None:
@@ -437,7 +437,7 @@ def record_vitals(
     blood pressure is recorded and flagged."""
     values = _checked_vitals(reading)
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS, "documenting a session")
+        user = authorize(uc, Permission.SESSION_DOCUMENT, "documenting a session")
         ctx = load_session(uc.session, session_id)
         _measured_in_session(ctx, reading.measured_at, uc.now)
         row = VitalSigns(
@@ -498,7 +498,7 @@ def record_session_score(
     total = result.total
     assert total is not None  # both instruments have a total
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS, "documenting a session")
+        user = authorize(uc, Permission.SESSION_DOCUMENT, "documenting a session")
         ctx = load_session(uc.session, session_id)
         _measured_in_session(ctx, measured_at, uc.now)
         row = SessionScore(
@@ -546,7 +546,7 @@ def record_adverse_event(
         )
     action = None if action_taken is None else _text(action_taken, "action taken", 2000)
     with _writer(db, actor, clock) as uc:
-        user = staff_member(uc, CLINICIANS, "documenting a session")
+        user = authorize(uc, Permission.SESSION_DOCUMENT, "documenting a session")
         ctx = load_session(uc.session, session_id)
         checked_instant(onset_at, "onset_at", uc.now)
         row = AdverseEvent(

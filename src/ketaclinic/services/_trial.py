@@ -29,8 +29,9 @@ from ketaclinic.safety import format_validation_error
 from ketaclinic.services._audit import Actor, Clock, UseCase, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._courses import OPEN_STATUSES, change_course_status, open_course
-from ketaclinic.services._inputs import CLINICIANS, PHYSICIANS, check_instant, require_role, who
+from ketaclinic.services._inputs import authorize, check_instant, who
 from ketaclinic.services._patient_context import Records
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     Assessment,
     Database,
@@ -158,7 +159,7 @@ def evaluate_course_trial(
 ) -> TrialEvaluation:
     """The trial recommendation of a course as of ``as_of`` (default now); audited read."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "evaluating a trial")
+        authorize(uc, Permission.PATIENT_READ, "evaluating a trial")
         course = open_course(uc, course_id)
         when = check_instant(as_of, "as_of") if as_of is not None else uc.now
         evaluation = _evaluate(uc, course, when)
@@ -190,7 +191,7 @@ def record_trial_decision(
         raise UserInputError("reason must be a text of at most 2000 characters")
     text = reason.strip() if reason else ""
     with _transaction(db, actor, clock) as uc:
-        user = require_role(uc, PHYSICIANS, "deciding a trial")
+        user = authorize(uc, Permission.TRIAL_DECIDE, "deciding a trial")
         course = open_course(uc, course_id)
         status = course_status(uc.session, course.id)
         if status is not None and status.status not in OPEN_STATUSES:

@@ -36,11 +36,9 @@ from ketaclinic.services._audit import Actor, Clock, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._courses import protocol_version
 from ketaclinic.services._inputs import (
-    CLINICIANS,
-    PHYSICIANS,
+    authorize,
     existing_patient,
     positive_id,
-    require_role,
 )
 from ketaclinic.services._orders import (
     AdministrationStatus,
@@ -50,6 +48,7 @@ from ketaclinic.services._orders import (
     administration_status,
 )
 from ketaclinic.services._patient_context import build_context
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     AdverseEvent,
     Assessment,
@@ -198,7 +197,7 @@ def patient_history(
     """Outcome trajectories, opioid MME over time, sessions and adverse events of a patient
     (physicians and nurses; one audited read)."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading a patient's history")
+        authorize(uc, Permission.PATIENT_READ, "reading a patient's history")
         existing_patient(uc, patient_id)
         chart = load_chart(uc.session, patient_id)
         uc.audit(
@@ -319,7 +318,7 @@ def order_details(
     """One order with its stored plan and administration status (clinicians; audited)."""
     positive_id(order_id, "order id")
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading an order")
+        authorize(uc, Permission.PATIENT_READ, "reading an order")
         order = _order(uc.session, order_id)
         course = get(uc.session, TreatmentCourse, order.course_id)
         protocol = get_protocol(course.protocol_id)
@@ -377,7 +376,7 @@ def preview_plan(
     if not 0 <= risk_patients <= 2000:
         raise UserInputError(f"risk_patients {risk_patients} is outside 0-2000")
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "previewing a course plan")
+        authorize(uc, Permission.PATIENT_READ, "previewing a course plan")
         existing_patient(uc, patient_id)
         start = _start(start_on, uc.now.date())
         moment = datetime.combine(start, SESSION_TIME_UTC, tzinfo=UTC)
@@ -404,7 +403,7 @@ def eligibility(
     nowhere: its evidence, whether it could be signed, and the eligibility and
     contraindication findings (clinicians; one audited read)."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading a patient's eligibility")
+        authorize(uc, Permission.PATIENT_READ, "reading a patient's eligibility")
         existing_patient(uc, patient_id)
         start = _start(start_on, uc.now.date())
         moment = datetime.combine(start, SESSION_TIME_UTC, tzinfo=UTC)
@@ -460,7 +459,7 @@ def check_patient_order(
     if len(lines) > MAX_DOSE_LINES:
         raise UserInputError(f"doses: {len(lines)} lines; accepted: 1 to {MAX_DOSE_LINES}")
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, PHYSICIANS, "checking an order")
+        authorize(uc, Permission.COURSE_PLAN, "checking an order")
         existing_patient(uc, patient_id)
         context = build_context(uc.session, patient_id, uc.now)
         try:
@@ -496,7 +495,7 @@ def courses_by_status(
     """How many current courses are in each status now, by indication (``{indication:
     {status: n}}``; clinicians; audited, no patient named)."""
     with _transaction(db, actor, clock) as uc:
-        require_role(uc, CLINICIANS, "reading the courses by status")
+        authorize(uc, Permission.PATIENT_READ, "reading the courses by status")
         newer_course = aliased(TreatmentCourse)
         newer_event = aliased(CourseStatusEvent)
         courses = dict(
