@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.ranges import CLINIC_DATE, ClinicalRange
@@ -28,6 +28,7 @@ from ketaclinic.store import (
     Patient,
     StaffUser,
     append_audits,
+    bulk_insert,
     reset_sequences,
 )
 
@@ -140,7 +141,7 @@ def generate_demo_data(
             for table in METADATA.sorted_tables:
                 batch = rows.get(table.name)
                 if batch:
-                    uc.session.execute(insert(tables[table.name]), batch)
+                    bulk_insert(uc.session, tables[table.name], batch)
                     counts[table.name] = counts.get(table.name, 0) + len(batch)
             append_audits(
                 uc.session,

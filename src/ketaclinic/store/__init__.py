@@ -28,6 +28,7 @@ from ketaclinic.store._audit import (
     verify_chain,
 )
 from ketaclinic.store._base import ClinicalRecord
+from ketaclinic.store._bulk import bulk_insert
 from ketaclinic.store._chart import (
     ChartRow,
     CohortSummary,
@@ -194,6 +195,7 @@ __all__ = [
     "append_audit",
     "append_audits",
     "audit_hash",
+    "bulk_insert",
     "canonical_json",
     "check_database",
     "cohort_summary",
