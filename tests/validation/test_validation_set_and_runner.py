@@ -76,6 +76,25 @@ def test_every_pair_outside_its_spread_is_explained(full_run: Any) -> None:
     assert not unexplained, f"explain these in validation/data/explanations.yaml: {unexplained}"
 
 
+def test_the_docs_say_which_studies_were_used_for_fitting_and_which_were_held_out(
+    full_run: Any,
+) -> None:
+    text = render_markdown(full_run)
+    section = text.split("## Studies used for fitting and held out", 1)[1].split("\n## ", 1)[0]
+    used, held = section.split("Held out from every model", 1)
+    studies: dict[str, set[str]] = {}
+    for obs in load_observations().observations:
+        studies.setdefault(obs.id.split("-", 1)[0], set()).update(obs.fitted_by)
+    for study, models in studies.items():
+        if models:
+            line = next(x for x in used.splitlines() if x.startswith(f"- {study}: "))
+            assert all(f"`{m}`" in line for m in models), line
+            assert f"- {study} (" not in held
+        else:
+            assert f"- {study} (" in held
+            assert f"- {study}: " not in used
+
+
 def test_explanations_name_only_observations_of_the_set() -> None:
     ids = {o.id for o in load_observations().observations}
     assert set(explanations()) <= ids

@@ -81,6 +81,34 @@ def _status(p: Prediction) -> str:
     return mark + (" (fitted)" if p.fitted else "")
 
 
+def _study(obs_id: str) -> str:
+    """The study an observation comes from: its id up to the first hyphen."""
+    return obs_id.split("-", 1)[0]
+
+
+def _fitting_section(run: ValidationRun) -> list[str]:
+    """Which studies some model was fitted to (or had a route parameter chosen on), and
+    which were held out from every model: the held-out ones are the independent test."""
+    fitted: dict[str, set[str]] = {}
+    held_out: dict[str, int] = {}
+    for obs in {p.observation.id: p.observation for p in run.predictions}.values():
+        study = _study(obs.id)
+        if obs.fitted_by:
+            fitted.setdefault(study, set()).update(obs.fitted_by)
+        held_out[study] = held_out.get(study, 0) + (0 if obs.fitted_by else 1)
+    lines = ["", "## Studies used for fitting and held out", ""]
+    lines.append(
+        "Used by some model (fitted to the study, or a route's F or ka chosen on it); the "
+        "study's other observations can still be independent for the other models:"
+    )
+    lines.append("")
+    for study, models in sorted(fitted.items()):
+        lines.append(f"- {study}: " + ", ".join(f"`{m}`" for m in sorted(models)))
+    lines += ["", "Held out from every model (observations):", ""]
+    lines += [f"- {study} ({n})" for study, n in sorted(held_out.items()) if study not in fitted]
+    return lines
+
+
 def render_markdown(run: ValidationRun) -> str:
     """The text of docs/validation.md for ``run`` (the whole set, every model)."""
     lines = [
@@ -117,6 +145,7 @@ def render_markdown(run: ValidationRun) -> str:
     for route, t in run.by_route().items():
         lines.append(f"| {route} | {_fraction(t)} | {_independent(t)} | {t.not_applicable} |")
 
+    lines += _fitting_section(run)
     lines += ["", "## Before and after", "", "Earlier figures of the same set:", ""]
     lines += [f"- {when}: {summary}" for when, summary in history()]
     lines += [f"- now: {_fraction(run.overall)} [{_independent(run.overall)}]."]
