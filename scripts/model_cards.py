@@ -51,9 +51,11 @@ F 0.25, Malinovsky 1996), patients younger than {CHILD_BELOW_AGE_YEARS:g} years 
 every racemic model; adult values are not carried over to children.
 
 Ethnicity and sex: `Patient(ethnicity=...)` ("not stated", "asian", "japanese", "other";
-`--ethnicity` on the command line) applies Perez-Ruixo 2021's published Asian covariates
-(esketamine kel x0.36, noresketamine CLn/F x0.81, Table 3 as transcribed in nlmixr2lib);
-no other catalogue model has an ethnicity covariate. No catalogue model publishes a sex
+`--ethnicity` on the command line) applies Perez-Ruixo 2021's published covariates
+(Asian, Japanese included: esketamine kel x0.36, noresketamine CLn/F x0.81; Japanese: nasal
+fraction of each device x1.34; Table 3 as transcribed in nlmixr2lib) to single-patient
+predictions (population runs sample no ethnicity); no other catalogue model has an
+ethnicity covariate. No catalogue model publishes a sex
 effect: Sigtermans 2009 found 20 % faster S-ketamine and S-norketamine clearance in women in
 a model that is not in the catalogue; Perez-Ruixo screened sex and did not retain it; Wang
 2019 and the Kamp 2020 meta-analysis found no sex effect. So sex changes no prediction.
@@ -81,6 +83,8 @@ def _path_text(path) -> str:  # type: ignore[no-untyped-def]
         parts.append(f"zero-order {_g(path.zero_order_min)} min")
     if path.later_device_factor != 1.0:
         parts.append(f"later devices x{_g(path.later_device_factor)}")
+    for group, factor in path.fraction_factors:
+        parts.append(f"share x{_g(factor)} for {group} patients")
     if path.first_pass_metabolite_fraction is not None:
         parts.append(
             f"{_g(path.first_pass_metabolite_fraction)} of the first-pass loss to metabolite"

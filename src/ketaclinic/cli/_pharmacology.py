@@ -193,6 +193,7 @@ def _structure(model: Any) -> dict[str, Any]:
                     "child_ka_per_min": path.child_ka_per_min,
                     "zero_order_min": path.zero_order_min,
                     "later_device_factor": path.later_device_factor,
+                    "fraction_factors": dict(path.fraction_factors),
                     "into_liver": path.into_liver,
                 }
                 for path in spec.paths

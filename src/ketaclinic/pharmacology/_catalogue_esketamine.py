@@ -85,8 +85,9 @@ _FANTA = declare_model(
             Route.ORAL,
             True,
             "oral fitted in Fanta 2015: F = 0.08 (PMID 25724645); the 92 % extracted on "
-            "first pass is assumed to become S-norketamine; ka 0.009 /min assumed (the "
-            "racemic oral extension's value)",
+            "first pass is assumed to become S-norketamine; ka 0.009 /min ASSUMED (Fanta's "
+            "own ka was not seen; an earlier value of the racemic oral extension, whose ka is "
+            "now Brunette 2011's 0.0117 /min)",
             paths=(
                 AbsorptionPath(
                     "oral",
