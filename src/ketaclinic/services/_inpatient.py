@@ -18,8 +18,9 @@ from typing import Any
 from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.pharmacology import Route
 from ketaclinic.ranges import SESSION_MIN
-from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
+from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
 from ketaclinic.services._clinical import (
+    SessionContext,
     checked_instant,
     current_rows,
     load_session,
@@ -28,7 +29,14 @@ from ketaclinic.services._clinical import (
 )
 from ketaclinic.services._inputs import authorize
 from ketaclinic.services._permissions import Permission
-from ketaclinic.store import Assessment, Database, ScheduledCheck, SessionScore, VitalSigns
+from ketaclinic.store import (
+    Assessment,
+    Database,
+    ScheduledCheck,
+    SessionScore,
+    StaffUser,
+    VitalSigns,
+)
 
 __all__ = [
     "CHECK_KINDS",
@@ -37,6 +45,7 @@ __all__ = [
     "cadence_for",
     "check_status",
     "plan_checks",
+    "schedule_checks",
 ]
 
 CHECK_KINDS = ("pain", "sedation", "respiratory_rate", "blood_pressure", "spo2")
@@ -124,7 +133,8 @@ def plan_checks(
 ) -> int:
     """Schedule the checks of a multi-day session from its start until ``until`` (default:
     the planned end of the order's doses); returns how many were added. Checks already
-    scheduled are kept and not added twice."""
+    scheduled are kept and not added twice. :func:`start_session` schedules them to the
+    planned end by itself; call this to extend them (an infusion run longer)."""
     with audited_transaction(db, actor, clock) as uc:
         user = authorize(uc, Permission.SESSION_DOCUMENT, "the checks of a multi-day infusion")
         ctx = load_session(uc.session, session_id)
@@ -133,36 +143,45 @@ def plan_checks(
                 f"session {session_id} is not a multi-day infusion: its checks are the "
                 "protocol's monitoring during the visit"
             )
-        start = ctx.visit.actual_start_at or ctx.visit.scheduled_start_at
-        if until is None:
-            end = start + timedelta(minutes=max(d.end_min for d in order_doses(ctx.order)))
-        else:
-            end = checked_instant(until, "until", uc.now + timedelta(days=7))
-        length = SESSION_MIN.check((end - start).total_seconds() / 60.0)
-        existing = {
-            (c.check_kind, c.due_at)
-            for c in current_rows(uc.session, ScheduledCheck, session_id=ctx.session_id)
-        }
-        rows = [
-            ScheduledCheck(
-                session_id=ctx.session_id,
-                due_at=start + timedelta(minutes=m),
-                check_kind=cadence.kind,
-                **who(uc, user, ctx.patient_id),
-            )
-            for cadence in cadence_for(Route(ctx.visit.route))
-            for m in cadence.due_minutes(length)
-            if (cadence.kind, start + timedelta(minutes=m)) not in existing
-        ]
-        uc.session.add_all(rows)
-        uc.session.flush()
-        uc.audit(
-            "session.checks.plan",
-            record_type="scheduled_checks",
-            patient_id=ctx.patient_id,
-            details={"session_id": ctx.session_id, "added": len(rows), "until": end.isoformat()},
+        end = None if until is None else checked_instant(until, "until", uc.now + timedelta(days=7))
+        return schedule_checks(uc, user, ctx, end)
+
+
+def schedule_checks(
+    uc: UseCase, user: StaffUser, ctx: SessionContext, until: datetime | None = None
+) -> int:
+    """Inside a use case: add the checks of the multi-day session ``ctx`` from its start to
+    ``until`` (default: the planned end of the order's doses) that are not scheduled yet."""
+    start = ctx.visit.actual_start_at or ctx.visit.scheduled_start_at
+    if until is None:
+        end = start + timedelta(minutes=max(d.end_min for d in order_doses(ctx.order)))
+    else:
+        end = until
+    length = SESSION_MIN.check((end - start).total_seconds() / 60.0)
+    existing = {
+        (c.check_kind, c.due_at)
+        for c in current_rows(uc.session, ScheduledCheck, session_id=ctx.session_id)
+    }
+    rows = [
+        ScheduledCheck(
+            session_id=ctx.session_id,
+            due_at=start + timedelta(minutes=m),
+            check_kind=cadence.kind,
+            **who(uc, user, ctx.patient_id),
         )
-        return len(rows)
+        for cadence in cadence_for(Route(ctx.visit.route))
+        for m in cadence.due_minutes(length)
+        if (cadence.kind, start + timedelta(minutes=m)) not in existing
+    ]
+    uc.session.add_all(rows)
+    uc.session.flush()
+    uc.audit(
+        "session.checks.plan",
+        record_type="scheduled_checks",
+        patient_id=ctx.patient_id,
+        details={"session_id": ctx.session_id, "added": len(rows), "until": end.isoformat()},
+    )
+    return len(rows)
 
 
 def _measured(s: Any, session_id: int) -> dict[str, list[datetime]]:

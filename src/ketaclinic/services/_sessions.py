@@ -36,6 +36,7 @@ from ketaclinic.services._clinical import (
     who,
 )
 from ketaclinic.services._courses import change_course_status, open_course
+from ketaclinic.services._inpatient import schedule_checks
 from ketaclinic.services._inputs import authorize
 from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
@@ -133,7 +134,9 @@ def start_session(
     """Open a session for ``order_id`` (its course's session); returns the session id.
 
     The scheduled time is the schedule entry's start when one is given (else the start);
-    the route is the order's; a session whose order runs longer than a day is multi-day.
+    the route is the order's; a session whose order runs longer than a day is multi-day,
+    and its scheduled checks (pain, sedation, respiratory rate, BP, SpO2; ``_inpatient``) are
+    scheduled with it, to the planned end of the order's doses.
     """
     with _writer(db, actor, clock) as uc:
         user = authorize(uc, Permission.SESSION_DOCUMENT, "documenting a session")
@@ -185,6 +188,8 @@ def start_session(
             patient_id=order.patient_id,
             details={"order_id": order_id, "lot_number": lot},
         )
+        if visit.multi_day:  # its scheduled checks, to the planned end of the doses
+            schedule_checks(uc, user, load_session(uc.session, int(visit.id)))
         if current == "planned":  # the first session given makes the course active
             # a session documented afterwards may have started before the plan was recorded
             since = max(start, state.effective_at) if state is not None else start

@@ -12,6 +12,7 @@ import pytest
 
 from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.services import (
+    CHECK_KINDS,
     Actor,
     VitalsReading,
     change_rate,
@@ -45,10 +46,17 @@ def test_a_four_day_crps_infusion_is_one_session_with_its_checks(
         given_at=t0,
         dose="iv-infusion 22 mg/h for 96 h at 0 min",
     )
+    # starting the session scheduled its checks to the planned end of the 96-h infusion:
     # BP, HR, RR, SpO2 and sedation: 4 checks in the first hour (every 15 min), 4 in the
     # next two (every 30 min), then hourly from 3 h to 96 h (94); pain every 4 h (25)
-    assert plan_checks(db, nurse, clock=clock, session_id=sid) == 4 * (4 + 4 + 94) + 25
+    scheduled = check_status(db, nurse, clock=clock, session_id=sid)
+    assert len(scheduled) == 4 * (4 + 4 + 94) + 25
+    assert Counter(s.kind for s in scheduled)["pain"] == 25
+    assert max(s.due_at for s in scheduled) == t0 + timedelta(hours=96)
     assert plan_checks(db, nurse, clock=clock, session_id=sid) == 0  # not added twice
+    # an infusion run longer is extended by plan_checks: hourly from 97 to 98 h, pain at 100 h
+    longer = plan_checks(db, nurse, clock=clock, session_id=sid, until=t0 + timedelta(hours=100))
+    assert longer == 4 * 4 + 1
     clock.advance(minutes=18)
     record_vitals(
         db,
@@ -143,11 +151,30 @@ def test_a_palliative_burst_is_checked_every_4_h_on_day_1_then_daily(
         order_id=make_chart("palliative-sc-burst").order_id,
         lot_number="SC1",
     )
-    # 0, 4, ..., 20 h, then at 24, 48 and 72 h: nine checks of each of the five kinds
-    assert (
-        plan_checks(db, nurse, clock=clock, session_id=sid, until=clock() + timedelta(days=3))
-        == 5 * 9
+    # the order's first step runs 24 h: starting the session scheduled the checks of day 1,
+    # every 4 h (0, 4, ..., 20 h) and at 24 h, for each of the five kinds
+    t0 = clock()
+    day_1 = check_status(db, nurse, clock=clock, session_id=sid)
+    assert Counter(s.kind for s in day_1) == dict.fromkeys(CHECK_KINDS, 7)
+    assert sorted({(s.due_at - t0) / timedelta(hours=1) for s in day_1}) == [
+        0,
+        4,
+        8,
+        12,
+        16,
+        20,
+        24,
+    ]
+    # the burst continues: extended to 3 days, then daily (48 and 72 h)
+    until = t0 + timedelta(days=3)
+    assert plan_checks(db, nurse, clock=clock, session_id=sid, until=until) == 5 * 2
+    hours = sorted(
+        {
+            (s.due_at - t0) / timedelta(hours=1)
+            for s in check_status(db, nurse, clock=clock, session_id=sid)
+        }
     )
+    assert hours == [0, 4, 8, 12, 16, 20, 24, 48, 72]
 
 
 def test_a_day_case_has_no_scheduled_checks(
@@ -155,5 +182,6 @@ def test_a_day_case_has_no_scheduled_checks(
 ) -> None:
     nurse = people["nurse.brown"]
     sid = start_session(db, nurse, clock=clock, order_id=make_chart().order_id, lot_number="D1")
+    assert check_status(db, nurse, clock=clock, session_id=sid) == ()
     with pytest.raises(RefusedError, match="is not a multi-day infusion"):
         plan_checks(db, nurse, clock=clock, session_id=sid)
