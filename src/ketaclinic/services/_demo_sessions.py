@@ -160,6 +160,15 @@ class SessionRows:
                 score=max(0, round(rng.gauss(5 if k < 3 else 3, 3))),
                 **who,
             )
+        if any("CADSS-6" in scale for scale in protocol.monitoring.scales):
+            self._put(  # dissociation resolved before discharge (the discharge gate's rule)
+                "session_scores",
+                measured_at=leaves - timedelta(minutes=5),
+                instrument_id="cadss6",
+                instrument_version="1",
+                score=0,
+                **who,
+            )
         for term, rate, severity in _AE:
             if rng.random() < rate:
                 self._put(

@@ -1,6 +1,19 @@
 """The discharge gate: a patient goes home only when the protocol's minimum observation has
-passed, sedation is back to awake and the vital signs are within limits; for esketamine also
-the SPRAVATO REMS blood pressures (before dosing, at about 40 min, before discharge).
+passed, sedation is back to awake, dissociation has resolved (CADSS-6) and the vital signs are
+within limits; for esketamine also the SPRAVATO REMS blood pressures (before dosing, at about
+40 min, before discharge).
+
+Dissociation resolved: the REMS and DOMAIN.md section 4 say "until dissociation resolves" and
+give no number, and the CADSS-6 has no published cut-off (Rodrigues 2021), so "resolved" is
+read as a CADSS-6 total since the end of dosing no higher than the session's own pre-dose
+total, or 0 when none was scored before dosing [clinical judgement]. A protocol that lists
+CADSS-6 among its monitoring scales needs a score since the end of dosing; on the others a
+score recorded since then is held to the same rule.
+
+Hepatic impairment: the SPRAVATO label (8.6) says patients with moderate impairment (Child-Pugh
+B) may need monitoring for longer, without a number, and DOMAIN.md and the protocols give none;
+so no longer minimum is invented: the gate adds a notice (not a block) with the protocol's
+hepatic advice, for the clinician's judgement.
 
 Observation counts from the end of dosing: the last bolus or nasal device, or the end of the
 last infusion (its planned end, or when it was stopped). The REMS counts "at least 2 hours
@@ -30,6 +43,7 @@ from ketaclinic.services._inputs import authorize
 from ketaclinic.services._permissions import Permission, permissions_of
 from ketaclinic.services._sessions import SEVERE_BP_SOURCE
 from ketaclinic.store import (
+    ChildPughAssessment,
     Database,
     Discharge,
     DoseGiven,
@@ -68,6 +82,16 @@ BP_40_MIN_WINDOW = (timedelta(minutes=30), timedelta(minutes=50))
 #: "BP before dosing": in the 2 h before the first dose (the safety engine's fresh-BP window).
 BP_BEFORE_WINDOW = timedelta(minutes=120)
 AWAKE_MOAAS = 5
+DISSOCIATION = (
+    "DOMAIN.md section 4 and the SPRAVATO REMS: observe until dissociation resolves; resolved "
+    "read as a CADSS-6 total no higher than the pre-dose total (0 without one): Rodrigues 2021 "
+    "(PMID 33418362) publishes no CADSS-6 cut-off [clinical judgement]"
+)
+HEPATIC_NOTICE = (
+    "SPRAVATO prescribing information 8.6 (moderate hepatic impairment: may need monitoring "
+    "for a longer period); no longer minimum is published in the label, DOMAIN.md or the "
+    "protocols, so none is enforced"
+)
 #: The only block a physician may override: a documentation gap waiting cannot fill.
 OVERRIDABLE_BLOCK = "rems_bp_40_min_missed"
 
@@ -134,6 +158,8 @@ class DischargeReadiness:
     observation_min: float
     min_observation_min: float
     blocks: tuple[DischargeBlock, ...]
+    #: what the clinician should weigh that does not close the gate (hepatic impairment)
+    notices: tuple[DischargeBlock, ...] = ()
 
     @property
     def opens_at(self) -> datetime | None:
@@ -156,6 +182,7 @@ class DischargeReadiness:
             "min_observation_min": self.min_observation_min,
             "opens_at": self.opens_at.isoformat() if self.opens_at else None,
             "blocks": [b.to_dict() for b in self.blocks],
+            "notices": [n.to_dict() for n in self.notices],
         }
 
 
@@ -254,11 +281,75 @@ def _readiness(uc: UseCase, ctx: SessionContext, at: datetime) -> DischargeReadi
                     "issue 11 and the SPRAVATO REMS: discharge when sedation has resolved",
                 )
             )
+        dissociation = [r for r in scores if r.instrument_id == "cadss6"]
+        blocks.extend(_dissociation_blocks(ctx, dissociation, times, at))
     blocks.extend(_vitals_blocks(vitals, at))
     if ctx.protocol.drug is Drug.ESKETAMINE and times.first_dose_at is not None:
         blocks.extend(_rems_blocks(vitals, times.first_dose_at, at))
     return DischargeReadiness(
-        ctx.session_id, at, not blocks, round(observed, 1), minimum, tuple(blocks)
+        ctx.session_id,
+        at,
+        not blocks,
+        round(observed, 1),
+        minimum,
+        tuple(blocks),
+        _hepatic_notices(uc, ctx, minimum),
+    )
+
+
+def _dissociation_blocks(
+    ctx: SessionContext, scores: list[Any], times: DosingTimes, at: datetime
+) -> list[DischargeBlock]:
+    if times.dosing_end_at is None:  # no dose: the no_dose block says so
+        return []
+    before = _latest(scores, "measured_at", times.first_dose_at) if times.first_dose_at else None
+    allowed = int(before.score) if before is not None else 0
+    basis = (
+        f"the pre-dose CADSS-6 of {allowed} ({before.measured_at:%H:%M} UTC)"
+        if before is not None
+        else "0 (no CADSS-6 before dosing)"
+    )
+    latest = _latest(scores, "measured_at", at, times.dosing_end_at)
+    required = any("CADSS-6" in scale for scale in ctx.protocol.monitoring.scales)
+    if latest is None:
+        if not required:
+            return []
+        return [
+            DischargeBlock(
+                "dissociation_unknown",
+                f"no CADSS-6 recorded since the end of dosing: record one (dissociation has "
+                f"resolved at a total of {basis} or less; protocol {ctx.protocol.id} monitors "
+                "CADSS-6)",
+                DISSOCIATION,
+            )
+        ]
+    if latest.score > allowed:
+        return [
+            DischargeBlock(
+                "dissociation",
+                f"CADSS-6 {latest.score} at {latest.measured_at:%H:%M} UTC: dissociation has not "
+                f"resolved (accepted: {basis} or less); keep observing and score again",
+                DISSOCIATION,
+            )
+        ]
+    return []
+
+
+def _hepatic_notices(
+    uc: UseCase, ctx: SessionContext, minimum: float
+) -> tuple[DischargeBlock, ...]:
+    rows = current_rows(uc.session, ChildPughAssessment, patient_id=ctx.patient_id)
+    found = max(rows, key=lambda r: (r.assessed_on, r.id), default=None)
+    if found is None or found.child_pugh_class == "A":
+        return ()
+    return (
+        DischargeBlock(
+            f"hepatic_child_pugh_{found.child_pugh_class.lower()}",
+            f"Child-Pugh {found.child_pugh_class} (assessed {found.assessed_on.isoformat()}): "
+            f"{ctx.protocol.hepatic.advice}; the gate keeps the protocol's {minimum:g} min: "
+            "judge whether to observe longer",
+            f"{HEPATIC_NOTICE}; protocol {ctx.protocol.id}: {ctx.protocol.hepatic.source}",
+        ),
     )
 
 
@@ -351,7 +442,11 @@ def discharge_readiness(
             record_type="treatment_sessions",
             record_id=ctx.session_id,
             patient_id=ctx.patient_id,
-            details={"ready": readiness.ready, "blocks": [b.code for b in readiness.blocks]},
+            details={
+                "ready": readiness.ready,
+                "blocks": [b.code for b in readiness.blocks],
+                "notices": [n.code for n in readiness.notices],
+            },
         )
         return readiness
 

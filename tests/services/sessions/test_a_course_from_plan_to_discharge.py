@@ -75,6 +75,17 @@ def test_a_planned_signed_and_double_checked_course_is_given_and_discharged(
         answers=[5],
         measured_at=clock(),
     )
+    with pytest.raises(RefusedError, match="no CADSS-6 recorded since the end of dosing"):
+        discharge(db, nurse, clock=clock, session_id=sid)
+    record_session_score(
+        db,
+        nurse,
+        clock=clock,
+        session_id=sid,
+        instrument_id="cadss-6",
+        answers=[0] * 6,
+        measured_at=clock(),
+    )
     result = discharge(db, nurse, clock=clock, session_id=sid)
     assert result.observation_min == 120.0
     record = session_record(db, doctor, clock=clock, session_id=sid)

@@ -1,5 +1,7 @@
 """The discharge gate, table-driven: minimum observation since the end of dosing, sedation
-back to awake (MOAA/S 5), vitals within limits; esketamine: the REMS blood pressures."""
+back to awake (MOAA/S 5), dissociation resolved (CADSS-6 back to the pre-dose total, 0
+without one), vitals within limits; esketamine: the REMS blood pressures; a Child-Pugh B
+patient's notice."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from ketaclinic.services import (
     record_vitals,
     start_session,
     stop_infusion,
+    update_patient,
     verify_audit,
 )
 from ketaclinic.services.testing import FrozenClock
@@ -36,7 +39,7 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
     (
         "ready",
         "depression-iv",
-        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 5)],
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 5), ("cadss", 150, 0)],
         165,
         [],
         None,
@@ -44,7 +47,7 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
     (
         "observation not over",
         "depression-iv",
-        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 5)],
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 5), ("cadss", 150, 0)],
         150,
         ["observation"],
         160,
@@ -52,7 +55,7 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
     (
         "still sedated",
         "depression-iv",
-        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 4)],
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 4), ("cadss", 150, 0)],
         165,
         ["sedation"],
         None,
@@ -60,15 +63,80 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
     (
         "awake only during the infusion",
         "depression-iv",
-        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 30, 5)],
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 30, 5), ("cadss", 30, 0)],
         165,
-        ["sedation_unknown"],
+        ["sedation_unknown", "dissociation_unknown"],
+        None,
+    ),
+    (
+        "no CADSS-6 since dosing",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 5)],
+        165,
+        ["dissociation_unknown"],
+        None,
+    ),
+    (
+        "still dissociated",
+        "depression-iv",
+        [("dose", 0, DEPRESSION), ("vitals", 150, OK), ("moaas", 150, 5), ("cadss", 150, 1)],
+        165,
+        ["dissociation"],
+        None,
+    ),
+    (
+        "dissociation back to the pre-dose score",
+        "depression-iv",
+        [
+            ("cadss", -5, 3),
+            ("dose", 0, DEPRESSION),
+            ("cadss", 60, 9),
+            ("vitals", 150, OK),
+            ("moaas", 150, 5),
+            ("cadss", 150, 3),
+        ],
+        165,
+        [],
+        None,
+    ),
+    (
+        "above the pre-dose score",
+        "depression-iv",
+        [
+            ("cadss", -5, 3),
+            ("dose", 0, DEPRESSION),
+            ("vitals", 150, OK),
+            ("moaas", 150, 5),
+            ("cadss", 150, 4),
+        ],
+        165,
+        ["dissociation"],
+        None,
+    ),
+    (
+        "esketamine without CADSS-6",
+        "esketamine-nasal",
+        [
+            ("vitals", -10, OK),
+            ("dose", 0, DEVICE),
+            ("dose", 5, DEVICE),
+            ("vitals", 40, OK),
+            ("vitals", 126, OK),
+            ("moaas", 126, 5),
+        ],
+        126,
+        ["dissociation_unknown"],
         None,
     ),
     (
         "low SpO2",
         "depression-iv",
-        [("dose", 0, DEPRESSION), ("vitals", 150, (130, 80, 72, 14, 90.0)), ("moaas", 150, 5)],
+        [
+            ("dose", 0, DEPRESSION),
+            ("vitals", 150, (130, 80, 72, 14, 90.0)),
+            ("moaas", 150, 5),
+            ("cadss", 150, 0),
+        ],
         165,
         ["spo2_percent_out_of_limits"],
         None,
@@ -76,7 +144,12 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
     (
         "severe BP",
         "depression-iv",
-        [("dose", 0, DEPRESSION), ("vitals", 150, (185, 100, 72, 14, 98.0)), ("moaas", 150, 5)],
+        [
+            ("dose", 0, DEPRESSION),
+            ("vitals", 150, (185, 100, 72, 14, 98.0)),
+            ("moaas", 150, 5),
+            ("cadss", 150, 0),
+        ],
         165,
         ["systolic_mmhg_out_of_limits"],
         None,
@@ -84,7 +157,12 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
     (
         "slow breathing",
         "depression-iv",
-        [("dose", 0, DEPRESSION), ("vitals", 150, (130, 80, 72, 8, 98.0)), ("moaas", 150, 5)],
+        [
+            ("dose", 0, DEPRESSION),
+            ("vitals", 150, (130, 80, 72, 8, 98.0)),
+            ("moaas", 150, 5),
+            ("cadss", 150, 0),
+        ],
         165,
         ["respiratory_rate_per_min_out_of_limits"],
         None,
@@ -92,7 +170,7 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
     (
         "no recent vitals",
         "depression-iv",
-        [("dose", 0, DEPRESSION), ("vitals", 100, OK), ("moaas", 150, 5)],
+        [("dose", 0, DEPRESSION), ("vitals", 100, OK), ("moaas", 150, 5), ("cadss", 150, 0)],
         165,
         ["vitals_missing"],
         None,
@@ -100,7 +178,13 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
     (
         "infusion stopped early",
         "depression-iv",
-        [("dose", 0, DEPRESSION), ("stop", 20, None), ("vitals", 140, OK), ("moaas", 140, 5)],
+        [
+            ("dose", 0, DEPRESSION),
+            ("stop", 20, None),
+            ("vitals", 140, OK),
+            ("moaas", 140, 5),
+            ("cadss", 140, 0),
+        ],
         141,
         [],
         None,
@@ -116,6 +200,7 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
             ("vitals", 40, OK),
             ("vitals", 126, OK),
             ("moaas", 126, 5),
+            ("cadss", 126, 0),
         ],
         126,
         [],
@@ -131,6 +216,7 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
             ("vitals", 40, OK),
             ("vitals", 110, OK),
             ("moaas", 110, 5),
+            ("cadss", 110, 0),
         ],
         110,
         ["observation"],
@@ -145,6 +231,7 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
             ("vitals", 40, OK),
             ("vitals", 126, OK),
             ("moaas", 126, 5),
+            ("cadss", 126, 0),
         ],
         126,
         ["rems_bp_before"],
@@ -159,6 +246,7 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
             ("dose", 5, DEVICE),
             ("vitals", 126, OK),
             ("moaas", 126, 5),
+            ("cadss", 126, 0),
         ],
         126,
         ["rems_bp_40_min_missed"],
@@ -173,6 +261,7 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
             ("dose", 5, DEVICE),
             ("vitals", 20, OK),
             ("moaas", 20, 4),
+            ("cadss", 20, 0),
         ],
         25,
         ["observation", "sedation", "rems_bp_40_min_due"],
@@ -202,6 +291,17 @@ def _run(
             stop_infusion(db, nurse, clock=clock, session_id=sid, given_at=at)
         elif kind == "vitals":
             record_vitals(db, nurse, clock=clock, session_id=sid, reading=VitalsReading(at, *value))
+        elif kind == "cadss":  # a CADSS-6 total: the first items 4 each, the rest 0
+            answers = [min(4, max(0, value - 4 * i)) for i in range(6)]
+            record_session_score(
+                db,
+                nurse,
+                clock=clock,
+                session_id=sid,
+                instrument_id="cadss-6",
+                answers=answers,
+                measured_at=at,
+            )
         else:
             record_session_score(
                 db,
@@ -320,3 +420,56 @@ def test_admission_or_transfer_needs_a_reason_and_no_gate(
     )
     assert result.decision == "admitted"
     assert not result.readiness.ready
+
+
+def test_a_refusal_for_dissociation_names_the_score_and_what_is_accepted(
+    db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
+) -> None:
+    case = next(c for c in CASES if c[0] == "above the pre-dose score")
+    nurse = people["nurse.brown"]
+    sid = _run(db, clock, nurse, make_chart(), case[2], case[3])
+    with pytest.raises(RefusedError) as refused:
+        discharge(db, nurse, clock=clock, session_id=sid)
+    message = str(refused.value)
+    assert "CADSS-6 4 at" in message
+    assert "accepted: the pre-dose CADSS-6 of 3" in message
+    unknown = next(c for c in CASES if c[0] == "no CADSS-6 since dosing")
+    other = _run(db, clock, nurse, make_chart(), unknown[2], unknown[3])
+    gate = discharge_readiness(db, nurse, clock=clock, session_id=other)
+    assert "no CADSS-6 recorded since the end of dosing" in gate.explain()
+    assert "a total of 0 (no CADSS-6 before dosing) or less" in gate.explain()
+
+
+@pytest.mark.parametrize(
+    ("child_pugh", "notices"), [(None, []), ("A", []), ("B", ["hepatic_child_pugh_b"])]
+)
+def test_child_pugh_b_adds_a_notice_and_no_invented_minimum(
+    db: Any,
+    clock: FrozenClock,
+    people: dict[str, Actor],
+    make_chart: MakeChart,
+    child_pugh: str | None,
+    notices: list[str],
+) -> None:
+    nurse = people["nurse.brown"]
+    chart = make_chart("esketamine-nasal")
+    if child_pugh is not None:
+        update_patient(
+            db,
+            people["dr.adams"],
+            chart.patient_id,
+            {"child_pugh": {"child_pugh_class": child_pugh, "assessed_on": clock().date()}},
+            clock=clock,
+        )
+    ready = next(c for c in CASES if c[0] == "esketamine ready")
+    sid = _run(db, clock, nurse, chart, ready[2], ready[3])
+    gate = discharge_readiness(db, nurse, clock=clock, session_id=sid)
+    assert [n.code for n in gate.notices] == notices
+    assert gate.ready  # the notice does not close the gate
+    assert gate.min_observation_min == 120  # the label gives no longer minimum: none invented
+    if notices:
+        (notice,) = gate.notices
+        assert "Child-Pugh B" in notice.message
+        assert "monitored for adverse reactions for longer" in notice.message
+        assert "SPRAVATO prescribing information 8.6" in notice.source
+        assert gate.to_dict()["notices"][0]["code"] == "hepatic_child_pugh_b"

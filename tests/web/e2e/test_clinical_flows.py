@@ -162,6 +162,12 @@ def test_a_nurse_documents_a_session_through_discharge(page, live_server):
     page.get_by_label("responsiveness (observer rating)").select_option("5")
     page.get_by_role("button", name="Record MOAA/S").click()
     assert "MOAA/S 5 points recorded" in page.get_by_role("status").first.inner_text()
+    assert "no CADSS-6 recorded since the end of dosing" in page.inner_text("#discharge")
+    dissociation = page.get_by_role("form", name="CADSS-6")
+    for item in (1, 2, 6, 7, 15, 22):
+        dissociation.get_by_label(f"CADSS item {item}", exact=True).select_option("0")
+    dissociation.get_by_role("button", name="Record CADSS-6").click()
+    assert "CADSS-6 0 points recorded" in page.get_by_role("status").first.inner_text()
     assert "The discharge gate is open" in page.inner_text("#discharge")
     page.get_by_role("button", name="Record the decision").click()
     assert page.get_by_role("heading", name="Discharge sheet").is_visible()
