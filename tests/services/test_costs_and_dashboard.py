@@ -10,11 +10,14 @@ from clinic_helpers import START, enrol, give_session, personas, ready_order
 
 from ketaclinic.errors import NotAllowedError, UserInputError
 from ketaclinic.services import (
+    Actor,
     PriceList,
     add_charge,
     course_cost,
     dashboard_alerts,
+    dashboard_page,
     estimate_course_cost,
+    generate_demo_data,
     patient_cost_to_date,
     record_assessment,
     record_payment,
@@ -227,3 +230,34 @@ def test_the_read_services_work_on_a_demo_clinic(db: Database) -> None:
     assert from_dashboard
     assert from_dashboard == one_by_one  # the dashboard reads whole tables once: same answers
     assert verify_audit(db).ok
+
+
+def test_the_dashboard_pages_add_up_to_the_whole_dashboard(
+    db: Database, clock: FrozenClock
+) -> None:
+    generate_demo_data(db, Actor.command_line("cli:test"), patients=40, seed=3, clock=clock)
+    nurse = Actor("demo.rn.diaz", "127.0.0.1")
+    day = clock().date()
+    whole = dashboard_alerts(db, nurse, day, clock=clock)
+    day_kinds = {"assessment_alert", "weight_too_old", "esketamine_monitoring"}
+    of_the_day = [a for a in whole if a.kind in day_kinds]
+    standing = {a for a in whole if a.kind not in day_kinds}
+    assert standing
+    pages, seen, after = 0, set(), 0
+    while True:
+        page = dashboard_page(db, nurse, day, after=after, patients=3, clock=clock)
+        pages += 1
+        assert [a for a in page.alerts if a.kind in day_kinds] == of_the_day
+        assert page.patients <= 3
+        seen |= {a for a in page.alerts if a.kind not in day_kinds}
+        if page.next_after is None:
+            assert page.more_patients == 0
+            break
+        assert page.more_patients > 0
+        after = page.next_after
+    assert seen == standing
+    assert pages > 2
+    with pytest.raises(UserInputError, match="patients"):
+        dashboard_page(db, nurse, day, patients=0, clock=clock)
+    with pytest.raises(UserInputError, match="after"):
+        dashboard_page(db, nurse, day, after=-1, clock=clock)

@@ -111,8 +111,11 @@ from ketaclinic.services._courses import (
 )
 from ketaclinic.services._dashboard import (
     ALERT_KINDS,
+    DASHBOARD_PAGE_PATIENTS,
     DashboardAlert,
+    DashboardPage,
     dashboard_alerts,
+    dashboard_page,
 )
 from ketaclinic.services._demo_data import (
     DEMO_PATIENTS,
@@ -285,6 +288,7 @@ __all__ = [
     "BACKUP_FORMAT",
     "CHARGE_CATEGORIES",
     "CHECK_KINDS",
+    "DASHBOARD_PAGE_PATIENTS",
     "DECISIONS",
     "DEMO_PATIENTS",
     "DEMO_STAFF",
@@ -333,6 +337,7 @@ __all__ = [
     "CoursePlan",
     "CourseView",
     "DashboardAlert",
+    "DashboardPage",
     "DemoResult",
     "DemographicsInput",
     "DiagnosisInput",
@@ -410,6 +415,7 @@ __all__ = [
     "criteria_of",
     "cumulative_exposure",
     "dashboard_alerts",
+    "dashboard_page",
     "disable_staff_user",
     "discharge",
     "discharge_readiness",

@@ -12,6 +12,14 @@
   at least 2 h, BP before dosing, at about 40 min and before discharge), and the REMS Patient
   Monitoring Form of each esketamine session of the last 7 days (due within 7 days, SPRAVATO
   REMS; DOMAIN.md section 4).
+
+The database finds the candidates (SQL, on indexes): the open courses (each course's latest
+status by a window function), the day's bookings, the esketamine sessions of the last week
+and the day's assessments; only the candidates' patients are read, table by table with IN
+lists (``TableCache``), never every patient's records. ``dashboard_page`` bounds the work: it
+gives every alert of the day (assessment, weight, esketamine) and the standing ones (trial
+decision due, exposure prompts) of at most ``patients`` patients with an open course, with
+how many more there are.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.outcomes import evaluate_trial
@@ -36,6 +45,7 @@ from ketaclinic.services._permissions import Permission
 from ketaclinic.services._trial import criteria_of, trial_inputs
 from ketaclinic.store import (
     Assessment,
+    CourseStatusEvent,
     Database,
     Patient,
     ScheduleEntry,
@@ -45,7 +55,14 @@ from ketaclinic.store import (
     WeightMeasurement,
 )
 
-__all__ = ["ALERT_KINDS", "DashboardAlert", "dashboard_alerts"]
+__all__ = [
+    "ALERT_KINDS",
+    "DASHBOARD_PAGE_PATIENTS",
+    "DashboardAlert",
+    "DashboardPage",
+    "dashboard_alerts",
+    "dashboard_page",
+]
 
 #: Alert kinds, most urgent first (the order of the dashboard).
 ALERT_KINDS = (
@@ -62,6 +79,10 @@ _PROMPT_KIND = {
     "urinary_screen": "urinary_screen_due",
     "misuse": "misuse_signal",
 }
+_DAY_KINDS = ("assessment_alert", "weight_too_old", "esketamine_monitoring")
+#: patients with an open course whose standing alerts one dashboard page evaluates, at most
+DASHBOARD_PAGE_PATIENTS = 200
+_IN_LIST = 500  # ids per IN list
 _REMS_FORM_DAYS = 7
 _REMS = "SPRAVATO REMS (DOMAIN.md section 4)"
 _ESKETAMINE = "esketamine-nasal"
@@ -92,24 +113,93 @@ def _window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _open_courses(cache: TableCache) -> list[Any]:
-    found = []
-    for course in sorted(cache.everyone(TreatmentCourse), key=lambda c: c.id):
-        status = cache.status(course.id, course.patient_id)
-        if status is None or status in OPEN_STATUSES:
-            found.append(course)
+def _current(model: Any) -> Any:
+    """Not withdrawn and not amended (as ``current_records``)."""
+    newer = aliased(model)
+    amended = select(newer.amends_id).where(newer.amends_id.is_not(None))
+    return (model.entered_in_error == false()) & model.id.not_in(amended)
+
+
+def _open_courses(uc: UseCase) -> list[Any]:
+    """The current courses whose latest current status is open (or that have none yet),
+    by patient and id: one statement, each course's latest status by a window function."""
+    ranked = (
+        select(
+            CourseStatusEvent.course_id,
+            CourseStatusEvent.status,
+            func.row_number()
+            .over(
+                partition_by=CourseStatusEvent.course_id,
+                order_by=(CourseStatusEvent.effective_at.desc(), CourseStatusEvent.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(_current(CourseStatusEvent))
+        .subquery()
+    )
+    latest = select(ranked.c.course_id, ranked.c.status).where(ranked.c.rank == 1).subquery()
+    query = (
+        select(TreatmentCourse)
+        .outerjoin(latest, latest.c.course_id == TreatmentCourse.id)
+        .where(_current(TreatmentCourse))
+        .where(or_(latest.c.status.is_(None), latest.c.status.in_(OPEN_STATUSES)))
+        .order_by(TreatmentCourse.patient_id, TreatmentCourse.id)
+    )
+    return list(uc.session.scalars(query))
+
+
+def _day_courses(uc: UseCase, courses: list[Any], day: date) -> list[Any]:
+    """The open courses that can have an alert of the day: a booking that day, planned to
+    start that day, or esketamine with a session in the REMS form's last week."""
+    start, end = _window(day)
+    booked = set(
+        uc.session.scalars(
+            select(ScheduleEntry.course_id)
+            .where(ScheduleEntry.starts_at >= start)
+            .where(ScheduleEntry.starts_at < end)
+            .where(_current(ScheduleEntry))
+        )
+    )
+    esketamine = [c.id for c in courses if c.protocol_id == _ESKETAMINE]
+    recent: set[int] = set()
+    for k in range(0, len(esketamine), _IN_LIST):
+        recent |= set(
+            uc.session.scalars(
+                select(TreatmentSession.course_id)
+                .where(TreatmentSession.course_id.in_(esketamine[k : k + _IN_LIST]))
+                .where(TreatmentSession.actual_start_at >= start - timedelta(days=_REMS_FORM_DAYS))
+                .where(TreatmentSession.actual_start_at < end)
+                .where(_current(TreatmentSession))
+            )
+        )
+    return [c for c in courses if c.id in booked or c.id in recent or c.planned_start_on == day]
+
+
+def _mrns(uc: UseCase, patients: set[int]) -> dict[int, str]:
+    ids = sorted(patients)
+    found: dict[int, str] = {}
+    for k in range(0, len(ids), _IN_LIST):
+        rows = uc.session.execute(
+            select(Patient.id, Patient.mrn).where(Patient.id.in_(ids[k : k + _IN_LIST]))
+        )
+        found.update({int(r.id): r.mrn for r in rows})
     return found
 
 
-def _assessment_alerts(uc: UseCase, day: date, mrn: dict[int, str]) -> list[DashboardAlert]:
+def _assessment_rows(uc: UseCase, day: date) -> list[Any]:
     start, end = _window(day)
-    rows = uc.session.scalars(
-        select(Assessment)
-        .where(Assessment.administered_at >= start)
-        .where(Assessment.administered_at < end)
-        .where(Assessment.entered_in_error.is_(False))
-        .order_by(Assessment.administered_at, Assessment.id)
-    ).all()
+    return list(
+        uc.session.scalars(
+            select(Assessment)
+            .where(Assessment.administered_at >= start)
+            .where(Assessment.administered_at < end)
+            .where(Assessment.entered_in_error.is_(False))
+            .order_by(Assessment.administered_at, Assessment.id)
+        )
+    )
+
+
+def _assessment_alerts(rows: list[Any], mrn: dict[int, str]) -> list[DashboardAlert]:
     found = []
     for row in rows:
         for alert in row.score.get("alerts", []):
@@ -127,7 +217,8 @@ def _assessment_alerts(uc: UseCase, day: date, mrn: dict[int, str]) -> list[Dash
     return found
 
 
-def _course_alerts(cache: TableCache, course: Any, day: date, mrn: str) -> list[DashboardAlert]:
+def _day_alerts(cache: TableCache, course: Any, day: date, mrn: str) -> list[DashboardAlert]:
+    """The weight and esketamine alerts of an open course on ``day``."""
     protocol = get_protocol(course.protocol_id)
     start, end = _window(day)
     found: list[DashboardAlert] = []
@@ -186,6 +277,14 @@ def _course_alerts(cache: TableCache, course: Any, day: date, mrn: str) -> list[
                         _REMS,
                     )
                 )
+    return found
+
+
+def _trial_alert(cache: TableCache, course: Any, day: date, mrn: str) -> list[DashboardAlert]:
+    """An open course's trial at its decision point with no decision recorded since."""
+    protocol = get_protocol(course.protocol_id)
+    end = _window(day)[1]
+    found: list[DashboardAlert] = []
     criteria = criteria_of(course)
     course_start, sessions, scored = trial_inputs(cache.session, course, criteria, cache)
     as_of = end - timedelta(microseconds=1)
@@ -212,6 +311,88 @@ def _course_alerts(cache: TableCache, course: Any, day: date, mrn: str) -> list[
     return found
 
 
+@dataclass(frozen=True)
+class DashboardPage:
+    """The alerts of one page: every alert of the day, and the standing alerts (trial
+    decision due, exposure prompts) of the patients with an open course whose ids are
+    above ``after`` (at most ``patients`` of them); ``more_patients`` have an open course
+    after this page (``next_after``: the ``after`` of the next page)."""
+
+    day: date
+    alerts: tuple[DashboardAlert, ...]
+    after: int
+    patients: int
+    more_patients: int
+    next_after: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "alerts": [a.to_dict() for a in self.alerts],
+            "after": self.after,
+            "patients": self.patients,
+            "more_patients": self.more_patients,
+            "next_after": self.next_after,
+        }
+
+
+def _check_day(day: Any) -> None:
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise UserInputError(f"day {day!r} is not accepted: a date such as 2026-12-01")
+    CLINIC_DATE.check(day, "day")
+
+
+def _standing(uc: UseCase, courses: list[Any], day: date, mrn: dict[int, str]) -> list[Any]:
+    """The trial and exposure alerts of ``courses`` (open courses of a few patients)."""
+    cache = TableCache(uc.session, {int(c.patient_id) for c in courses})
+    alerts = []
+    for course in courses:
+        alerts += _trial_alert(cache, course, day, mrn[course.patient_id])
+    as_of = min(_window(day)[1] - timedelta(microseconds=1), max(uc.now, _window(day)[0]))
+    for patient_id in sorted({int(c.patient_id) for c in courses}):
+        summary = exposure_of(uc.session, patient_id, as_of, cache)
+        for prompt in summary.prompts:
+            alerts.append(
+                DashboardAlert(
+                    _PROMPT_KIND[prompt.kind],
+                    patient_id,
+                    mrn[patient_id],
+                    None,
+                    prompt.message,
+                    prompt.source,
+                )
+            )
+    return alerts
+
+
+def _alerts(
+    uc: UseCase, day: date, after: int, limit: int | None
+) -> tuple[list[DashboardAlert], list[int], int]:
+    """(alerts sorted, the patients whose standing alerts are in, how many more)."""
+    courses = _open_courses(uc)
+    assessments = _assessment_rows(uc, day)
+    day_courses = _day_courses(uc, courses, day)
+    open_patients = sorted({int(c.patient_id) for c in courses if c.patient_id > after})
+    page = open_patients if limit is None else open_patients[:limit]
+    wanted = set(page)
+    mrn = _mrns(
+        uc,
+        {int(a.patient_id) for a in assessments}
+        | {int(c.patient_id) for c in day_courses}
+        | wanted,
+    )
+    alerts = _assessment_alerts(assessments, mrn)
+    cache = TableCache(uc.session, {int(c.patient_id) for c in day_courses})
+    for course in day_courses:
+        alerts += _day_alerts(cache, course, day, mrn[course.patient_id])
+    chunk = DASHBOARD_PAGE_PATIENTS
+    for k in range(0, len(page), chunk):
+        some = set(page[k : k + chunk])
+        alerts += _standing(uc, [c for c in courses if c.patient_id in some], day, mrn)
+    alerts.sort(key=lambda a: (ALERT_KINDS.index(a.kind), a.patient_id))
+    return alerts, page, len(open_patients) - len(page)
+
+
 def dashboard_alerts(
     db: Database,
     actor: Actor,
@@ -219,33 +400,12 @@ def dashboard_alerts(
     *,
     clock: Clock = utc_now,
 ) -> list[DashboardAlert]:
-    """Every alert for ``day`` (a UTC calendar day), most urgent kind first; audited read."""
-    if isinstance(day, datetime) or not isinstance(day, date):
-        raise UserInputError(f"day {day!r} is not accepted: a date such as 2026-12-01")
-    CLINIC_DATE.check(day, "day")
+    """Every alert for ``day`` (a UTC calendar day), most urgent kind first; audited read.
+    Reads the patients with an open course 200 at a time; ``dashboard_page`` bounds it."""
+    _check_day(day)
     with _transaction(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading the clinic's alerts")
-        mrn = {int(p.id): p.mrn for p in uc.session.scalars(select(Patient))}
-        alerts = _assessment_alerts(uc, day, mrn)
-        cache = TableCache(uc.session)
-        courses = _open_courses(cache)
-        for course in courses:
-            alerts += _course_alerts(cache, course, day, mrn[course.patient_id])
-        as_of = min(_window(day)[1] - timedelta(microseconds=1), max(uc.now, _window(day)[0]))
-        for patient_id in sorted({int(c.patient_id) for c in courses}):
-            summary = exposure_of(uc.session, patient_id, as_of, cache)
-            for prompt in summary.prompts:
-                alerts.append(
-                    DashboardAlert(
-                        _PROMPT_KIND[prompt.kind],
-                        patient_id,
-                        mrn[patient_id],
-                        None,
-                        prompt.message,
-                        prompt.source,
-                    )
-                )
-        alerts.sort(key=lambda a: (ALERT_KINDS.index(a.kind), a.patient_id))
+        alerts, _, _ = _alerts(uc, day, 0, None)
         uc.audit(
             "dashboard.read",
             details={
@@ -255,3 +415,37 @@ def dashboard_alerts(
             },
         )
         return alerts
+
+
+def dashboard_page(
+    db: Database,
+    actor: Actor,
+    day: date,
+    *,
+    after: int = 0,
+    patients: int = DASHBOARD_PAGE_PATIENTS,
+    clock: Clock = utc_now,
+) -> DashboardPage:
+    """The alerts of ``day``: all of the day's, and the standing ones of at most
+    ``patients`` (1 to 200) patients with an open course, those with ids above ``after``;
+    most urgent kind first; audited read."""
+    _check_day(day)
+    if isinstance(patients, bool) or not isinstance(patients, int) or not 1 <= patients <= 200:
+        raise UserInputError(f"patients {patients!r} is not accepted: an integer from 1 to 200")
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise UserInputError(f"after {after!r} is not accepted: a patient id, 0 or more")
+    with _transaction(db, actor, clock) as uc:
+        authorize(uc, Permission.PATIENT_READ, "reading the clinic's alerts")
+        alerts, page, more = _alerts(uc, day, after, patients)
+        uc.audit(
+            "dashboard.read",
+            details={
+                "day": day.isoformat(),
+                "after": after,
+                "alerts": len(alerts),
+                "patients": sorted({a.patient_id for a in alerts}),
+            },
+        )
+        return DashboardPage(
+            day, tuple(alerts), after, len(page), more, page[-1] if more and page else None
+        )

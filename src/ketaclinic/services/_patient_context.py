@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -66,6 +66,7 @@ __all__ = [
 ICD10CM_CODE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 
 _DAYS_PER_YEAR = 365.25
+_IN_LIST = 500  # patients per IN list (well under SQLite's and PostgreSQL's bind limits)
 
 
 class _Entry(BaseModel):
@@ -300,13 +301,23 @@ class Records:
 
 
 class TableCache(Records):
-    """Whole tables read once, grouped by patient: for a use case that reads every patient
-    (the dashboard); one query per table instead of one per table and patient."""
+    """Tables read once for many patients, grouped by patient: for a use case that reads many
+    patients (the dashboard); one query per table (per 500 patients of ``patients``) instead
+    of one per table and patient. ``patients=None`` reads whole tables."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, patients: Collection[int] | None = None) -> None:
         super().__init__(session)
+        self.patients = sorted(set(patients)) if patients is not None else None
         self._current: dict[Any, dict[int, list[Any]]] = {}
         self._amends: dict[Any, dict[int, int | None]] = {}
+
+    def _chunks(self, table: Any, query: Any) -> Iterator[Any]:
+        if self.patients is None:
+            yield from self.session.connection().execute(query)
+            return
+        for k in range(0, len(self.patients), _IN_LIST):
+            chunk = self.patients[k : k + _IN_LIST]
+            yield from self.session.connection().execute(query.where(table.c.patient_id.in_(chunk)))
 
     def of(self, model: Any, patient_id: int) -> Sequence[Any]:
         if model not in self._current:
@@ -319,7 +330,7 @@ class TableCache(Records):
                 .order_by(table.c.id)
             )
             grouped: dict[int, list[Any]] = defaultdict(list)
-            for row in self.session.connection().execute(query):
+            for row in self._chunks(table, query):
                 grouped[row.patient_id].append(row)
             self._current[model] = grouped
         return self._current[model].get(patient_id, [])
@@ -333,9 +344,8 @@ class TableCache(Records):
             return int(record.id)
         if model not in self._amends:
             table = table_of(model)
-            self._amends[model] = dict(
-                self.session.connection().execute(select(table.c.id, table.c.amends_id)).all()
-            )
+            query = select(table.c.id, table.c.amends_id).where(table.c.amends_id.is_not(None))
+            self._amends[model] = {int(r.id): r.amends_id for r in self._chunks(table, query)}
         found = int(record.id)
         while (older := self._amends[model].get(found)) is not None:
             found = older
