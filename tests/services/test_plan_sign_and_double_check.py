@@ -28,7 +28,14 @@ from ketaclinic.services import (
     verify_audit,
 )
 from ketaclinic.services.testing import FrozenClock
-from ketaclinic.store import AuditEvent, Database, Order, OrderOverride, TreatmentCourse
+from ketaclinic.store import (
+    AuditEvent,
+    Database,
+    DoubleCheck,
+    Order,
+    OrderOverride,
+    TreatmentCourse,
+)
 
 DOSE = "iv-infusion 36 mg over 40 min at 0 min"  # 0.5 mg/kg x 72.5 kg, rounded to 1 mg
 
@@ -294,3 +301,48 @@ def test_course_status_follows_its_transitions_and_closes_the_orders(
         sign_order(db, doctor, order_id, clock=clock)
     status = administration_allowed(db, staff["nurse.brown"], order_id, clock=clock)
     assert f"course {course_id} is stopped" in status.reasons
+
+
+def test_what_each_checker_typed_is_in_the_order_history_but_never_before_a_blind_check(
+    db: Database, clock: FrozenClock
+) -> None:
+    staff, order_id = _signed(db, clock)
+    doctor, other_nurse, checker = staff["dr.adams"], staff["nurse.brown"], staff["nurse.clark"]
+    sign_order(db, doctor, order_id, clock=clock)
+    clock.advance(minutes=5)
+    typed_at = clock()
+    double_check_order(
+        db, checker, order_id, 75.0, ["iv-infusion 37.5 mg over 40 min"], clock=clock
+    )
+    # the physician who prepared and signed the order, and the checker herself, read it all
+    for reader in (doctor, checker):
+        (entry,) = get_order(db, reader, order_id, clock=clock).double_checks
+        assert entry["checker"] == "nurse.clark"
+        assert entry["checked_at"] == typed_at.isoformat()
+        assert entry["result"] == "mismatch"
+        assert entry["entered_weight_kg"] == 75.0
+        assert entry["entered_doses"] == ["iv-infusion 37.5 mg over 40 min at 0 min"]
+        assert entry["typed_values_withheld"] is False
+    # another nurse may still check it blind: she sees that a check failed, not what was typed
+    (hidden,) = get_order(db, other_nurse, order_id, clock=clock).double_checks
+    assert (hidden["result"], hidden["typed_values_withheld"]) == ("mismatch", True)
+    assert hidden["entered_weight_kg"] is None
+    assert hidden["entered_doses"] is None
+    assert "37.5" not in str(get_order(db, other_nurse, order_id, clock=clock).to_dict())
+    assert "37.5" not in str(double_check_task(db, other_nurse, order_id, clock=clock).to_dict())
+    clock.advance(minutes=5)
+    double_check_order(
+        db, other_nurse, order_id, 72.5, ["iv-infusion 36.2 mg over 40 min at 0 min"], clock=clock
+    )
+    # once a check matched, the whole history is readable, in the order it was typed
+    history = get_order(db, staff["nurse.brown"], order_id, clock=clock).double_checks
+    assert [(c["checker"], c["result"], c["entered_weight_kg"]) for c in history] == [
+        ("nurse.clark", "mismatch", 75.0),
+        ("nurse.brown", "match", 72.5),
+    ]
+    with db.snapshot() as session:
+        stored = session.scalars(select(DoubleCheck).order_by(DoubleCheck.id)).all()
+    assert [(c.entered_weight_kg, c.result) for c in stored] == [
+        (75.0, "mismatch"),
+        (72.5, "match"),
+    ]

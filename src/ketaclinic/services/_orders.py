@@ -7,7 +7,11 @@
   order a second clinician (neither the one who prepared the order nor the one who signed it)
   re-enters the weight and the doses without seeing them (:func:`double_check_task` shows
   everything else). A mismatch blocks administration until a later check matches; the
-  checker is told which fields differ, never the ordered values.
+  checker is told which fields differ, never the ordered values. What each checker typed
+  (weight, doses), when and with which result is stored with the check and shown in the
+  order's history (:func:`get_order`), except to a clinician who may still check the order
+  blind (one allowed to check it, not its preparer or signer, who has not checked it, while
+  no check has matched).
 - :func:`administration_allowed` (and :func:`administration_status` inside another use case)
   says whether an order may be given now, with every reason it may not.
 
@@ -33,7 +37,7 @@ from ketaclinic.services._audit import Actor, Clock, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._inputs import authorize, positive_id, who
 from ketaclinic.services._patient_context import latest
-from ketaclinic.services._permissions import Permission
+from ketaclinic.services._permissions import Permission, permissions_of
 from ketaclinic.store import (
     Database,
     DoubleCheck,
@@ -124,8 +128,46 @@ class OrderView:
         }
 
 
-def _order_view(session: Session, order: Order) -> OrderView:
+def _typed_values_hidden(session: Session, order: Order, viewer: StaffUser | None) -> bool:
+    """Whether ``viewer`` could still be a blind checker of ``order``: a clinician allowed to
+    check it (not its preparer or signer) who has not typed a check of it, while no check has
+    matched. Such a viewer never sees what earlier checkers typed."""
+    if viewer is None:
+        return True
+    checks = _of_order(session, DoubleCheck, order)
+    if any(c.result == "match" for c in checks) or any(c.checker_id == viewer.id for c in checks):
+        return False
     signature = _signature(session, order)
+    prepared_or_signed = viewer.id == order.recorded_by_id or (
+        signature is not None and viewer.id == signature.signed_by_id
+    )
+    return not prepared_or_signed and Permission.ORDER_DOUBLE_CHECK in permissions_of(viewer.role)
+
+
+def _check_entry(session: Session, check: DoubleCheck, hidden: bool) -> dict[str, Any]:
+    checker = session.get(StaffUser, check.checker_id)
+    entry: dict[str, Any] = {
+        "double_check_id": int(check.id),
+        "checker_id": check.checker_id,
+        "checker": checker.username if checker is not None else None,
+        "result": check.result,
+        "checked_at": check.checked_at.isoformat(),
+        "differences": [d["field"] for d in check.differences or []],
+        "typed_values_withheld": hidden,
+        "entered_weight_kg": None,
+        "entered_doses": None,
+    }
+    if not hidden:
+        entry["entered_weight_kg"] = float(check.entered_weight_kg)
+        entry["entered_doses"] = [str(Dose.from_json(d)) for d in check.entered_doses]
+    return entry
+
+
+def _order_view(session: Session, order: Order, viewer: StaffUser | None = None) -> OrderView:
+    """The order as ``viewer`` may read it: the double checks with what each checker typed
+    (weight in kg, doses in the dose grammar), withheld from a possible blind checker."""
+    signature = _signature(session, order)
+    hidden = _typed_values_hidden(session, order, viewer)
     return OrderView(
         order_id=int(order.id),
         patient_id=int(order.patient_id),
@@ -141,13 +183,8 @@ def _order_view(session: Session, order: Order) -> OrderView:
             for o in _of_order(session, OrderOverride, order)
         ),
         double_checks=tuple(
-            {
-                "checker_id": c.checker_id,
-                "result": c.result,
-                "checked_at": c.checked_at.isoformat(),
-                "differences": [d["field"] for d in c.differences or []],
-            }
-            for c in _of_order(session, DoubleCheck, order)
+            _check_entry(session, c, hidden)
+            for c in sorted(_of_order(session, DoubleCheck, order), key=lambda c: c.checked_at)
         ),
     )
 
@@ -155,12 +192,12 @@ def _order_view(session: Session, order: Order) -> OrderView:
 def get_order(db: Database, actor: Actor, order_id: int, *, clock: Clock = utc_now) -> OrderView:
     """The order with its findings, for the physician who signs it (audited read)."""
     with _transaction(db, actor, clock) as uc:
-        authorize(uc, Permission.PATIENT_READ, "reading an order")
+        viewer = authorize(uc, Permission.PATIENT_READ, "reading an order")
         order = _order(uc.session, order_id)
         uc.audit(
             "order.read", record_type="orders", record_id=order.id, patient_id=order.patient_id
         )
-        return _order_view(uc.session, order)
+        return _order_view(uc.session, order, viewer)
 
 
 def _refuse_closed(session: Session, order: Order) -> None:
@@ -269,7 +306,7 @@ def sign_order(
             patient_id=order.patient_id,
             details={"order_id": order.id, "overrides": sorted(given)},
         )
-        return _order_view(uc.session, order)
+        return _order_view(uc.session, order, user)
 
 
 @dataclass(frozen=True)

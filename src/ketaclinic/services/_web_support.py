@@ -318,7 +318,7 @@ def order_details(
     """One order with its stored plan and administration status (clinicians; audited)."""
     positive_id(order_id, "order id")
     with _transaction(db, actor, clock) as uc:
-        authorize(uc, Permission.PATIENT_READ, "reading an order")
+        viewer = authorize(uc, Permission.PATIENT_READ, "reading an order")
         order = _order(uc.session, order_id)
         course = get(uc.session, TreatmentCourse, order.course_id)
         protocol = get_protocol(course.protocol_id)
@@ -332,7 +332,7 @@ def order_details(
             "order.read", record_type="orders", record_id=order.id, patient_id=order.patient_id
         )
         return OrderDetails(
-            order=_order_view(uc.session, order),
+            order=_order_view(uc.session, order, viewer),
             course_id=int(course.id),
             protocol_id=course.protocol_id,
             protocol_title=protocol.title,
