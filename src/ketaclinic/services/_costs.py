@@ -23,7 +23,7 @@ from sqlalchemy import select
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import Dose
 from ketaclinic.protocols import get_protocol
-from ketaclinic.services._audit import Actor, Clock, UseCase, utc_now
+from ketaclinic.services._audit import Actor, Clock, UseCase, audited_read, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._charges import PriceList, session_items
 from ketaclinic.services._courses import open_course
@@ -112,7 +112,7 @@ def course_cost(
     db: Database, actor: Actor, course_id: int, *, clock: Clock = utc_now
 ) -> CourseCost:
     """The charges of a course's sessions so far, by currency and category (minor units)."""
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.COSTS_READ, "reading a course's cost")
         course = open_course(uc, course_id)
         uc.audit(
@@ -153,7 +153,7 @@ def patient_cost_to_date(
 ) -> PatientCost:
     """Everything a patient has been charged, per course and in total, what they paid and
     the balance (per currency, minor units)."""
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.COSTS_READ, "reading a patient's costs")
         existing_patient(uc, patient_id)
         uc.audit(

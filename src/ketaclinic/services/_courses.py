@@ -20,7 +20,7 @@ from typing import Any
 from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.protocols import SESSION_TIME_UTC, Protocol, get_protocol, plan
 from ketaclinic.ranges import CLINIC_DATE
-from ketaclinic.services._audit import Actor, Clock, UseCase, utc_now
+from ketaclinic.services._audit import Actor, Clock, UseCase, audited_read, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._inputs import (
     authorize,
@@ -473,7 +473,7 @@ def _view(uc: UseCase, course: TreatmentCourse) -> CourseView:
 
 def get_course(db: Database, actor: Actor, course_id: int, *, clock: Clock = utc_now) -> CourseView:
     """One course with its status history and orders (audited read)."""
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a course")
         course = open_course(uc, course_id)
         uc.audit(
@@ -489,7 +489,7 @@ def list_courses(
     db: Database, actor: Actor, patient_id: int, *, clock: Clock = utc_now
 ) -> list[CourseView]:
     """A patient's courses, oldest first (audited read)."""
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a patient's courses")
         existing_patient(uc, patient_id)
         courses = current_records(uc.session, TreatmentCourse, patient_id)

@@ -31,7 +31,14 @@ from typing import Any
 
 from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.pharmacology import Drug
-from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
+from ketaclinic.services._audit import (
+    Actor,
+    Clock,
+    UseCase,
+    audited_read,
+    audited_transaction,
+    utc_now,
+)
 from ketaclinic.services._clinical import (
     SessionContext,
     checked_instant,
@@ -433,7 +440,7 @@ def discharge_readiness(
 ) -> DischargeReadiness:
     """Whether the patient may be discharged at ``at`` (default now), and if not, why and
     when the gate may open. An audited read."""
-    with audited_transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading the discharge gate")
         ctx = load_session(uc.session, session_id)
         readiness = _readiness(uc, ctx, _decision_time(uc, at))

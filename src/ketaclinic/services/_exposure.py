@@ -33,8 +33,7 @@ from typing import Any
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.protocols import get_protocol
-from ketaclinic.services._audit import Actor, Clock, utc_now
-from ketaclinic.services._audit import audited_transaction as _transaction
+from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
 from ketaclinic.services._courses import open_course
 from ketaclinic.services._discharge import dosing_times
 from ketaclinic.services._inputs import authorize, check_instant, existing_patient
@@ -404,7 +403,7 @@ def cumulative_exposure(
 ) -> ExposureSummary:
     """Sessions, mg, mg/kg and months of ketamine to ``as_of`` (default now), with prompts
     for liver tests, urinary-symptom screening and misuse signals; audited read."""
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a patient's ketamine exposure")
         existing_patient(uc, patient_id)
         when = check_instant(as_of, "as_of") if as_of is not None else uc.now
@@ -475,7 +474,7 @@ def opioid_sparing(
         raise UserInputError(
             f"window_days {window_days!r} is not accepted: an integer from 1 to 365"
         )
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a patient's opioid use")
         course = open_course(uc, course_id)
         when = check_instant(as_of, "as_of") if as_of is not None else uc.now

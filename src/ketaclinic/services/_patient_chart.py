@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.services._audit import Actor, Clock, utc_now
-from ketaclinic.services._audit import audited_transaction as _transaction
+from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
 from ketaclinic.services._costs import PatientCost, cost_of
 from ketaclinic.services._courses import CourseView
 from ketaclinic.services._courses import _view as course_view
@@ -53,7 +52,7 @@ def patient_chart(
 ) -> PatientChartView:
     """One patient's record, history, courses, exposure (as of now) and cost to date;
     clinicians only; one audited read (``patient.chart.read``)."""
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a patient's chart")
         existing_patient(uc, patient_id)
         chart = load_chart(uc.session, patient_id)

@@ -14,8 +14,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ketaclinic.errors import UserInputError
-from ketaclinic.services._audit import Actor, Clock, utc_now
-from ketaclinic.services._audit import audited_transaction as _transaction
+from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
 from ketaclinic.services._inputs import authorize, existing_patient
 from ketaclinic.services._patient_context import age_years, condition_table, latest
 from ketaclinic.services._permissions import Permission
@@ -98,7 +97,7 @@ def get_patient_record(
     db: Database, actor: Actor, patient_id: int, *, clock: Clock = utc_now
 ) -> PatientView:
     """A patient's current facts (audited read), with the safety engine's conditions."""
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a patient record")
         existing_patient(uc, patient_id)
         chart = load_chart(uc.session, patient_id)
@@ -167,7 +166,7 @@ def search_patients(
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise UserInputError(f"offset {offset!r} is not accepted: an integer from 0")
     text = query.strip().lower()
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "searching patients")
         newer = aliased(Demographics)
         current = (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
+from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
 from ketaclinic.services._clinical import (
     current_rows,
     load_course,
@@ -103,7 +103,7 @@ def session_record(
     db: Database, actor: Actor, *, clock: Clock = utc_now, session_id: int
 ) -> SessionRecord:
     """Everything documented in one session. An audited read."""
-    with audited_transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a session")
         ctx = load_session(uc.session, session_id)
         s, sid = uc.session, ctx.session_id
@@ -203,7 +203,7 @@ def course_sessions(
     db: Database, actor: Actor, *, clock: Clock = utc_now, course_id: int
 ) -> tuple[SessionSummary, ...]:
     """The sessions of a course, by scheduled start. An audited read."""
-    with audited_transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a session")
         course, _ = load_course(uc.session, course_id)
         rows = current_rows(uc.session, TreatmentSession, course_id=course_id)

@@ -32,7 +32,7 @@ from ketaclinic.outcomes import Threshold, get_instrument
 from ketaclinic.protocols import SESSION_TIME_UTC, check, get_protocol, plan, protocols
 from ketaclinic.safety import Order as SafetyOrder
 from ketaclinic.safety import format_validation_error
-from ketaclinic.services._audit import Actor, Clock, utc_now
+from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._courses import protocol_version
 from ketaclinic.services._inputs import (
@@ -196,7 +196,7 @@ def patient_history(
 ) -> PatientHistory:
     """Outcome trajectories, opioid MME over time, sessions and adverse events of a patient
     (physicians and nurses; one audited read)."""
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a patient's history")
         existing_patient(uc, patient_id)
         chart = load_chart(uc.session, patient_id)
@@ -317,7 +317,7 @@ def order_details(
 ) -> OrderDetails:
     """One order with its stored plan and administration status (clinicians; audited)."""
     positive_id(order_id, "order id")
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         viewer = authorize(uc, Permission.PATIENT_READ, "reading an order")
         order = _order(uc.session, order_id)
         course = get(uc.session, TreatmentCourse, order.course_id)
@@ -494,7 +494,7 @@ def courses_by_status(
 ) -> dict[str, dict[str, int]]:
     """How many current courses are in each status now, by indication (``{indication:
     {status: n}}``; clinicians; audited, no patient named)."""
-    with _transaction(db, actor, clock) as uc:
+    with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading the courses by status")
         newer_course = aliased(TreatmentCourse)
         newer_event = aliased(CourseStatusEvent)
