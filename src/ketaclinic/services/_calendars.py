@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import aliased
 
 from ketaclinic.errors import UserInputError
-from ketaclinic.ranges import CLINIC_DATE
+from ketaclinic.ranges import CLINIC_DATE, SESSION_MIN
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
-from ketaclinic.services._clinical import current_rows
 from ketaclinic.services._inputs import authorize
 from ketaclinic.services._permissions import Permission
 from ketaclinic.services._scheduling import (
@@ -21,7 +21,7 @@ from ketaclinic.services._scheduling import (
     _chains,
     _entry,
 )
-from ketaclinic.store import Chair, Database, ScheduleEntry
+from ketaclinic.store import AuditEntry, Chair, Database, ScheduleEntry, append_audits
 
 __all__ = ["ChairCalendar", "chair_calendar", "patient_schedule", "read_patient_entries"]
 
@@ -98,21 +98,12 @@ def chair_calendar(
     high = hours.instant(to_day + timedelta(days=1), time(0))
     with audited_transaction(db, actor, clock) as uc:
         authorize(uc, Permission.SCHEDULE_READ, "reading the schedule")
-        rows = [
-            r
-            for r in current_rows(uc.session, ScheduleEntry)
-            if r.starts_at < high and low < r.ends_at
-        ]
+        chairs = tuple(
+            (int(c.id), c.name) for c in uc.session.scalars(select(Chair).order_by(Chair.id))
+        )  # loaded once: each entry's chair is then in the session
+        rows = _overlapping(uc, low, high)
         originals = {
-            r.id: (o, n)
-            for patient in {r.patient_id for r in rows}
-            for o, r, n in _chains(
-                list(
-                    uc.session.scalars(
-                        select(ScheduleEntry).where(ScheduleEntry.patient_id == patient)
-                    )
-                )
-            )
+            r.id: (o, n) for o, r, n in _chains(_versions(uc, {int(r.patient_id) for r in rows}))
         }
         entries = tuple(
             sorted(
@@ -120,9 +111,54 @@ def chair_calendar(
                 key=lambda e: (e.chair_id, e.starts_at),
             )
         )
-        chairs = tuple(
-            (int(c.id), c.name) for c in uc.session.scalars(select(Chair).order_by(Chair.id))
+        patients = sorted({e.patient_id for e in entries})
+        append_audits(
+            uc.session,
+            [
+                AuditEntry(
+                    occurred_at=uc.now,
+                    actor_username=uc.actor.username,
+                    actor_user_id=uc.actor.user_id,
+                    client_address=uc.actor.client_address,
+                    action="schedule.calendar.read",
+                    record_type="schedule_entries",
+                    patient_id=patient,
+                )
+                for patient in patients
+            ],
         )
-        for patient in sorted({e.patient_id for e in entries}):
-            uc.audit("schedule.calendar.read", record_type="schedule_entries", patient_id=patient)
         return ChairCalendar(from_day, to_day, chairs, entries)
+
+
+#: the longest a booking can be (``SESSION_MIN``: the longest inpatient infusion); bookings
+#: starting this long before a range are the earliest that can reach into it
+_LONGEST_BOOKING = timedelta(minutes=SESSION_MIN.high)
+_IN_LIST = 500  # patients per IN list
+
+
+def _overlapping(uc: UseCase, low: datetime, high: datetime) -> list[ScheduleEntry]:
+    """The current bookings that share a moment with [low, high), by id: on the start-time
+    index, from the longest booking's length before ``low``."""
+    newer = aliased(ScheduleEntry)
+    return list(
+        uc.session.scalars(
+            select(ScheduleEntry)
+            .where(ScheduleEntry.starts_at >= low - _LONGEST_BOOKING)
+            .where(ScheduleEntry.starts_at < high)
+            .where(ScheduleEntry.ends_at > low)
+            .where(ScheduleEntry.entered_in_error.is_(False))
+            .where(~exists().where(newer.amends_id == ScheduleEntry.id))
+            .order_by(ScheduleEntry.id)
+        )
+    )
+
+
+def _versions(uc: UseCase, patients: set[int]) -> list[ScheduleEntry]:
+    """Every version of every booking of ``patients`` (500 patients a query)."""
+    ids = sorted(patients)
+    found: list[ScheduleEntry] = []
+    for k in range(0, len(ids), _IN_LIST):
+        found += uc.session.scalars(
+            select(ScheduleEntry).where(ScheduleEntry.patient_id.in_(ids[k : k + _IN_LIST]))
+        )
+    return found
