@@ -34,6 +34,7 @@ from ketaclinic.pharmacology._metrics import grid_maximum, minutes_above
 __all__ = [
     "DENSE_POINTS",
     "MAX_ITERATIONS",
+    "NOISE",
     "ROOT_TOLERANCE",
     "ExactMetrics",
     "dense_metrics",

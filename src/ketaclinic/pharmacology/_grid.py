@@ -4,7 +4,8 @@ Between input changes every output is ``const + sum_i coef_i exp(lam_i tau)`` (`
 The kernels take from them, for every patient and output, the exact Cmax over the window, its
 first time and the time above each threshold (``_extrema``: ends of each segment and the
 turning points inside it, whatever the output grid), and the values at the band times of the
-first ``bands.shape[1]`` patients (``Metrics``). :func:`numpy_kernel` is the path for short
+first ``bands.shape[1]`` patients (``Metrics``). Both drop rounding noise from the
+coefficients first (``_extrema.drop_rounding_noise``). :func:`numpy_kernel` is the path for short
 runs (no Numba import or load) and the reference the compiled kernel (``_grid_compiled``) is
 tested against; both take the same three arguments.
 """
@@ -16,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ketaclinic.pharmacology._extrema import exact_metrics
+from ketaclinic.pharmacology._extrema import drop_rounding_noise, exact_metrics
 
 __all__ = ["Metrics", "ModalTerms", "Window", "band_segments", "numpy_kernel"]
 
@@ -59,8 +60,10 @@ def band_segments(seg_t0: FloatArray, band_times: FloatArray) -> IntArray:
 
 def numpy_kernel(terms: ModalTerms, window: Window, out: Metrics) -> None:
     """Exact Cmax, Tmax and minutes above each threshold, and the first output's values at
-    the band times of the first ``bands.shape[1]`` patients; outputs in place."""
+    the band times of the first ``bands.shape[1]`` patients; outputs in place. Terms below
+    ``_extrema.NOISE`` x their sum's largest are dropped first (``drop_rounding_noise``)."""
     lam, const, coef = terms
+    coef = drop_rounding_noise(coef)
     found = exact_metrics(lam, const, coef, window.seg_t0, window.t_end, window.thresholds)
     out.cmax[...], out.tmax[...], out.above[...] = found
     n_band = out.bands.shape[1]

@@ -31,7 +31,7 @@ from ketaclinic.pharmacology._dose_grammar import parse_doses
 from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
 from ketaclinic.pharmacology._executor import CallThreads, Executor, Submit
 from ketaclinic.pharmacology._expm import solve_expm
-from ketaclinic.pharmacology._extrema import dense_metrics, drop_rounding_noise
+from ketaclinic.pharmacology._extrema import dense_metrics
 from ketaclinic.pharmacology._grid import Metrics, ModalTerms, Window, numpy_kernel
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML
 from ketaclinic.pharmacology._models import Covariates, PKModel
@@ -275,7 +275,7 @@ def _modal_metrics(
         np.empty((m, k_count, job.thresholds.size)),
         out.bands if every else np.empty((job.band_times.size, n_band)),  # in place if every
     )
-    terms = ModalTerms(np.ascontiguousarray(lam[idx]), const[idx], drop_rounding_noise(coef[idx]))
+    terms = ModalTerms(np.ascontiguousarray(lam[idx]), const[idx], coef[idx])  # noise: kernels
     if job.compiled:  # imported only here: Numba's import cost stays out of short runs
         from ketaclinic.pharmacology._grid_compiled import compiled_kernel
 
