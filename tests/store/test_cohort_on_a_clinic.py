@@ -94,3 +94,34 @@ def test_the_cohort_summary_matches_a_count_row_by_row(db: Any, clock: FrozenClo
     with db.snapshot() as session:
         for indication in INDICATIONS:
             assert cohort_summary(session, indication).to_dict() == _by_python(session, indication)
+
+
+def test_a_chart_holds_what_the_repositories_read(db: Any, clock: FrozenClock) -> None:
+    """load_chart (one round trip on PostgreSQL) against current_records, value for value
+    and type for type, on a generated clinic with corrections."""
+    from ketaclinic.store import CLINICAL_RECORDS, current_records, load_chart, table_of
+
+    generate_demo_data(db, Actor.command_line("cli:test"), patients=12, seed=4, clock=clock)
+    with db.transaction() as session:
+        who = {"recorded_at": clock(), "recorded_by_id": 1}
+        visits = list(session.scalars(select(TreatmentSession).order_by(TreatmentSession.id)))
+        for visit in visits[::6]:
+            withdraw(session, visit, reason="wrong patient", **who)
+    with db.snapshot() as session:
+        for patient_id in range(1, 13):
+            chart = load_chart(session, patient_id)
+            assert chart.patient.id == patient_id
+            for model in CLINICAL_RECORDS:
+                keys = [c.key for c in table_of(model).columns]
+                for withdrawn in (False, True):
+                    want = [
+                        tuple(getattr(r, k) for k in keys)
+                        for r in current_records(
+                            session, model, patient_id, include_withdrawn=withdrawn
+                        )
+                    ]
+                    rows = chart.newest_of(model) if withdrawn else chart.of(model)
+                    got = [tuple(getattr(r, k) for k in keys) for r in rows]
+                    assert got == want, (model.__name__, patient_id)
+                    assert [list(map(type, g)) for g in got] == [list(map(type, w)) for w in want]
+                    assert all(dict(r._mapping) == dict(zip(keys, r, strict=True)) for r in rows)

@@ -58,7 +58,7 @@ def patient_chart(
         chart = load_chart(uc.session, patient_id)
         with serving_chart(uc.session, chart):
             courses = tuple(
-                course_view(uc, course)  # type: ignore[arg-type]  # rows, read like records
+                course_view(uc, course)  # chart rows, read like the records
                 for course in chart.of(TreatmentCourse)
             )
             view = PatientChartView(

@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, String, bindparam, false, func, literal, null, select, union_all
+from sqlalchemy import String, bindparam, false, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ketaclinic.errors import RecordNotFoundError
 from ketaclinic.store._base import ClinicalRecord
 from ketaclinic.store._tables import (
     CLINICAL_RECORDS,
+    METADATA,
     AdverseEvent,
     CourseStatusEvent,
     Patient,
@@ -41,7 +42,9 @@ __all__ = [
     "serving_chart",
 ]
 
-ChartRow = Row[Any]
+#: a read-only row with attribute access (SQLAlchemy's ``Row``, or the same values in a
+#: plain tuple with field names when the chart was read in one round trip)
+ChartRow = Any
 
 
 @dataclass(frozen=True)
@@ -87,18 +90,93 @@ _CHART_QUERIES = tuple(
 )
 
 
-def load_chart(session: Session, patient_id: int) -> PatientChart:
-    """Everything recorded about one patient (raises ``RecordNotFoundError`` if unknown)."""
+def _one_by_one(session: Session, patient_id: int) -> tuple[Any, dict[str, list[Any]]]:
+    """The patient row and each table's rows, a statement at a time."""
     conn = session.connection()
     params = {"patient_id": patient_id}
     patient = conn.execute(_PATIENT_QUERY, params).one_or_none()
+    return patient, {name: list(conn.execute(q, params).all()) for name, q in _CHART_QUERIES}
+
+
+class _Row(tuple[Any, ...]):
+    """A read-only row with attribute access by column name, like SQLAlchemy's ``Row``."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[self._fields.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return dict(zip(self._fields, self, strict=True))
+
+
+_ROW_TYPES: dict[str, type[_Row]] = {}
+_PIPELINED_SQL: dict[str, str] = {}
+
+
+def _row_type(table: str, fields: tuple[str, ...]) -> type[_Row]:
+    found = _ROW_TYPES.get(table)
+    if found is None or found._fields != fields:
+        found = _ROW_TYPES[table] = type(f"{table}_row", (_Row,), {"_fields": fields})
+    return found
+
+
+def _pipelined(session: Session, patient_id: int) -> tuple[Any, dict[str, list[Any]]]:
+    """The same rows in one round trip on PostgreSQL: the 28 statements sent together in
+    psycopg's pipeline mode, each value then through its column's SQLAlchemy type (as a
+    ``select`` would return it; ``tests/store/test_chart_and_cohort.py`` compares them)."""
+    conn = session.connection()
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the PostgreSQL connection has no driver connection")
+    dialect = conn.dialect
+    statements = (("patients", _PATIENT_QUERY), *_CHART_QUERIES)
+    cursors = []
+    with driver.pipeline():
+        for name, query in statements:
+            sql = _PIPELINED_SQL.get(name)
+            if sql is None:
+                sql = _PIPELINED_SQL[name] = str(query.compile(dialect=dialect))
+            cursor = driver.cursor()
+            cursor.execute(sql, {"patient_id": patient_id})
+            cursors.append((name, cursor))
+    out: dict[str, list[Any]] = {}
+    for name, cursor in cursors:
+        columns = METADATA.tables[name].c
+        fields = tuple(d.name for d in cursor.description)
+        processors = [
+            columns[f].type._cached_result_processor(dialect, d.type_code)
+            for f, d in zip(fields, cursor.description, strict=True)
+        ]
+        make = _row_type(name, fields)
+        out[name] = [
+            make(
+                value if process is None else process(value)
+                for value, process in zip(raw, processors, strict=True)
+            )
+            for raw in cursor.fetchall()
+        ]
+        cursor.close()
+    patients = out.pop("patients")
+    return (patients[0] if patients else None), out
+
+
+def load_chart(session: Session, patient_id: int) -> PatientChart:
+    """Everything recorded about one patient (raises ``RecordNotFoundError`` if unknown)."""
+    dialect = session.get_bind().dialect.name
+    read = _pipelined if dialect == "postgresql" else _one_by_one
+    patient, tables = read(session, patient_id)
     if patient is None:
         raise RecordNotFoundError(f"no patients record has id {patient_id}")
     current: dict[str, tuple[ChartRow, ...]] = {}
     versions: dict[str, tuple[ChartRow, ...]] = {}
     newest: dict[str, tuple[ChartRow, ...]] = {}
-    for name, query in _CHART_QUERIES:
-        rows = conn.execute(query, params).all()
+    for name, rows in tables.items():
         versions[name] = tuple(rows)
         amended = {row.amends_id for row in rows if row.amends_id is not None}
         newest[name] = tuple(row for row in rows if row.id not in amended)
