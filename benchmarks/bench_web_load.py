@@ -3,15 +3,21 @@ sessions on the demo clinic, on SQLite and PostgreSQL, over loopback only.
 
 Per database: the demo clinic (``generate_demo_data``), one open session per user (enrolled,
 planned, signed and double-checked through the services), then the app in its own process
-(uvicorn, one worker, 127.0.0.1) and USERS clients, each signed in once, for SECONDS: each
-loop opens a random demo patient's chart, the patient list, its own session page, and
-records a set of vitals there. Reported per kind of page: requests, errors (any status >= 400
-or transport error), p50/p95 page time, and the p95 as a ratio to the p95 of ``GET /health``
-under the same load (the in-run baseline: same server, same loop, no database, no audit).
-Target: p95 < 100 ms per page, 0 errors.
+(uvicorn on 127.0.0.1: one worker on SQLite, which allows one writing process; WORKERS on
+PostgreSQL) and USERS clients, each signed in once, for SECONDS: each loop opens a random
+demo patient's chart, the patient list, its own session page, and records a set of vitals
+there, with THINK seconds between pages (default 0: every user always has a request in
+flight). Reported per kind of page: requests, errors (any status >= 400 or transport error),
+p50/p95 page time, and the p95 as a ratio to the p95 of ``GET /health`` under the same load
+(the in-run baseline: same server, same loop, no database, no audit). Also the server's CPU
+time per request (its processes' user + system time over the load, from psutil) and the
+throughput: with no think time, Little's law puts the mean page time at USERS / throughput,
+so a p95 under 100 ms for 20 users needs well over 200 requests/s. Target: p95 < 100 ms per
+page, 0 errors. The load average is printed with the figures (the machine is shared).
 
-Size options: ``KETACLINIC_BENCH_WEB_PATIENTS`` (default 10000), ``KETACLINIC_BENCH_WEB_USERS``
-(20), ``KETACLINIC_BENCH_WEB_SECONDS`` (60), ``KETACLINIC_BENCH_DATABASES``
+Options: ``KETACLINIC_BENCH_WEB_PATIENTS`` (default 10000), ``KETACLINIC_BENCH_WEB_USERS``
+(20), ``KETACLINIC_BENCH_WEB_SECONDS`` (60), ``KETACLINIC_BENCH_WEB_THINK_S`` (0),
+``KETACLINIC_BENCH_WEB_PG_WORKERS`` (2), ``KETACLINIC_BENCH_DATABASES``
 (``sqlite,postgresql``).
 """
 
@@ -33,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import psutil
 
 from ketaclinic.config import load_settings
 from ketaclinic.services import (
@@ -52,6 +59,8 @@ PATIENTS = int(os.environ.get("KETACLINIC_BENCH_WEB_PATIENTS", "10000"))
 USERS = int(os.environ.get("KETACLINIC_BENCH_WEB_USERS", "20"))
 SECONDS = float(os.environ.get("KETACLINIC_BENCH_WEB_SECONDS", "60"))
 DATABASES = os.environ.get("KETACLINIC_BENCH_DATABASES", "sqlite,postgresql").split(",")
+THINK_S = float(os.environ.get("KETACLINIC_BENCH_WEB_THINK_S", "0"))
+PG_WORKERS = int(os.environ.get("KETACLINIC_BENCH_WEB_PG_WORKERS", "2"))
 PASSWORD = "bench password, loopback only"
 TARGET_P95_MS = 100.0
 
@@ -129,6 +138,8 @@ async def _user(
             raise RuntimeError(f"{username} could not sign in: {signed.status_code}")
 
         async def timed(kind: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
+            if THINK_S > 0:
+                await asyncio.sleep(rng.expovariate(1 / THINK_S))
             t0 = time.perf_counter()
             try:
                 answer = await client.request(method, path, **kw)
@@ -175,16 +186,17 @@ async def _load(
     return times, errors
 
 
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
     code = (
         "import uvicorn; uvicorn.run('ketaclinic.web:create_app_from_environment', "
-        f"factory=True, host='127.0.0.1', port={port}, log_level='warning')"
+        f"factory=True, host='127.0.0.1', port={port}, workers={workers}, log_level='warning')"
     )
     server = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **env})
     deadline = time.monotonic() + 600  # start-up warms the kernels (a compile when not cached)
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                time.sleep(1 if workers == 1 else 5)  # every worker up and warm
                 return server
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -192,7 +204,27 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the app did not start")
 
 
-def _report(label: str, times: dict[str, list[float]], errors: dict[str, int]) -> None:
+def _cpu_s(server: subprocess.Popen[bytes]) -> float:
+    """User + system CPU seconds of the server and its worker processes so far."""
+    root = psutil.Process(server.pid)
+    total = 0.0
+    for process in (root, *root.children(recursive=True)):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _load_average() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
+def _report(
+    label: str, times: dict[str, list[float]], errors: dict[str, int], cpu_s: float, workers: int
+) -> None:
     def p(values: list[float], q: float) -> float:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -200,8 +232,13 @@ def _report(label: str, times: dict[str, list[float]], errors: dict[str, int]) -
     base = p(times["health"], 0.95)
     total = sum(len(v) for v in times.values())
     print(
-        f"{label}: {total} requests in {SECONDS:.0f} s by {USERS} users "
-        f"({total / SECONDS:.0f}/s), {sum(errors.values())} errors"
+        f"{label}: {total} requests in {SECONDS:.0f} s by {USERS} users, think time "
+        f"{THINK_S:g} s, {workers} worker(s) ({total / SECONDS:.0f}/s), "
+        f"{sum(errors.values())} errors; {_load_average()}"
+    )
+    print(
+        f"  server CPU {cpu_s:.1f} s = {cpu_s / SECONDS:.2f} cores busy, "
+        f"{1000 * cpu_s / max(total, 1):.1f} ms per request (all kinds)"
     )
     for kind, values in times.items():
         p95 = p(values, 0.95)
@@ -216,13 +253,16 @@ def _run(label: str, overrides: dict[str, Any], env: dict[str, str]) -> None:
     print(f"{label}:", flush=True)
     users = _prepare(overrides)
     port = _free_port()
-    server = _serve(env, port)
+    workers = 1 if label == "sqlite" else PG_WORKERS
+    server = _serve(env, port, workers)
     try:
+        cpu_before = _cpu_s(server)
         times, errors = asyncio.run(_load(f"http://127.0.0.1:{port}", users))
+        cpu_s = _cpu_s(server) - cpu_before
     finally:
         server.terminate()
         server.wait(timeout=30)
-    _report(label, times, errors)
+    _report(label, times, errors, cpu_s, workers)
 
 
 def _sqlite() -> None:

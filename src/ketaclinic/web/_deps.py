@@ -247,6 +247,8 @@ def allowed_methods(app: Any, path: str) -> list[str]:
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.match(path) and getattr(route, "methods", None):
             methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as GET without the body (SecurityHeaders)
     return sorted(methods)
 
 

@@ -59,7 +59,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class SecurityHeaders:
-    """ASGI middleware: the security headers and the cache rule on every HTTP response."""
+    """ASGI middleware: the security headers and the cache rule on every HTTP response; a
+    ``HEAD`` request gets the ``GET`` answer's status and headers without its body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -69,8 +70,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         static = str(scope.get("path", "")).startswith("/static/")
+        head = scope.get("method") == "HEAD"
+        if head:  # routed as the GET it asks about
+            scope = {**scope, "method": "GET"}
 
         async def send_with_headers(message: Message) -> None:
+            if head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # the body is not sent; only its end is
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             if message["type"] == "http.response.start":
                 names = {b"cache-control"} | {name for name, _ in _HEADERS}
                 headers = [h for h in message.get("headers", []) if h[0].lower() not in names]
