@@ -10,7 +10,8 @@ Measured per database, against baselines measured in the same run on the same da
   record and version, from a read-only snapshot), median and p95 over random patients; and
   the five finer use cases the page called before, on the same patients;
 - a cohort summary by indication (``cohort_summary``): median and slowest over indications;
-- the day's dashboard (``dashboard_alerts``) and a week's chair calendar (``chair_calendar``);
+- the day's dashboard, whole (``dashboard_alerts``) and its first page (``dashboard_page``),
+  and a week's chair calendar (``chair_calendar``);
 - one session read back through the services (``session_record``).
 Targets (issue 11): chart median < 20 ms, cohort summary < 500 ms. Absolute times are
 context only: the machine is shared, so the load average is printed with the figures.
@@ -50,6 +51,7 @@ from ketaclinic.services import (
     chair_calendar,
     cumulative_exposure,
     dashboard_alerts,
+    dashboard_page,
     generate_demo_data,
     get_patient_record,
     list_courses,
@@ -245,6 +247,13 @@ def _measure(db: Database, label: str) -> None:
     print(
         f"{label}: dashboard of {AS_OF.isoformat()} ({len(alerts)} alerts) median "
         f"{dash_ms:.1f} ms (first call {first_ms:.1f} ms) = {ratios(dash_ms)}"
+    )
+    page = dashboard_page(db, NURSE, AS_OF, clock=clock)
+    page_ms = _timed(lambda: dashboard_page(db, NURSE, AS_OF, clock=clock), 5)[0]
+    print(
+        f"{label}: dashboard_page (every alert of the day, the standing ones of the first "
+        f"{page.patients} patients with an open course; {page.more_patients} more; "
+        f"{len(page.alerts)} alerts) median {page_ms:.1f} ms = {ratios(page_ms)}"
     )
     week = (AS_OF - timedelta(days=AS_OF.weekday()), AS_OF + timedelta(days=6 - AS_OF.weekday()))
     calendar = chair_calendar(db, NURSE, clock=clock, from_day=week[0], to_day=week[1])
