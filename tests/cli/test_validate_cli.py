@@ -18,6 +18,10 @@ def test_validate_json_has_every_prediction_and_the_summaries(cli: Cli) -> None:
         [p for p in data["predictions"] if p["status"] != "not applicable"]
     )
     assert 0 <= summary["passed"] <= summary["run"]
+    inside = [
+        p for p in data["predictions"] if p["status"] != "not applicable" and not p["extrapolated"]
+    ]
+    assert summary["in_population_run"] == len(inside) < summary["run"]
     assert set(data["by_model"]) >= {"kamp", "perez-ruixo"}
     assert "oral" in data["by_route"]
     first = data["predictions"][0]
@@ -31,6 +35,8 @@ def test_validate_json_has_every_prediction_and_the_summaries(cli: Cli) -> None:
         "accepted_high",
         "status",
         "fitted",
+        "extrapolated",
+        "extrapolation",
         "source",
     ):
         assert key in first

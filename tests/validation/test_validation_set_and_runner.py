@@ -207,3 +207,34 @@ def test_unknown_filters_name_what_is_accepted(kwargs: dict[str, str], message: 
     with pytest.raises(UnknownNameError, match=message) as info:
         run_validation(**kwargs)
     assert "accepted" in str(info.value)
+
+
+def test_pairs_outside_a_models_validated_ranges_are_marked_and_counted_apart(
+    full_run: Any,
+) -> None:
+    """An adult model on children (or a paediatric model on adults) is scored and shown as
+    extrapolated; the in-population tally counts only the pairs inside the model's ranges,
+    the ranges the planner chooses a model by."""
+    inside_pairs = []
+    for p in full_run.predictions:
+        if not p.ran:
+            continue
+        model, obs = MODELS[p.model_id], p.observation
+        age_lo, age_hi = model.age_range_years
+        w_lo, w_hi = model.weight_range_kg
+        inside = age_lo <= obs.age_years <= age_hi and w_lo <= obs.weight_kg <= w_hi
+        assert p.extrapolated is (not inside), (obs.id, p.model_id, p.extrapolation)
+        if inside:
+            inside_pairs.append(p)
+    by_pair = {(p.observation.id, p.model_id): p for p in full_run.predictions}
+    child = by_pair[("malinovsky1996-rectal-9mgkg-children-tmax", "kamp")]
+    assert child.extrapolated
+    assert "age 5.5 years outside 18-80 years" in child.extrapolation
+    assert by_pair[("chong2006-oral-ketamine-tmax", "herd")].extrapolated
+    assert not by_pair[("chong2006-oral-ketamine-tmax", "kamp")].extrapolated
+    overall = full_run.overall
+    assert overall.in_population_run == len(inside_pairs) < overall.run
+    assert overall.in_population_passed == sum(p.passed for p in inside_pairs)
+    text = render_markdown(full_run)
+    assert "| `kamp` | " in text
+    assert "pass (fitted, extrapolated)" in text

@@ -36,7 +36,10 @@ def _render(run: Any) -> None:
         if not p.ran:
             result = f"n/a: {p.reason}"
         else:
-            result = ("pass" if p.passed else "[red]FAIL[/red]") + (" (fitted)" if p.fitted else "")
+            notes = [n for n, on in (("fitted", p.fitted), ("extrapolated", p.extrapolated)) if on]
+            result = ("pass" if p.passed else "[red]FAIL[/red]") + (
+                f" ({', '.join(notes)})" if notes else ""
+            )
         table.add_row(
             obs.id,
             obs.route,
@@ -48,9 +51,13 @@ def _render(run: Any) -> None:
             result,
         )
     console.print(table)
-    summary = Table(title="Within the reported spread (pairs run; independent = not fitted)")
-    for col in ("model or route", "within spread", "fraction", "independent", "n/a"):
+    summary = Table(
+        title="Within the reported spread (pairs run; in population = inside the model's "
+        "validated age and weight ranges; independent = not fitted)"
+    )
+    for col in ("model or route", "within spread", "fraction", "in population", "independent"):
         summary.add_column(col)
+    summary.add_column("n/a")
 
     def row(name: str, t: Any) -> None:
         fraction = "-" if t.fraction is None else f"{100 * t.fraction:.0f} %"
@@ -58,6 +65,7 @@ def _render(run: Any) -> None:
             name,
             f"{t.passed}/{t.run}",
             fraction,
+            f"{t.in_population_passed}/{t.in_population_run}",
             f"{t.independent_passed}/{t.independent_run}",
             str(t.not_applicable),
         )

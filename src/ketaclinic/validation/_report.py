@@ -64,6 +64,13 @@ def _fraction(t: Tally) -> str:
     return f"{t.passed}/{t.run} ({100.0 * t.passed / t.run:.0f} %)"
 
 
+def _in_population(t: Tally) -> str:
+    if not t.in_population_run:
+        return "-"
+    pct = 100.0 * t.in_population_passed / t.in_population_run
+    return f"{t.in_population_passed}/{t.in_population_run} ({pct:.0f} %)"
+
+
 def _independent(t: Tally) -> str:
     if not t.independent_run:
         return "-"
@@ -78,7 +85,8 @@ def _value(v: float | None) -> str:
 
 def _status(p: Prediction) -> str:
     mark = {"pass": "pass", "fail": "**FAIL**"}.get(p.status, "n/a")
-    return mark + (" (fitted)" if p.fitted else "")
+    notes = [n for n, on in (("fitted", p.fitted), ("extrapolated", p.extrapolated)) if on]
+    return mark + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _study(obs_id: str) -> str:
@@ -125,30 +133,48 @@ def render_markdown(run: ValidationRun) -> str:
         "confidence interval, or ±30 % where only a central value is reported). A model without",
         "the route or without a norketamine output is *not applicable*, not a failure.",
         "*Fitted* marks a model fitted to data from the same study: it is counted, and shown",
-        "apart in the *independent* column.",
+        "apart in the *independent* column. *Extrapolated* marks a model run outside its",
+        "validated age or weight range (an adult model on children, a paediatric model on",
+        "adults; `ketaclinic models` lists the ranges): such a pair is scored and shown, and the",
+        "*inside its population* column counts only the others, because the dose planner",
+        "chooses a model whose ranges hold the patient.",
         "",
         f"Validation set version {run.version}; {len({p.observation.id for p in run.predictions})}"
         " observations.",
         "",
         "## Summary",
         "",
-        f"Within their spread: **{_fraction(run.overall)}** of model-observation pairs run "
-        f"(independent of fitting: {_independent(run.overall)}; not applicable: "
-        f"{run.overall.not_applicable}).",
+        f"Within their spread: **{_fraction(run.overall)}** of all model-observation pairs "
+        f"run; **{_in_population(run.overall)}** of the pairs inside each model's validated "
+        f"population (independent of fitting, all pairs: {_independent(run.overall)}; not "
+        f"applicable: {run.overall.not_applicable}).",
         "",
-        "| model | within spread | independent | not applicable |",
-        "|---|---|---|---|",
+        "| model | within spread | inside its population | independent | not applicable |",
+        "|---|---|---|---|---|",
     ]
     for model, t in run.by_model().items():
-        lines.append(f"| `{model}` | {_fraction(t)} | {_independent(t)} | {t.not_applicable} |")
-    lines += ["", "| route | within spread | independent | not applicable |", "|---|---|---|---|"]
+        lines.append(
+            f"| `{model}` | {_fraction(t)} | {_in_population(t)} | {_independent(t)} | "
+            f"{t.not_applicable} |"
+        )
+    lines += [
+        "",
+        "| route | within spread | inside its population | independent | not applicable |",
+        "|---|---|---|---|---|",
+    ]
     for route, t in run.by_route().items():
-        lines.append(f"| {route} | {_fraction(t)} | {_independent(t)} | {t.not_applicable} |")
+        lines.append(
+            f"| {route} | {_fraction(t)} | {_in_population(t)} | {_independent(t)} | "
+            f"{t.not_applicable} |"
+        )
 
     lines += _fitting_section(run)
     lines += ["", "## Before and after", "", "Earlier figures of the same set:", ""]
     lines += [f"- {when}: {summary}" for when, summary in history()]
-    lines += [f"- now: {_fraction(run.overall)} [{_independent(run.overall)}]."]
+    lines += [
+        f"- now: {_fraction(run.overall)} [{_independent(run.overall)}]; inside each model's "
+        f"population {_in_population(run.overall)}."
+    ]
     lines += ["", "## Observations outside their spread, and why", ""]
     failures: dict[str, list[Prediction]] = {}
     for p in run.failures():
@@ -157,7 +183,11 @@ def render_markdown(run: ValidationRun) -> str:
         lines.append("None.")
     for obs_id, preds in failures.items():
         obs = preds[0].observation
-        pairs = ", ".join(f"`{p.model_id}` {_value(p.predicted)} (x{p.ratio:.2f})" for p in preds)
+        pairs = ", ".join(
+            f"`{p.model_id}` {_value(p.predicted)} (x{p.ratio:.2f}"
+            + (", extrapolated)" if p.extrapolated else ")")
+            for p in preds
+        )
         lines.append(
             f"- **{obs_id}** ({obs.metric}, reported {obs.spread_text}, accepted "
             f"{obs.accepted[0]:.3g}-{obs.accepted[1]:.3g}): {pairs}."

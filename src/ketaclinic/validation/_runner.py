@@ -4,7 +4,11 @@ Each observation is run with every catalogue model of its drug (racemic or S-ket
 model that lacks the route, has no norketamine output for a norketamine observation, or
 refuses the regimen (a nasal-spray model given a dose that is not whole devices) is reported
 as *not applicable*, never as a failure. Predictions are typical-patient values (no
-inter-individual variability) for the covariates the observation names.
+inter-individual variability) for the covariates the observation names. A pair whose patient
+lies outside the model's validated age or weight range (an adult model on children, a
+paediatric model on adults) is scored and shown, and marked *extrapolated*: the planner
+chooses a model by those ranges (``protocols.choose_model``), so the tallies count the pairs
+inside the model's population apart from all pairs.
 
 Metric definitions follow the header of ``observations.yaml``:
 
@@ -18,7 +22,7 @@ Metric definitions follow the header of ``observations.yaml``:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -64,6 +68,13 @@ class Prediction:
     predicted: float | None = None
     reason: str = ""
     warnings: tuple[str, ...] = ()
+    extrapolation: str = ""
+
+    @property
+    def extrapolated(self) -> bool:
+        """True when the observation's patient lies outside the model's validated age or
+        weight range (``extrapolation`` says which)."""
+        return bool(self.extrapolation)
 
     @property
     def fitted(self) -> bool:
@@ -104,6 +115,8 @@ class Prediction:
             "ratio_predicted_to_reported": self.ratio,
             "status": self.status,
             "fitted": self.fitted,
+            "extrapolated": self.extrapolated,
+            "extrapolation": self.extrapolation,
             "reason": self.reason,
             "warnings": list(self.warnings),
             "source": obs.source_text,
@@ -112,36 +125,42 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Tally:
-    """Pairs within their pass rule / pairs run, with the fitted ones counted apart."""
+    """Pairs within their pass rule / pairs run, with the fitted ones counted apart, and
+    those inside the model's validated population (not extrapolated) counted apart."""
 
     passed: int = 0
     run: int = 0
     independent_passed: int = 0
     independent_run: int = 0
     not_applicable: int = 0
+    in_population_passed: int = 0
+    in_population_run: int = 0
 
     def add(self, prediction: Prediction) -> Tally:
         if not prediction.ran:
-            return Tally(
-                self.passed,
-                self.run,
-                self.independent_passed,
-                self.independent_run,
-                self.not_applicable + 1,
-            )
+            return replace(self, not_applicable=self.not_applicable + 1)
         hit = int(prediction.passed)
         own = int(not prediction.fitted)
-        return Tally(
-            self.passed + hit,
-            self.run + 1,
-            self.independent_passed + hit * own,
-            self.independent_run + own,
-            self.not_applicable,
+        inside = int(not prediction.extrapolated)
+        return replace(
+            self,
+            passed=self.passed + hit,
+            run=self.run + 1,
+            independent_passed=self.independent_passed + hit * own,
+            independent_run=self.independent_run + own,
+            in_population_passed=self.in_population_passed + hit * inside,
+            in_population_run=self.in_population_run + inside,
         )
 
     @property
     def fraction(self) -> float | None:
         return self.passed / self.run if self.run else None
+
+    @property
+    def in_population_fraction(self) -> float | None:
+        if not self.in_population_run:
+            return None
+        return self.in_population_passed / self.in_population_run
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,6 +170,9 @@ class Tally:
             "independent_passed": self.independent_passed,
             "independent_run": self.independent_run,
             "not_applicable": self.not_applicable,
+            "in_population_passed": self.in_population_passed,
+            "in_population_run": self.in_population_run,
+            "fraction_passed_in_population": self.in_population_fraction,
         }
 
 
@@ -328,6 +350,19 @@ def _not_applicable(model: PKModel, obs: Observation) -> str:
     return ""
 
 
+def extrapolation(model: PKModel, obs: Observation) -> str:
+    """Which of the observation's covariates lie outside the model's validated ranges ("" when
+    none): the same ranges the planner chooses a model by."""
+    out = []
+    lo, hi = model.age_range_years
+    if not lo <= obs.age_years <= hi:
+        out.append(f"age {obs.age_years:g} years outside {lo:g}-{hi:g} years")
+    lo, hi = model.weight_range_kg
+    if not lo <= obs.weight_kg <= hi:
+        out.append(f"weight {obs.weight_kg:g} kg outside {lo:g}-{hi:g} kg")
+    return "; ".join(out)
+
+
 def score(model: PKModel, obs: Observation) -> Prediction:
     """One model on one observation."""
     reason = _not_applicable(model, obs)
@@ -339,7 +374,14 @@ def score(model: PKModel, obs: Observation) -> Prediction:
         return Prediction(obs, model.id, NOT_APPLICABLE, reason=str(error))
     low, high = obs.accepted
     status = PASS if low <= value <= high else FAIL
-    return Prediction(obs, model.id, status, value, warnings=tuple(warnings))
+    return Prediction(
+        obs,
+        model.id,
+        status,
+        value,
+        warnings=tuple(warnings),
+        extrapolation=extrapolation(model, obs),
+    )
 
 
 def run_validation(
