@@ -106,9 +106,9 @@ def test_iv_bolus_and_infusion_agree_with_solve_ivp(model_id: str, times: np.nda
 
 # Racemic route extensions on the Kamp disposition, re-transcribed from each RouteSpec's
 # source text: adult F, ka (1/min) and the fraction of the dose that forms norketamine before
-# the blood (80 % of the first-pass loss; for nasal and sublingual doses 80 % of the 46 %
-# swallowed share). Sublingual doses enter their depot at a constant rate over 13.1 min
-# (Simons 2022's mucosal input).
+# the blood (80 % of the first-pass loss; for nasal, sublingual and rectal doses 80 % of the
+# 46 % share of the loss that passes the liver). Sublingual doses enter their depot at a
+# constant rate over 13.1 min (Simons 2022's mucosal input).
 SWALLOWED_NK = 0.46 * 0.8
 EXTENSIONS = {
     "im": (0.93, 0.07, 0.0),
@@ -116,7 +116,7 @@ EXTENSIONS = {
     "oral": (0.20, np.log(2.0) / 59.0, 0.8 * (1 - 0.20)),
     "sublingual": (0.28, 0.04, SWALLOWED_NK * (1 - 0.28)),
     "intranasal": (0.14, 0.12, SWALLOWED_NK * (1 - 0.14)),
-    "rectal": (0.30, 0.013, 0.0),
+    "rectal": (0.30, 0.013, SWALLOWED_NK * (1 - 0.30)),
 }
 ZERO_ORDER_MIN = {"sublingual": 13.1}
 # Children (< 18 years): the paediatric F and ka where a paediatric study published them.
@@ -124,7 +124,7 @@ CHILD_EXTENSIONS = {
     "im": (0.41, 0.07, 0.0),
     "oral": (0.45, np.log(2.0) / 59.0, 0.8 * (1 - 0.45)),
     "intranasal": (0.50, 0.04, SWALLOWED_NK * (1 - 0.50)),
-    "rectal": (0.25, 0.016, 0.0),
+    "rectal": (0.25, 0.016, SWALLOWED_NK * (1 - 0.25)),
 }
 
 

@@ -212,7 +212,15 @@ RACEMIC_ROUTE_EXTENSIONS: FrozenMap[Route, RouteSpec] = FrozenMap(
             "adult F about 30 % (Yanagihara 2003, PMID 12516077); ka ASSUMED, chosen to give a "
             "tmax of about 40 min; children F 0.25 (Malinovsky 1996, Br J Anaesth 77:203) with "
             "ka ASSUMED 0.016 /min, chosen to reproduce that study's mean peak (632 ng/mL at "
-            "42 min after 9 mg/kg)",
+            "42 min after 9 mg/kg); first-pass norketamine as for the sublingual route (46 % "
+            "of the part not absorbed through the mucosa passes the liver, 80 % of that forms "
+            "norketamine; ASSUMPTIONS): rectal ketamine undergoes 'a high first-pass "
+            "metabolism' (Anaesthesia 1983;38:60-64, PMID 6824156), norketamine after rectal "
+            "dosing was 'always higher than ketamine' in children (Malinovsky 1996), and "
+            "Yanagihara 2003 "
+            "found the suppository's norketamine AUC(0-8 h) in the same range as the "
+            "sublingual tablet's (280-460 ng*h/mL per enantiomer, both F about 30 %)",
+            first_pass_metabolite_fraction=SWALLOWED_FRACTION * RACEMIC_NK_FORMED,
             child_f=0.25,
             child_ka_per_min=0.016,
         ),
