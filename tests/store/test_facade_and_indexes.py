@@ -128,6 +128,7 @@ def test_the_services_export_exactly_their_facade() -> None:
         "add_staff_user",
         "administration_allowed",
         "administration_status",
+        "audited_read",
         "audited_transaction",
         "authenticate",
         "backup_database",

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology import Dose
 from ketaclinic.protocols import get_protocol
@@ -37,6 +35,7 @@ from ketaclinic.store import (
     TreatmentCourse,
     TreatmentSession,
     current_records,
+    record_versions,
 )
 
 __all__ = [
@@ -59,12 +58,8 @@ def _plain(totals: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
 
 def _original_session_ids(uc: UseCase, patient_id: int) -> dict[int, int]:
     """Every version id of every session -> its course id (charges point at any version)."""
-    rows = uc.session.execute(
-        select(TreatmentSession.id, TreatmentSession.course_id).where(
-            TreatmentSession.patient_id == patient_id
-        )
-    ).all()
-    return {int(r.id): int(r.course_id) for r in rows}
+    versions = record_versions(uc.session, TreatmentSession, patient_id)
+    return {int(r.id): int(r.course_id) for r in versions}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ketaclinic.services._costs import PatientCost, cost_of
 from ketaclinic.services._courses import CourseView
 from ketaclinic.services._courses import _view as course_view
 from ketaclinic.services._exposure import ExposureSummary, exposure_of
-from ketaclinic.services._inputs import authorize, existing_patient
+from ketaclinic.services._inputs import authorize, positive_id
 from ketaclinic.services._patient_reads import PatientView, record_view
 from ketaclinic.services._permissions import Permission
 from ketaclinic.services._web_support import PatientHistory, history_of
@@ -54,7 +54,7 @@ def patient_chart(
     clinicians only; one audited read (``patient.chart.read``)."""
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a patient's chart")
-        existing_patient(uc, patient_id)
+        positive_id(patient_id, "patient id")  # load_chart: RecordNotFoundError if none
         chart = load_chart(uc.session, patient_id)
         with serving_chart(uc.session, chart):
             courses = tuple(

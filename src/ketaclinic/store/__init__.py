@@ -69,6 +69,7 @@ from ketaclinic.store._records import (
     get_staff_user,
     history,
     latest_weight,
+    record_versions,
     withdraw,
 )
 from ketaclinic.store._tables import (
@@ -219,6 +220,7 @@ __all__ = [
     "load_chart",
     "missing_guards",
     "open_database",
+    "record_versions",
     "reset_sequences",
     "revisions",
     "row_counts",

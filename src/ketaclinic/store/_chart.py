@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import String, bindparam, false, func, literal, null, select, union_all
@@ -104,12 +105,6 @@ class _Row(tuple[Any, ...]):
     __slots__ = ()
     _fields: tuple[str, ...] = ()
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[self._fields.index(name)]
-        except ValueError:
-            raise AttributeError(name) from None
-
     @property
     def _mapping(self) -> dict[str, Any]:
         return dict(zip(self._fields, self, strict=True))
@@ -122,7 +117,10 @@ _PIPELINED_SQL: dict[str, str] = {}
 def _row_type(table: str, fields: tuple[str, ...]) -> type[_Row]:
     found = _ROW_TYPES.get(table)
     if found is None or found._fields != fields:
-        found = _ROW_TYPES[table] = type(f"{table}_row", (_Row,), {"_fields": fields})
+        columns = {f: property(itemgetter(i)) for i, f in enumerate(fields)}
+        found = _ROW_TYPES[table] = type(
+            f"{table}_row", (_Row,), {"__slots__": (), "_fields": fields, **columns}
+        )
     return found
 
 
@@ -148,10 +146,11 @@ def _pipelined(session: Session, patient_id: int) -> tuple[Any, dict[str, list[A
     out: dict[str, list[Any]] = {}
     for name, cursor in cursors:
         columns = METADATA.tables[name].c
-        fields = tuple(d.name for d in cursor.description)
+        described = cursor.description or []  # made anew on each access: read once
+        fields = tuple(d.name for d in described)
         processors = [
             columns[f].type._cached_result_processor(dialect, d.type_code)
-            for f, d in zip(fields, cursor.description, strict=True)
+            for f, d in zip(fields, described, strict=True)
         ]
         make = _row_type(name, fields)
         out[name] = [

@@ -46,6 +46,7 @@ __all__ = [
     "get_staff_user",
     "history",
     "latest_weight",
+    "record_versions",
     "withdraw",
 ]
 
@@ -236,6 +237,17 @@ def current_records(
     if not include_withdrawn:
         query = query.where(model.entered_in_error.is_(False))
     return session.scalars(query).all()
+
+
+def record_versions(session: Session, model: type[R], patient_id: int) -> Sequence[R]:
+    """Every version of every one of a patient's records of ``model``, by id (from the served
+    chart, if the patient's chart is served)."""
+    chart = _served_for(session, patient_id)
+    if chart is not None:
+        return cast(Sequence[R], chart.all_versions(model))
+    return session.scalars(
+        select(model).where(model.patient_id == patient_id).order_by(model.id)
+    ).all()
 
 
 def latest_weight(session: Session, patient_id: int) -> WeightMeasurement | None:
