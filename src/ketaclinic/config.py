@@ -28,6 +28,8 @@ Variable                                  Meaning (default)
                                           sign-in, however active (``12``)
 ``KETACLINIC_COOKIE_SECURE``              send the session cookie over HTTPS only; set it
                                           when the application is served behind TLS (``false``)
+``KETACLINIC_CLINIC_TIMEZONE``            the IANA time zone the pages show and read times in;
+                                          stored times stay UTC (``Europe/London``)
 ========================================  =========================================================
 """
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -115,6 +118,32 @@ class Settings(BaseSettings):
         description="send the session cookie over HTTPS only",
         json_schema_extra={"accepted": "true or false (also 1/0, yes/no, on/off)"},
     )
+
+    clinic_timezone: str = Field(
+        default="Europe/London",
+        description="the time zone (IANA name) the pages show and read times in",
+        json_schema_extra={
+            "accepted": "an IANA time zone name from the system's tz database, e.g. "
+            "Europe/London, America/New_York, Australia/Sydney or UTC"
+        },
+    )
+
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        name = value.strip()
+        if not name or name.startswith(("/", ".")) or ".." in name:
+            raise ValueError("not a time zone name")
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone name") from None
+        return name
+
+    @property
+    def clinic_zone(self) -> ZoneInfo:
+        """The clinic's time zone (``clinic_timezone``)."""
+        return ZoneInfo(self.clinic_timezone)
 
     @field_validator("database_url")
     @classmethod

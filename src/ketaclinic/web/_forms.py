@@ -10,7 +10,7 @@ the service would give, with the accepted range and unit.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -89,26 +89,54 @@ def parse_date(raw: str | None, name: str, errors: FormErrors) -> date | None:
         return None
 
 
-def parse_instant(raw: str | None, name: str, errors: FormErrors) -> datetime | None:
-    """A ``datetime-local`` field (``2026-03-02T09:30``), read as UTC: the pages show and
-    take every clinical time in UTC and say so."""
+def parse_instant(
+    raw: str | None, name: str, errors: FormErrors, *, zone: tzinfo
+) -> datetime | None:
+    """A ``datetime-local`` field (``2026-03-02T09:30``) read in the clinic's time zone
+    ``zone`` (an explicit offset, ``2026-03-02T09:30+01:00``, is taken as given), as UTC.
+    A local time the clocks skip is refused, and one they pass twice needs its offset."""
+    where = getattr(zone, "key", "UTC")
     text = (raw or "").strip()
     if not text:
-        errors.setdefault(name, "required: a date and time in UTC, e.g. 2026-03-02T09:30")
+        errors.setdefault(name, f"required: a date and time ({where} time), e.g. 2026-03-02T09:30")
         return None
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        errors[name] = f"{text[:40]!r} is not a date and time; accepted: 2026-03-02T09:30 (UTC)"
+        errors[name] = (
+            f"{text[:40]!r} is not a date and time; accepted: 2026-03-02T09:30 ({where} time)"
+        )
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        local = _local(value, zone)
+        if isinstance(local, str):
+            errors[name] = f"{text[:40]} {local}"
+            return None
+        value = local
     return value.astimezone(UTC)
 
 
-def local_input(moment: datetime) -> str:
-    """A UTC instant as a ``datetime-local`` value (minutes)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+def _local(naive: datetime, zone: tzinfo) -> datetime | str:
+    """``naive`` as a time in ``zone``, or why it names no single instant there."""
+    early, late = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    if early.utcoffset() == late.utcoffset():
+        return early
+    where = getattr(zone, "key", str(zone))
+    if early.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        return (
+            f"does not exist in {where} (the clocks go forward then); accepted: a time "
+            "before or after the change"
+        )
+    return (
+        f"happens twice in {where} (the clocks go back then); accepted: the time with its "
+        f"offset, {early.isoformat(timespec='minutes')} (first) or "
+        f"{late.isoformat(timespec='minutes')} (second)"
+    )
+
+
+def local_input(moment: datetime, zone: tzinfo) -> str:
+    """An instant as a ``datetime-local`` value (minutes) in the clinic's time zone."""
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
 def refuse_if(errors: FormErrors) -> None:

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from ketaclinic import __version__
 from ketaclinic.services import Permission, SignedIn
+from ketaclinic.web._clinic_time import clinic_time, clinic_zone, zone_name
 from ketaclinic.web._security import CSRF_FIELD, csrf_token_from_cookies
 
 __all__ = ["NAVIGATION", "TEMPLATES", "money", "render"]
@@ -30,6 +31,7 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templat
 TEMPLATES.env.autoescape = True  # every .html, and strings rendered from any name alike
 TEMPLATES.env.globals["Permission"] = Permission  # templates ask user.can(Permission.X)
 TEMPLATES.env.filters["money"] = money
+TEMPLATES.env.filters["clinic_time"] = clinic_time
 
 #: (label, path, permission needed or None for any signed-in user), in menu order. Pages add
 #: their entries here.
@@ -60,7 +62,10 @@ def render(
         for label, path, needed in NAVIGATION
         if user is not None and (needed is None or user.can(needed))
     ]
+    zone = clinic_zone(request)
     values = {
+        "clinic_zone": zone,
+        "clinic_zone_name": zone_name(zone),
         "user": user,
         "nav": nav,
         "csrf_field": CSRF_FIELD,

@@ -63,8 +63,13 @@ def _as(page: Any, server: Any, username: str) -> None:
     sign_in(page, server.url, username, password_of(username))
 
 
-def _utc_input(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+def _clinic_input(server: Any, moment: datetime) -> str:
+    """What a nurse types: the instant in the clinic's time zone (the server's setting)."""
+    return moment.astimezone(server.db.settings.clinic_zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def _clinic_label(server: Any, what: str) -> str:
+    return f"{what} ({server.db.settings.clinic_timezone} time)"
 
 
 def test_a_physician_enrols_a_patient_and_sees_the_eligibility_first(page, live_server):
@@ -143,16 +148,22 @@ def test_a_nurse_documents_a_session_through_discharge(page, live_server):
     _as(page, live_server, NURSE)
     page.goto(f"{live_server.url}/orders/{planned.order_id}")
     page.get_by_label("Lot number").fill("LOT-E2E")
-    page.get_by_label("Started at (UTC)").fill(_utc_input(started))
+    page.get_by_label(_clinic_label(live_server, "Started at")).fill(
+        _clinic_input(live_server, started)
+    )
     page.get_by_role("button", name="Start the session").click()
     assert "/sessions/" in page.url
     assert "The discharge gate is closed" in page.inner_text("#discharge")
     assert_accessible(page)
     page.locator("#doses").get_by_label("Dose", exact=True).fill(planned.doses[0]["dose"]["text"])
-    page.get_by_label("Given at (UTC)").fill(_utc_input(started + timedelta(minutes=1)))
+    page.get_by_label(_clinic_label(live_server, "Given at")).fill(
+        _clinic_input(live_server, started + timedelta(minutes=1))
+    )
     page.locator("#doses").get_by_role("button", name="Record").click()
     for at in (started, now - timedelta(minutes=5)):
-        page.get_by_label("Measured at (UTC)").fill(_utc_input(at))
+        page.get_by_label(_clinic_label(live_server, "Measured at")).fill(
+            _clinic_input(live_server, at)
+        )
         page.get_by_label("Systolic (mmHg)").fill("126")
         page.get_by_label("Diastolic (mmHg)").fill("79")
         page.get_by_label("Heart rate (/min)").fill("74")

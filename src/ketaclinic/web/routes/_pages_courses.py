@@ -29,6 +29,7 @@ from ketaclinic.services import (
     sign_order,
 )
 from ketaclinic.web._charts import concentration_figure
+from ketaclinic.web._clinic_time import clinic_today
 from ketaclinic.web._deps import client_address, clock, database, page_permission
 from ketaclinic.web._errors import status_of
 from ketaclinic.web._forms import FormErrors, number, parse_date
@@ -54,7 +55,7 @@ def _actor(request: Request, user: SignedIn) -> Any:
 
 
 def _start_on(request: Request, raw: str | None, errors: FormErrors) -> date:
-    today = clock(request)().date()
+    today = clinic_today(request)
     chosen = parse_date(raw, "start_on", errors)
     return chosen or today + timedelta(days=1)
 

@@ -19,6 +19,7 @@ from ketaclinic.services import (
     record_assessment,
     record_trial_decision,
 )
+from ketaclinic.web._clinic_time import clinic_zone
 from ketaclinic.web._deps import client_address, clock, database, page_permission
 from ketaclinic.web._errors import status_of
 from ketaclinic.web._forms import FormErrors, local_input, parse_instant
@@ -56,7 +57,7 @@ def _assessment_page(
         "patient": record.to_dict(),
         "instrument": get_instrument(instrument_id) if instrument_id else None,
         "forms": [get_instrument(i) for i in FORMS],
-        "now_local": local_input(clock(request)()),
+        "now_local": local_input(clock(request)(), clinic_zone(request)),
         "form": {},
         "errors": {},
         "result": None,
@@ -84,7 +85,9 @@ async def assessment_post(request: Request, user: Record, patient_id: Id) -> Res
         errors["instrument"] = f"accepted: {', '.join(FORMS)}"
         return _assessment_page(request, user, patient_id, "", 422, errors=errors)
     instrument = get_instrument(instrument_id)
-    at = parse_instant(form.get("administered_at"), "administered_at", errors)
+    at = parse_instant(
+        form.get("administered_at"), "administered_at", errors, zone=clinic_zone(request)
+    )
     answers: dict[str, int] = {}
     for item in instrument.items:
         raw = form.get(f"item-{item.id}", "").strip()

@@ -23,6 +23,7 @@ from ketaclinic.services import (
     search_patients,
 )
 from ketaclinic.web._charts import mme_figure, outcome_figure
+from ketaclinic.web._clinic_time import clinic_today
 from ketaclinic.web._deps import client_address, clock, database, page_permission
 from ketaclinic.web._errors import status_of
 from ketaclinic.web._forms import FormErrors, validate_form
@@ -106,7 +107,7 @@ def _intake(
 
 @router.get("/patients/new")
 def new_patient(request: Request, user: WritePatients) -> Response:
-    today = clock(request)().date().isoformat()
+    today = clinic_today(request).isoformat()
     return _intake(request, {"measured_on": today}, {})
 
 
@@ -190,7 +191,7 @@ def _field_namer(fields: dict[tuple[Any, ...], str]) -> Any:
 async def enrol(request: Request, user: WritePatients) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
-    today = clock(request)().date()
+    today = clinic_today(request)
     data, fields = _enrolment(values, today)
     errors: FormErrors = {}
     enrolment = validate_form(Enrolment, data, _field_namer(fields), errors)

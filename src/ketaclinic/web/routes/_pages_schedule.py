@@ -20,6 +20,7 @@ from ketaclinic.services import (
     patient_ical,
     schedule_series,
 )
+from ketaclinic.web._clinic_time import clinic_today
 from ketaclinic.web._deps import client_address, clock, database, page_permission
 from ketaclinic.web._forms import FormErrors, parse_date
 from ketaclinic.web._templates import render
@@ -46,7 +47,7 @@ def _day(raw: str | None, name: str, default: date, errors: FormErrors) -> date:
 @router.get("/dashboard")
 def dashboard(request: Request, user: ReadPatients, day: Day = None) -> Response:
     errors: FormErrors = {}
-    today = _day(day, "day", clock(request)().date(), errors)
+    today = _day(day, "day", clinic_today(request), errors)
     db, actor, now = database(request), _actor(request, user), clock(request)
     calendar = chair_calendar(db, actor, from_day=today, to_day=today, clock=now)
     alerts = dashboard_alerts(db, actor, today, clock=now)
@@ -72,7 +73,7 @@ def schedule(
     request: Request, user: ReadSchedule, from_day: Day = None, to_day: Day = None
 ) -> Response:
     errors: FormErrors = {}
-    start = _day(from_day, "from_day", clock(request)().date(), errors)
+    start = _day(from_day, "from_day", clinic_today(request), errors)
     end = _day(to_day, "to_day", start + timedelta(days=CALENDAR_DAYS - 1), errors)
     calendar = chair_calendar(
         database(request), _actor(request, user), from_day=start, to_day=end, clock=clock(request)

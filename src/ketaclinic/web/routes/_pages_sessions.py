@@ -37,6 +37,7 @@ from ketaclinic.services import (
     start_session,
     stop_infusion,
 )
+from ketaclinic.web._clinic_time import clinic_zone
 from ketaclinic.web._deps import client_address, clock, database, page_permission
 from ketaclinic.web._errors import status_of
 from ketaclinic.web._forms import FormErrors, local_input, number, parse_instant
@@ -80,7 +81,7 @@ async def start(request: Request, user: Document, order_id: Id) -> Response:
     form = _form(await request.form())
     errors: FormErrors = {}
     started = (
-        parse_instant(form.get("started_at"), "started_at", errors)
+        parse_instant(form.get("started_at"), "started_at", errors, zone=clinic_zone(request))
         if form.get("started_at", "").strip()
         else None
     )
@@ -133,7 +134,7 @@ def _session_page(
             "scales": [get_instrument(i) for i in SCALES],
             "severities": ADVERSE_EVENT_SEVERITIES,
             "outcomes": ADVERSE_EVENT_OUTCOMES,
-            "now_local": local_input(now()),
+            "now_local": local_input(now(), clinic_zone(request)),
             "form": form or {},
             "errors": errors or {},
             "section": section,
@@ -156,7 +157,7 @@ def _done(session_id: int, what: str) -> Response:
 async def dose(request: Request, user: Document, session_id: Id) -> Response:
     form = _form(await request.form())
     errors: FormErrors = {}
-    at = parse_instant(form.get("given_at"), "given_at", errors)
+    at = parse_instant(form.get("given_at"), "given_at", errors, zone=clinic_zone(request))
     kind = form.get("kind", "dose")
     text = form.get("dose", "").strip()
     if kind != "stop" and not text:
@@ -187,7 +188,7 @@ async def dose(request: Request, user: Document, session_id: Id) -> Response:
 async def vitals(request: Request, user: Document, session_id: Id) -> Response:
     form = _form(await request.form())
     errors: FormErrors = {}
-    at = parse_instant(form.get("measured_at"), "measured_at", errors)
+    at = parse_instant(form.get("measured_at"), "measured_at", errors, zone=clinic_zone(request))
     values = {name: number(form, name, clinical, errors) for name, _, clinical in VITALS}
     if not errors and all(v is None for v in values.values()):
         errors["systolic_mmhg"] = "enter at least one vital sign"
@@ -225,7 +226,9 @@ async def scores(request: Request, user: Document, session_id: Id) -> Response:
             request, user, session_id, 422, form=form, errors=errors, section="scores"
         )
     instrument = get_instrument(scale)
-    at = parse_instant(form.get(f"{scale}-measured_at"), f"{scale}-measured_at", errors)
+    at = parse_instant(
+        form.get(f"{scale}-measured_at"), f"{scale}-measured_at", errors, zone=clinic_zone(request)
+    )
     answers: dict[str, int] = {}
     for item in instrument.items:
         key = f"{scale}-{item.id}"
@@ -263,7 +266,7 @@ async def scores(request: Request, user: Document, session_id: Id) -> Response:
 async def adverse_event(request: Request, user: Document, session_id: Id) -> Response:
     form = _form(await request.form())
     errors: FormErrors = {}
-    at = parse_instant(form.get("onset_at"), "onset_at", errors)
+    at = parse_instant(form.get("onset_at"), "onset_at", errors, zone=clinic_zone(request))
     if not form.get("term", "").strip():
         errors["term"] = "required: what happened, e.g. nausea, hypertension"
     if errors or at is None:

@@ -1,0 +1,149 @@
+"""Pages show and read times in the clinic's time zone (KETACLINIC_CLINIC_TIMEZONE), with the
+zone's abbreviation; stored instants stay UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from web_helpers import csrf_of, sign_in_page
+
+from ketaclinic.config import load_settings
+from ketaclinic.errors import ConfigurationError
+from ketaclinic.services import (
+    Actor,
+    double_check_order,
+    enrol_patient,
+    plan_course,
+    session_record,
+    sign_order,
+    start_session,
+)
+from ketaclinic.services.testing import FrozenClock
+from ketaclinic.store import Database
+from ketaclinic.web import create_app
+from ketaclinic.web._forms import FormErrors, local_input, parse_instant
+
+LONDON = ZoneInfo("Europe/London")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_the_default_zone_is_london_and_an_unknown_zone_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KETACLINIC_CLINIC_TIMEZONE", raising=False)
+    assert load_settings(data_dir=tmp_path).clinic_timezone == "Europe/London"
+    kolkata = load_settings(data_dir=tmp_path, clinic_timezone="Asia/Kolkata")
+    assert kolkata.clinic_zone == ZoneInfo("Asia/Kolkata")
+    for bad in ("Mars/Olympus_Mons", "", "../../etc/passwd", "Europe/London/x"):
+        with pytest.raises(ConfigurationError, match=r"KETACLINIC_CLINIC_TIMEZONE=.*IANA"):
+            load_settings(data_dir=tmp_path, clinic_timezone=bad)
+
+
+def _parse(text: str, zone: ZoneInfo = LONDON) -> tuple[datetime | None, FormErrors]:
+    errors: FormErrors = {}
+    return parse_instant(text, "measured_at", errors, zone=zone), errors
+
+
+def test_a_form_time_is_read_in_the_clinic_zone_winter_and_summer() -> None:
+    assert _parse("2026-01-15T09:30")[0] == datetime(2026, 1, 15, 9, 30, tzinfo=UTC)  # GMT
+    assert _parse("2026-07-15T09:30")[0] == datetime(2026, 7, 15, 8, 30, tzinfo=UTC)  # BST
+    assert _parse("2026-07-15T09:30", NEW_YORK)[0] == datetime(2026, 7, 15, 13, 30, tzinfo=UTC)
+    assert _parse("2026-07-15T09:30+02:00")[0] == datetime(2026, 7, 15, 7, 30, tzinfo=UTC)
+
+
+def test_a_skipped_local_time_is_refused_and_a_doubled_one_needs_its_offset() -> None:
+    skipped, errors = _parse("2026-03-29T01:30")  # London springs forward at 01:00 GMT
+    assert skipped is None
+    assert "does not exist in Europe/London" in errors["measured_at"]
+    doubled, errors = _parse("2026-10-25T01:30")  # and falls back at 01:00 GMT
+    assert doubled is None
+    assert "happens twice in Europe/London" in errors["measured_at"]
+    assert "2026-10-25T01:30+01:00" in errors["measured_at"]
+    assert "2026-10-25T01:30+00:00" in errors["measured_at"]
+    first, errors = _parse("2026-10-25T01:30+01:00")
+    assert (first, errors) == (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), {})
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
+    ),
+    st.sampled_from([LONDON, NEW_YORK, ZoneInfo("Australia/Sydney"), ZoneInfo("UTC")]),
+)
+def test_a_shown_form_time_reads_back_as_the_same_minute(moment: datetime, zone: ZoneInfo) -> None:
+    """What a form is filled with (``local_input``) parses back to the same UTC minute, or is
+    refused as doubled (the hour the clocks go back): never a different instant."""
+    minute = moment.replace(second=0, microsecond=0)
+    parsed, errors = _parse(local_input(minute, zone), zone)
+    if parsed is None:
+        assert "happens twice" in errors["measured_at"]
+    else:
+        assert parsed == minute
+
+
+def _open_session(db: Database, clock: FrozenClock) -> int:
+    doctor, checker = Actor("dr.adams", "127.0.0.1"), Actor("nurse.clark", "127.0.0.1")
+    today = clock().date()
+    patient = enrol_patient(
+        db,
+        doctor,
+        {
+            "mrn": "TZ-1",
+            "demographics": {
+                "given_name": "Zoe",
+                "family_name": "Zone",
+                "birth_date": "1980-05-01",
+                "sex_at_birth": "female",
+            },
+            "weight": {"weight_kg": 70, "measured_on": today.isoformat()},
+            "diagnoses": [{"icd10cm_code": "F33.2", "free_text": "major depression"}],
+        },
+        clock=clock,
+    )
+    planned = plan_course(db, doctor, patient, "depression-iv", today, clock=clock)
+    sign_order(db, doctor, planned.order_id, clock=clock)
+    doses = [d["dose"]["text"] for d in planned.doses]
+    double_check_order(db, checker, planned.order_id, planned.weight_kg, doses, clock=clock)
+    nurse = Actor("nurse.brown", "127.0.0.1")
+    return start_session(
+        db, nurse, order_id=planned.order_id, lot_number="TZ", started_at=clock(), clock=clock
+    )
+
+
+def test_the_session_page_shows_and_takes_new_york_time(app_db: Database) -> None:
+    """The frozen instant 2026-03-02 09:00 UTC is 04:00 EST; vitals typed as 04:05 are
+    stored as 09:05 UTC."""
+    clock = FrozenClock()
+    session_id = _open_session(app_db, clock)
+    clock.advance(minutes=10)
+    settings = app_db.settings.model_copy(update={"clinic_timezone": "America/New_York"})
+    app = create_app(settings, db=app_db, clock=clock, warm=False)
+    with TestClient(app, follow_redirects=False) as nurse:
+        sign_in_page(nurse, "nurse.brown")
+        page = nurse.get(f"/sessions/{session_id}")
+        assert page.status_code == 200, page.text
+        assert "2026-03-02 04:00 EST" in page.text
+        assert "Measured at (America/New_York time)" in page.text
+        assert 'value="2026-03-02T04:10"' in page.text  # the form's default: now, local
+        answer = nurse.post(
+            f"/sessions/{session_id}/vitals",
+            data={
+                "measured_at": "2026-03-02T04:05",
+                "systolic_mmhg": "124",
+                "diastolic_mmhg": "78",
+                "heart_rate_per_min": "72",
+                "spo2_percent": "98",
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert answer.status_code in (200, 303), answer.text
+    nurse_actor = Actor("nurse.brown", "127.0.0.1")
+    record = session_record(app_db, nurse_actor, session_id=session_id, clock=clock)
+    measured = [v["measured_at"] for v in record.to_dict()["vitals"]]
+    assert measured == [datetime(2026, 3, 2, 9, 5, tzinfo=UTC).isoformat()]
