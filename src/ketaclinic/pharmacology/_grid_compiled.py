@@ -21,6 +21,7 @@ never import Numba; ``warm_up()`` compiles or loads it ahead of the first reques
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numba
@@ -31,6 +32,13 @@ from ketaclinic.pharmacology._extrema import MAX_ITERATIONS, NOISE, ROOT_TOLERAN
 from ketaclinic.pharmacology._grid import Metrics, ModalTerms, Window, band_segments
 
 __all__ = ["PATIENTS_PER_TASK", "compiled_kernel", "warm_up"]
+
+# Numba's OpenMP workers spin after each parallel region (libgomp's default wait policy),
+# taking a core from the threads that draw patients and sort bands between regions: about
+# 30 ms of CPU in a W2 run of 10^5 patients on 2 cores. They sleep instead unless the user
+# chose otherwise; libgomp reads it when Numba first starts its threads (at the first
+# parallel call, after this import: ``_closed_form`` imports this module too).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PATIENTS_PER_TASK = 256  # patients per parallel task (scratch arrays are allocated per task)
 # The parallel loop only calls ``_task`` (compiled on its own): Numba (0.68) dropped the
