@@ -118,72 +118,83 @@ def _prepare(overrides: dict[str, Any]) -> list[tuple[str, int]]:
         db.close()
 
 
+async def _sign_in(client: httpx.AsyncClient, username: str) -> None:
+    form = await client.get("/login")
+    token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    signed = await client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"},
+    )
+    if signed.status_code != 303:
+        raise RuntimeError(f"{username} could not sign in: {signed.status_code}")
+
+
 async def _user(
-    base: str,
-    username: str,
+    client: httpx.AsyncClient,
     session_id: int,
     until: float,
     times: dict[str, list[float]],
     errors: dict[str, int],
     rng: random.Random,
 ) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        form = await client.get("/login")
-        token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
-        signed = await client.post(
-            "/login",
-            data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"},
-        )
-        if signed.status_code != 303:
-            raise RuntimeError(f"{username} could not sign in: {signed.status_code}")
+    async def timed(kind: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
+        if THINK_S > 0:
+            await asyncio.sleep(rng.expovariate(1 / THINK_S))
+        t0 = time.perf_counter()
+        try:
+            answer = await client.request(method, path, **kw)
+        except httpx.HTTPError:
+            errors[kind] += 1
+            return None
+        times[kind].append((time.perf_counter() - t0) * 1000)
+        if answer.status_code >= 400:
+            errors[kind] += 1
+        return answer
 
-        async def timed(kind: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
-            if THINK_S > 0:
-                await asyncio.sleep(rng.expovariate(1 / THINK_S))
-            t0 = time.perf_counter()
-            try:
-                answer = await client.request(method, path, **kw)
-            except httpx.HTTPError:
-                errors[kind] += 1
-                return None
-            times[kind].append((time.perf_counter() - t0) * 1000)
-            if answer.status_code >= 400:
-                errors[kind] += 1
-            return answer
-
-        while time.perf_counter() < until:
-            await timed("health", "GET", "/health")
-            await timed("chart", "GET", f"/patients/{rng.randint(1, PATIENTS)}")
-            await timed("patient list", "GET", f"/patients?page={rng.randint(1, 20)}")
-            page = await timed("session page", "GET", f"/sessions/{session_id}")
-            if page is None or 'name="csrf_token" value="' not in page.text:
-                continue
-            token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-            at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")
-            vitals = {
-                "measured_at": at,
-                "systolic_mmhg": str(rng.randint(110, 140)),
-                "diastolic_mmhg": str(rng.randint(65, 90)),
-                "heart_rate_per_min": str(rng.randint(60, 95)),
-                "spo2_percent": "98",
-                "csrf_token": token,
-            }
-            await timed("record vitals", "POST", f"/sessions/{session_id}/vitals", data=vitals)
+    while time.perf_counter() < until:
+        await timed("health", "GET", "/health")
+        await timed("chart", "GET", f"/patients/{rng.randint(1, PATIENTS)}")
+        await timed("patient list", "GET", f"/patients?page={rng.randint(1, 20)}")
+        page = await timed("session page", "GET", f"/sessions/{session_id}")
+        if page is None or 'name="csrf_token" value="' not in page.text:
+            continue
+        token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")
+        vitals = {
+            "measured_at": at,
+            "systolic_mmhg": str(rng.randint(110, 140)),
+            "diastolic_mmhg": str(rng.randint(65, 90)),
+            "heart_rate_per_min": str(rng.randint(60, 95)),
+            "spo2_percent": "98",
+            "csrf_token": token,
+        }
+        await timed("record vitals", "POST", f"/sessions/{session_id}/vitals", data=vitals)
 
 
 async def _load(
-    base: str, users: list[tuple[str, int]]
-) -> tuple[dict[str, list[float]], dict[str, int]]:
+    base: str, users: list[tuple[str, int]], server: subprocess.Popen[bytes]
+) -> tuple[dict[str, list[float]], dict[str, int], float]:
+    """Every user signs in (argon2id: not part of the measured load), then all browse for
+    SECONDS; returns the page times, the errors and the server's CPU seconds meanwhile."""
     times: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
-    until = time.perf_counter() + SECONDS
-    await asyncio.gather(
-        *(
-            _user(base, name, session, until, times, errors, random.Random(i))
-            for i, (name, session) in enumerate(users)
+    clients = [httpx.AsyncClient(base_url=base, timeout=30) for _ in users]
+    try:
+        names = [name for name, _ in users]
+        await asyncio.gather(*(_sign_in(c, n) for c, n in zip(clients, names, strict=True)))
+        cpu_before = _cpu_s(server)
+        until = time.perf_counter() + SECONDS
+        await asyncio.gather(
+            *(
+                _user(c, session, until, times, errors, random.Random(i))
+                for i, (c, (_, session)) in enumerate(zip(clients, users, strict=True))
+            )
         )
-    )
-    return times, errors
+        cpu_s = _cpu_s(server) - cpu_before
+    finally:
+        for c in clients:
+            await c.aclose()
+    return times, errors, cpu_s
 
 
 def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -256,9 +267,7 @@ def _run(label: str, overrides: dict[str, Any], env: dict[str, str]) -> None:
     workers = 1 if label == "sqlite" else PG_WORKERS
     server = _serve(env, port, workers)
     try:
-        cpu_before = _cpu_s(server)
-        times, errors = asyncio.run(_load(f"http://127.0.0.1:{port}", users))
-        cpu_s = _cpu_s(server) - cpu_before
+        times, errors, cpu_s = asyncio.run(_load(f"http://127.0.0.1:{port}", users, server))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -9,12 +9,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ketaclinic import __version__
 from ketaclinic.config import Settings, load_settings
+from ketaclinic.outcomes import instruments, mme_tables
+from ketaclinic.protocols import protocols
 from ketaclinic.services import Clock, open_clinic_database, utc_now
 from ketaclinic.web._deps import page_or_api_user, public
 from ketaclinic.web._errors import install_error_handlers
@@ -28,6 +31,9 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 
 _log = logging.getLogger("ketaclinic.web")
+
+#: Threads for sync routes per worker (anyio's default is 40); see the lifespan.
+THREADS = 8
 
 
 def create_app(
@@ -53,6 +59,13 @@ def create_app(
             from ketaclinic.pharmacology import warm_up
 
             _log.info("warmed up: %s", ", ".join(warm_up()))
+            # the packaged protocols, instruments and MME tables, parsed and validated once
+            # here rather than by the first request that needs each
+            protocols(), instruments(), mme_tables()
+        # Sync routes run in anyio's thread pool. They are CPU-bound Python under one GIL:
+        # more threads than this interleave every request (each finishes late) instead of
+        # finishing them in turn, and starve the thread that commits the audit events.
+        to_thread.current_default_thread_limiter().total_tokens = THREADS
         try:
             yield
         finally:
