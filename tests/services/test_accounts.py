@@ -226,3 +226,34 @@ def test_the_permission_table_keeps_signing_to_physicians() -> None:
     assert permissions_of("researcher") == {Permission.COHORT_READ}
     with pytest.raises(UserInputError):
         permissions_of("janitor")
+
+
+def test_a_busy_session_is_written_at_most_every_30_s_and_idle_logoff_stays_within_30_s(
+    db, clock
+) -> None:
+    """Requests every 5 s for 2 min write the session row 4 times, not 24. The idle logoff
+    counts from the last write, which is at most 30 s older than the last request: it comes
+    between 14.5 and 15 min after the last request, never later."""
+    from sqlalchemy import event
+
+    _add(db, clock)
+    new = sign_in(db, "dr.new", PASSWORD, client_address="127.0.0.1", clock=clock)
+    writes: list[str] = []
+
+    @event.listens_for(db.writer_engine, "before_cursor_execute")
+    def count(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("UPDATE STAFF_SESSIONS"):
+            writes.append(statement)
+
+    for _ in range(24):
+        clock.advance(seconds=5)
+        authenticate(db, new.token, kind="browser", clock=clock)
+    assert len(writes) == 4  # at 30, 60, 90 and 120 s
+    clock.advance(seconds=25)
+    authenticate(db, new.token, kind="browser", clock=clock)  # 25 s after the last write
+    assert len(writes) == 4
+    last_request = clock()
+    clock.advance(minutes=14, seconds=36)  # 15 min 1 s after the last write
+    with pytest.raises(AuthenticationError, match="no request for 15 min"):
+        authenticate(db, new.token, kind="browser", clock=clock)
+    assert timedelta(minutes=14, seconds=30) < clock() - last_request < timedelta(minutes=15)
