@@ -54,7 +54,8 @@ Ethnicity and sex: `Patient(ethnicity=...)` ("not stated", "asian", "japanese", 
 `--ethnicity` on the command line) applies Perez-Ruixo 2021's published covariates
 (Asian, Japanese included: esketamine kel x0.36, noresketamine CLn/F x0.81; Japanese: nasal
 fraction of each device x1.34; Table 3 as transcribed in nlmixr2lib) to single-patient
-predictions (population runs sample no ethnicity); no other catalogue model has an
+predictions, and a population description's `ethnicity` (one value, or a mix such as
+`{{japanese: 0.3, other: 0.7}}`) to population runs; no other catalogue model has an
 ethnicity covariate. No catalogue model publishes a sex
 effect: Sigtermans 2009 found 20 % faster S-ketamine and S-norketamine clearance in women in
 a model that is not in the catalogue; Perez-Ruixo screened sex and did not retain it; Wang

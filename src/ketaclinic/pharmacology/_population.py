@@ -200,7 +200,7 @@ def _run_chunk(
         submit,
     )
     n = cov.n
-    inputs = inputs_of(model, job.events, job.routes, cov.weight_kg)
+    inputs = inputs_of(model, job.events, job.routes, cov.weight_kg, ethnicity=cov.ethnicity)
     outputs = job.outputs()
     start = first_block * BLOCK_SIZE
     keep = max(0, min(n, job.band_patients - start))  # only these patients carry bands

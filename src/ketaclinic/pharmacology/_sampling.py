@@ -9,6 +9,8 @@ uniforms per patient-level choice, then a row of standard normals per covariate 
 name (the rows are fixed by the population description and the variability; see ``_Plan``).
 ``sample_patients`` then turns the raw rows of a whole chunk into covariates, parameters and
 random effects with array operations, so the cost per block is little more than the draws.
+An ethnicity mix (Perez-Ruixo 2021's published covariate) draws from the block's first child
+stream, so adding one leaves every other number of the block as it was.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ketaclinic.pharmacology._doses import Route
 from ketaclinic.pharmacology._executor import Submit
 from ketaclinic.pharmacology._frozen import FrozenMap, freeze
 from ketaclinic.pharmacology._models import Covariates, PKModel
+from ketaclinic.pharmacology._patient import Ethnicity
 from ketaclinic.pharmacology._variability import Variability, apply_iiv, lognormal_sd
 from ketaclinic.ranges import AGE_YEARS, HEIGHT_CM, WEIGHT_KG
 
@@ -100,7 +103,15 @@ NAMED_POPULATIONS: Mapping[str, Mapping[str, Any]] = freeze(
 del _ADULTS, _CHILDREN, _HEPATIC_MIX  # only the frozen copies are used
 
 
-POPULATION_KEYS = ("age_years", "child_pugh", "female_fraction", "height_cm", "source", "weight_kg")
+POPULATION_KEYS = (
+    "age_years",
+    "child_pugh",
+    "ethnicity",
+    "female_fraction",
+    "height_cm",
+    "source",
+    "weight_kg",
+)
 _COVARIATE_KEYS = ("apls", "female", "from_age", "male", "max", "min")
 _DISTRIBUTION_KEYS = ("cv", "distribution", "high", "low", "mean", "median", "sd")
 
@@ -148,11 +159,34 @@ def population_spec(
     if child_pugh_mix is not None:
         spec["child_pugh"] = dict(child_pugh_mix)
     _check_mix(spec.get("child_pugh", {"none": 1.0}))
+    if "ethnicity" in spec:
+        spec["ethnicity"] = _ethnicity_mix(spec["ethnicity"])
     frac = spec.get("female_fraction", 0.5)
     if not isinstance(frac, int | float) or not 0.0 <= float(frac) <= 1.0:
         raise UserInputError(f"female_fraction {frac!r} must be a number from 0 to 1")
     frozen: FrozenMap[str, Any] = freeze(spec)
     return frozen
+
+
+def _ethnicity_mix(value: Any) -> dict[str, float]:
+    """An ``ethnicity`` entry (one value for everyone, or a mix of fractions adding up to 1)
+    as a mix; only models with a published ethnicity covariate use it (Perez-Ruixo 2021)."""
+    accepted = ", ".join(e.value for e in Ethnicity)
+    mix = value if isinstance(value, Mapping) else {value: 1.0}
+    if not mix:
+        raise UserInputError(f"ethnicity mix is empty; accepted: {accepted}")
+    out: dict[str, float] = {}
+    for group, frac in mix.items():
+        text = str(group).strip().lower()
+        if text not in {e.value for e in Ethnicity}:
+            raise UserInputError(f"ethnicity {group!r} is not accepted; accepted: {accepted}")
+        if isinstance(frac, bool) or not isinstance(frac, int | float) or not frac >= 0:
+            raise UserInputError(f"ethnicity fraction for {group} must be a number >= 0")
+        out[text] = float(frac)
+    total = sum(out.values())
+    if abs(total - 1.0) > 1e-6:
+        raise UserInputError(f"ethnicity fractions must add up to 1, got {total:g}")
+    return out
 
 
 def _check_mix(mix: Any) -> None:
@@ -243,6 +277,15 @@ class _Plan:
     edges: tuple[float, ...]  # class k starts at the k-th edge of the cumulative mix
     uniform_rows: int
     normal_rows: int
+    # ethnicity: its groups and edges as for Child-Pugh. A mix draws from the block's first
+    # child stream (``Generator.spawn``), never from the block's own rows, so a population
+    # draws the same other covariates and random effects with or without one
+    ethnicities: tuple[str, ...] = ()
+    ethnicity_edges: tuple[float, ...] = ()
+
+    @property
+    def ethnicity_mix(self) -> bool:
+        return len(self.ethnicities) > 1
 
 
 def _plan(spec: Mapping[str, Any]) -> _Plan:
@@ -284,6 +327,8 @@ def _plan(spec: Mapping[str, Any]) -> _Plan:
         height = covariate(height_spec, "height_cm", -np.inf, np.inf)
     mix = spec.get("child_pugh", {"none": 1.0})
     cum = np.cumsum([float(mix[c]) for c in mix])
+    groups = {g: f for g, f in dict(spec.get("ethnicity") or {}).items() if f > 0}
+    group_cum = np.cumsum(list(groups.values())) if groups else np.ones(1)
     return _Plan(
         float(spec.get("female_fraction", 0.5)),
         age,
@@ -294,6 +339,8 @@ def _plan(spec: Mapping[str, Any]) -> _Plan:
         tuple(float(e) for e in cum[:-1] / cum[-1]),
         rows["uniform"],
         rows["normal"],
+        tuple(groups),
+        tuple(float(e) for e in group_cum[:-1] / group_cum[-1]),
     )
 
 
@@ -339,8 +386,11 @@ def _values(
     return values
 
 
-def _covariates(plan: _Plan, u: FloatArray, z: FloatArray) -> Covariates:
-    """Covariates of every patient of raw draws shaped ``(blocks, rows, BLOCK_SIZE)``."""
+def _covariates(
+    plan: _Plan, u: FloatArray, z: FloatArray, e: FloatArray | None = None
+) -> Covariates:
+    """Covariates of every patient of raw draws shaped ``(blocks, rows, BLOCK_SIZE)``;
+    ``e`` (``(blocks, BLOCK_SIZE)`` uniforms) picks each patient's group of an ethnicity mix."""
     female = u[:, 0] < plan.female_fraction
     age = _values(plan.age, u, z, female)
     weight = _values(plan.weight, u, z, female, (age + 4.0) * 2.0 if plan.apls_weight else None)
@@ -348,28 +398,40 @@ def _covariates(plan: _Plan, u: FloatArray, z: FloatArray) -> Covariates:
     if weight.min() < WEIGHT_KG.low or weight.max() > WEIGHT_KG.high:
         raise UserInputError(f"sampled weights leave the accepted range {WEIGHT_KG.describe()}")
     np.clip(height, HEIGHT_CM.low, HEIGHT_CM.high, out=height)
-    if len(plan.classes) == 1:
-        child_pugh = np.full(female.shape, plan.classes[0])
-    else:
-        index = np.zeros(female.shape, dtype=np.intp)
-        for edge in plan.edges:  # the number of class boundaries at or below the draw
-            index += u[:, 1] >= edge
-        child_pugh = np.array(plan.classes, dtype=str)[index]
+    child_pugh = _categories(plan.classes, plan.edges, u[:, 1])
+    ethnicity = None
+    if plan.ethnicities:
+        draws = e if e is not None else np.zeros(female.shape)  # one group: no draw needed
+        ethnicity = _categories(plan.ethnicities, plan.ethnicity_edges, draws).reshape(-1)
     return Covariates(
         weight.reshape(-1),
         age.reshape(-1),
         female.reshape(-1),
         height.reshape(-1),
         child_pugh.reshape(-1),
+        ethnicity,
     )
+
+
+def _categories(
+    classes: tuple[str, ...], edges: tuple[float, ...], draws: FloatArray
+) -> NDArray[np.str_]:
+    """The class of each uniform draw: class k starts at the k-th edge of the mix."""
+    if len(classes) == 1:
+        return np.full(draws.shape, classes[0])
+    index = np.zeros(draws.shape, dtype=np.intp)
+    for edge in edges:  # the number of class boundaries at or below the draw
+        index += draws >= edge
+    return np.array(classes, dtype=str)[index]
 
 
 def sample_covariates(spec: Mapping[str, Any], rng: np.random.Generator, n: int) -> Covariates:
     """Covariates of ``n`` patients drawn from ``rng`` with the same rows as a block."""
     plan = _plan(spec)
+    e = rng.spawn(1)[0].random((1, n)) if plan.ethnicity_mix else None
     u = rng.random((1, plan.uniform_rows, n))
     z = rng.standard_normal((1, plan.normal_rows, n))
-    return _covariates(plan, u, z)
+    return _covariates(plan, u, z, e)
 
 
 # --- whole virtual patients ------------------------------------------------------------------
@@ -417,10 +479,13 @@ def sample_patients(
     omega = variability.omega()
     u = np.empty((blocks, plan.uniform_rows, BLOCK_SIZE))
     z = np.empty((blocks, plan.normal_rows + len(omega), BLOCK_SIZE))
+    e = np.empty((blocks, BLOCK_SIZE)) if plan.ethnicity_mix else None
 
     def draw(part: range) -> None:
         for i in part:
             rng = block_rng(seed, first_block + i)
+            if e is not None:
+                rng.spawn(1)[0].random(out=e[i])
             rng.random(out=u[i])
             rng.standard_normal(out=z[i])
 
@@ -431,7 +496,7 @@ def sample_patients(
         other.result()
     else:
         draw(range(blocks))
-    cov = _covariates(plan, u, z)
+    cov = _covariates(plan, u, z, e)
     if count < cov.n:
         cov = cov.head(count)
     params = model.parameters(cov, routes)
