@@ -11,7 +11,6 @@ from clinic_helpers import START, enrol, give_session, personas, ready_order
 from ketaclinic.errors import NotAllowedError, UserInputError
 from ketaclinic.services import (
     Actor,
-    PriceList,
     add_charge,
     course_cost,
     dashboard_alerts,
@@ -22,6 +21,7 @@ from ketaclinic.services import (
     record_assessment,
     record_payment,
     record_trial_decision,
+    set_clinic_prices,
     update_patient,
     verify_audit,
 )
@@ -107,14 +107,13 @@ def test_the_estimate_prices_the_planned_series_before_it_starts(
     assert estimate.series_minor == 6 * per_session
     assert estimate.maintenance_minor == 3 * per_session
     assert estimate.currency == "EUR"
+    assert (estimate.price_list_version, estimate.price_list_demo) == (0, True)
+    changes = {"currency": "USD", "ketamine_vial_minor": 900}
+    set_clinic_prices(db, staff["admin.davis"], changes, reason="new supplier", clock=clock)
     year = estimate_course_cost(
-        db,
-        staff["admin.davis"],
-        course_id,
-        maintenance_sessions=12,
-        prices=PriceList(currency="USD", ketamine_vial_minor=900),
-        clock=clock,
+        db, staff["admin.davis"], course_id, maintenance_sessions=12, clock=clock
     )
+    assert (year.price_list_version, year.price_list_demo) == (1, False)
     assert year.currency == "USD"
     assert year.maintenance_minor == 12 * (per_session - 1_500 + 900)
     with pytest.raises(UserInputError, match="maintenance_sessions"):

@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "demo-data": "ketaclinic.cli._demo_data",
     "run": "ketaclinic.cli._web",
     "users": "ketaclinic.cli._web",
+    "prices": "ketaclinic.cli._prices",
 }
 _REGISTERED: set[str] = set()
 

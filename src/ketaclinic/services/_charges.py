@@ -1,21 +1,20 @@
 """Charges per session (drug, chair time, monitoring, staff) and payments.
 
-Money is integer minor units (cents) of an ISO 4217 currency, never a float. The prices are
-the clinic's own, given as a :class:`PriceList`; the defaults are illustrative figures for
-demonstrations, not published prices.
+Money is integer minor units (cents) of an ISO 4217 currency, never a float. A session is
+priced with the clinic's current price list (``_prices``: versioned clinic settings, the
+built-in DEMO list until a clinic manager sets one); each charge keeps its unit price and the
+version that priced it, so a later price change never rewrites it.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.pharmacology import Route
-from ketaclinic.ranges import MONEY_MINOR
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
 from ketaclinic.services._clinical import (
     checked_instant,
@@ -26,6 +25,7 @@ from ketaclinic.services._clinical import (
 from ketaclinic.services._discharge import dosing_times
 from ketaclinic.services._inputs import authorize
 from ketaclinic.services._permissions import Permission
+from ketaclinic.services._prices import PriceList, currency_code, current_prices, money_minor
 from ketaclinic.store import Charge, Database, DoseGiven, Payment, get_patient
 
 __all__ = [
@@ -42,54 +42,6 @@ __all__ = [
 
 CHARGE_CATEGORIES = ("drug", "chair_time", "monitoring", "staff", "other")
 PAYMENT_METHODS = ("cash", "card", "transfer", "insurance", "other")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
-def _currency(code: str) -> str:
-    if not isinstance(code, str) or not _CURRENCY.match(code):
-        raise UserInputError(
-            f"currency {code!r} is not accepted; accepted: an ISO 4217 code such as EUR or USD"
-        )
-    return code
-
-
-def _minor(value: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UserInputError(f"{what} must be a whole number of minor units (cents), got {value!r}")
-    MONEY_MINOR.check(value)
-    return value
-
-
-@dataclass(frozen=True)
-class PriceList:
-    """The clinic's prices in minor units of ``currency`` (illustrative defaults).
-
-    Drug: whole vials of racemic ketamine (``ketamine_vial_mg``) or whole esketamine nasal
-    devices of 28 mg (one device = 28 mg, SPRAVATO label) as used; chair time per started
-    15 min; monitoring once a session; staff time as a share of the chair time (one nurse for
-    ``patients_per_nurse`` patients)."""
-
-    currency: str = "EUR"
-    ketamine_vial_mg: float = 500.0
-    ketamine_vial_minor: int = 1_500
-    esketamine_device_minor: int = 29_000
-    chair_per_15_min_minor: int = 2_500
-    monitoring_per_session_minor: int = 6_000
-    nurse_per_hour_minor: int = 6_000
-    patients_per_nurse: int = 2
-
-    def __post_init__(self) -> None:
-        _currency(self.currency)
-        for name in (
-            "ketamine_vial_minor",
-            "esketamine_device_minor",
-            "chair_per_15_min_minor",
-            "monitoring_per_session_minor",
-            "nurse_per_hour_minor",
-        ):
-            _minor(getattr(self, name), name)
-        if not self.ketamine_vial_mg > 0 or self.patients_per_nurse < 1:
-            raise UserInputError("a vial holds more than 0 mg and a nurse cares for 1 or more")
 
 
 @dataclass(frozen=True)
@@ -99,6 +51,8 @@ class SessionCharges:
     items: tuple[dict[str, Any], ...]
     total_minor: int
     currency: str
+    #: the price list version that priced it (0: the built-in DEMO list)
+    price_list_version: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +61,7 @@ class SessionCharges:
             "items": list(self.items),
             "total_minor": self.total_minor,
             "currency": self.currency,
+            "price_list_version": self.price_list_version,
         }
 
 
@@ -186,11 +141,10 @@ def charge_session(
     actor: Actor,
     *,
     session_id: int,
-    prices: PriceList = PriceList(),
     clock: Clock = utc_now,
 ) -> SessionCharges:
-    """Charge an ended session once: the drug as used, the chair time from start to end,
-    monitoring and staff time."""
+    """Charge an ended session once, at the clinic's current prices: the drug as used, the
+    chair time from start to end, monitoring and staff time."""
     with audited_transaction(db, actor, clock) as uc:
         user = authorize(uc, Permission.CHARGES_RECORD, "charging a session")
         ctx = load_session(uc.session, session_id)
@@ -201,6 +155,8 @@ def charge_session(
             raise RefusedError(
                 f"session {session_id} is already charged: correct a charge by amending it"
             )
+        price_list = current_prices(uc.session)
+        prices = price_list.prices
         given = dosing_times(current_rows(uc.session, DoseGiven, session_id=ctx.session_id))
         items = session_items(
             ctx.visit.route, given.given_mg, (end - start).total_seconds() / 60.0, prices
@@ -209,6 +165,7 @@ def charge_session(
             Charge(
                 session_id=ctx.session_id,
                 currency=prices.currency,
+                price_list_id=price_list.version or None,
                 **item,
                 **who(uc, user, ctx.patient_id),
             )
@@ -226,10 +183,16 @@ def charge_session(
                 "session_id": ctx.session_id,
                 "total_minor": total,
                 "currency": prices.currency,
+                "price_list_version": price_list.version,
             },
         )
         return SessionCharges(
-            ctx.session_id, tuple(int(r.id) for r in rows), tuple(items), total, prices.currency
+            ctx.session_id,
+            tuple(int(r.id) for r in rows),
+            tuple(items),
+            total,
+            prices.currency,
+            price_list.version,
         )
 
 
@@ -258,9 +221,9 @@ def add_charge(
         raise UserInputError("a charge needs a quantity unit of 1 to 20 characters (vial, h...)")
     if not isinstance(quantity, int | float) or not 0 < quantity <= 10_000:
         raise UserInputError(f"quantity {quantity!r} is not accepted; accepted: above 0 to 10000")
-    price = _minor(unit_price_minor, "unit_price_minor")
-    amount = _minor(round(quantity * price), "amount")
-    code = _currency(currency)
+    price = money_minor(unit_price_minor, "unit_price_minor")
+    amount = money_minor(round(quantity * price), "amount")
+    code = currency_code(currency)
     with audited_transaction(db, actor, clock) as uc:
         user = authorize(uc, Permission.CHARGES_RECORD, "charging")
         sid = None
@@ -308,10 +271,10 @@ def record_payment(
     clock: Clock = utc_now,
 ) -> int:
     """A payment received for the patient."""
-    amount = _minor(amount_minor, "amount_minor")
+    amount = money_minor(amount_minor, "amount_minor")
     if amount == 0:
         raise UserInputError("a payment of 0 is not accepted; accepted: 1 minor unit or more")
-    code = _currency(currency)
+    code = currency_code(currency)
     if method not in PAYMENT_METHODS:
         raise UserInputError(
             f"method {method!r} is not accepted; accepted: " + ", ".join(PAYMENT_METHODS)

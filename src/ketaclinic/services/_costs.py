@@ -4,8 +4,8 @@ will cost before it starts.
 Costs are read from the charges that session documentation stores (``_charges``: per
 session the drug as used in whole vials or 28-mg devices, chair time per started 15 min,
 monitoring, nurse time), in integer minor units per currency, never added across currencies.
-The estimate prices the course's planned sessions with the same rules and the same
-:class:`PriceList` (the clinic's own prices; the defaults are illustrative): the planned mg of
+The estimate prices the course's planned sessions with the same rules and the clinic's current
+price list (``_prices``; the built-in DEMO list until a clinic manager sets one): the planned mg of
 each session, and a chair time of the session's dosing plus the protocol's minimum
 observation. It is an estimate: the real charges follow what is given and how long the patient
 stays.
@@ -23,10 +23,11 @@ from ketaclinic.pharmacology import Dose
 from ketaclinic.protocols import get_protocol
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_read, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
-from ketaclinic.services._charges import PriceList, session_items
+from ketaclinic.services._charges import session_items
 from ketaclinic.services._courses import open_course
 from ketaclinic.services._inputs import authorize, existing_patient
 from ketaclinic.services._permissions import Permission
+from ketaclinic.services._prices import current_prices
 from ketaclinic.store import (
     Charge,
     Database,
@@ -230,6 +231,9 @@ class CostEstimate:
     series_minor: int
     maintenance_minor: int
     assumptions: tuple[str, ...]
+    #: the price list version it was priced with (0: the built-in DEMO list)
+    price_list_version: int = 0
+    price_list_demo: bool = True
 
     @property
     def total_minor(self) -> int:
@@ -245,6 +249,8 @@ class CostEstimate:
             "maintenance_minor": self.maintenance_minor,
             "total_minor": self.total_minor,
             "assumptions": list(self.assumptions),
+            "price_list_version": self.price_list_version,
+            "price_list_demo": self.price_list_demo,
         }
 
 
@@ -254,7 +260,6 @@ def estimate_course_cost(
     course_id: int,
     *,
     maintenance_sessions: int | None = None,
-    prices: PriceList | None = None,
     clock: Clock = utc_now,
 ) -> CostEstimate:
     """Price a course's planned sessions (its first order's plan): the series, and the
@@ -268,9 +273,10 @@ def estimate_course_cost(
             f"maintenance_sessions {maintenance_sessions!r} is not accepted: an integer from 0 "
             "to 120"
         )
-    price_list = prices or PriceList()
     with _transaction(db, actor, clock) as uc:
         authorize(uc, Permission.COSTS_READ, "estimating a course's cost")
+        version = current_prices(uc.session)
+        price_list = version.prices
         course = open_course(uc, course_id)
         protocol = get_protocol(course.protocol_id)
         orders = [
@@ -336,6 +342,8 @@ def estimate_course_cost(
                 "doses as planned for the weight at planning (the real charges follow what is "
                 "given)",
                 f"chair time = dosing + the protocol's minimum observation ({observation:g} min)",
-                "prices: the clinic's price list (the defaults are illustrative, not published)",
+                f"prices: the clinic's price list, version {version.version} ({version.label})",
             ),
+            version.version,
+            version.demo,
         )

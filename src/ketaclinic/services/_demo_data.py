@@ -20,6 +20,7 @@ from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.ranges import CLINIC_DATE, ClinicalRange
 from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
 from ketaclinic.services._demo_clinic import DemoClinic, StaffIds, batches
+from ketaclinic.services._prices import current_prices
 from ketaclinic.store import (
     METADATA,
     AuditEntry,
@@ -131,11 +132,13 @@ def generate_demo_data(
             raise RefusedError(f"the demo staff accounts exist already: {', '.join(taken)}")
         staff = _team(uc, now, max(2, -(-patients // PATIENTS_PER_CHAIR)))
         first_ids = _first_ids(uc.session)
+        prices = current_prices(uc.session)
         uc.audit(
             "demo.generate.start",
             details={"patients": patients, "seed": seed, "as_of": day.isoformat()},
         )
     clinic = DemoClinic(seed, now, staff, first_ids)
+    clinic.prices, clinic.price_list_version = prices.prices, prices.version
     for ids, rows in batches(clinic, 1, patients, batch_patients):
         with audited_transaction(db, actor, clock) as uc:
             for table in METADATA.sorted_tables:

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from ketaclinic.pharmacology import Dose, Route
 from ketaclinic.protocols import Protocol
-from ketaclinic.services._charges import PriceList, session_items
+from ketaclinic.services._charges import session_items
+from ketaclinic.services._prices import PriceList
 
 __all__ = ["SessionRows"]
 
@@ -21,7 +22,6 @@ _AE = [
     ("dysphoria or anxiety", 0.03, "moderate"),
     ("headache", 0.03, "mild"),
 ]
-_PRICES = PriceList()
 
 
 class SessionRows:
@@ -31,6 +31,9 @@ class SessionRows:
     sessions: int
     # ``DemoClinic._put``: adds one row to ``table`` and returns its id
     _put: Callable[..., int]
+    #: the clinic's current price list and its version (0: the built-in DEMO list)
+    prices: PriceList = PriceList()
+    price_list_version: int = 0
 
     # -- a session -----------------------------------------------------------------------------
     @staticmethod
@@ -189,18 +192,24 @@ class SessionRows:
             **who,
         )
         chair_min = (leaves - t0).total_seconds() / 60.0
-        for item in session_items(str(protocol.route), round(mg, 3), chair_min, _PRICES):
-            self._put("charges", currency=_PRICES.currency, **item, **who)
+        for item in session_items(str(protocol.route), round(mg, 3), chair_min, self.prices):
+            self._put(
+                "charges",
+                currency=self.prices.currency,
+                price_list_id=self.price_list_version or None,
+                **item,
+                **who,
+            )
         if rng.random() < 0.9:
             total = sum(
                 i["amount_minor"]
-                for i in session_items(str(protocol.route), mg, chair_min, _PRICES)
+                for i in session_items(str(protocol.route), mg, chair_min, self.prices)
             )
             self._put(
                 "payments",
                 received_at=leaves,
                 amount_minor=int(total),
-                currency=_PRICES.currency,
+                currency=self.prices.currency,
                 method=rng.choice(("card", "insurance", "transfer")),
                 payer=None,
                 reference=f"S{sid}",

@@ -112,15 +112,19 @@ def staff_member(uc: UseCase) -> StaffUser:
     return user
 
 
+def _a(role: str) -> str:
+    return f"an {role}" if role[:1] in "aeiou" else f"a {role}"
+
+
 def authorize(uc: UseCase, permission: Permission, doing: str) -> StaffUser:
     """The acting staff member, if their role holds ``permission`` in ``ROLE_PERMISSIONS``
     (the one table every interface asks); else NotAllowedError naming who may."""
     user = staff_member(uc)
     if permission not in permissions_of(user.role):
-        allowed = " or ".join(f"a {r}" for r in holders_of(permission)) or "nobody"
+        allowed = " or ".join(_a(r) for r in holders_of(permission)) or "nobody"
         raise NotAllowedError(
             f"{doing} needs {allowed} (permission {permission.value}); "
-            f"{user.username!r} is a {user.role}"
+            f"{user.username!r} is {_a(user.role)}"
         )
     return user
 

@@ -7,7 +7,7 @@ from sqlalchemy import Table
 from ketaclinic.store._base import Base, ClinicalRecord
 from ketaclinic.store._tables_access import SESSION_KINDS, LoginAttempt, StaffSession
 from ketaclinic.store._tables_audit import GENESIS_HASH, AuditChainHead, AuditEvent
-from ketaclinic.store._tables_clinic import ROLES, Chair, StaffUser
+from ketaclinic.store._tables_clinic import ROLES, Chair, ClinicPriceList, StaffUser
 from ketaclinic.store._tables_courses import (
     COURSE_STATUSES,
     Assessment,
@@ -71,6 +71,7 @@ __all__ = [
     "Chair",
     "Charge",
     "ChildPughAssessment",
+    "ClinicPriceList",
     "CourseStatusEvent",
     "Demographics",
     "Diagnosis",

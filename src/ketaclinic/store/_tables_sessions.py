@@ -178,6 +178,8 @@ class Charge(ClinicalRecord, Base):
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+    #: the clinic_price_lists version that priced it (None: priced by hand or before 0010)
+    price_list_id: Mapped[int | None]
 
 
 class Payment(ClinicalRecord, Base):

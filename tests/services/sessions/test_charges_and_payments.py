@@ -10,13 +10,13 @@ import pytest
 from ketaclinic.errors import NotAllowedError, OutOfRangeError, RefusedError, UserInputError
 from ketaclinic.services import (
     Actor,
-    PriceList,
     add_charge,
     charge_session,
     discharge,
     patient_account,
     record_dose,
     record_payment,
+    set_clinic_prices,
     start_session,
 )
 from ketaclinic.services.testing import FrozenClock
@@ -85,8 +85,9 @@ def test_esketamine_is_charged_per_28_mg_device(
         clock.advance(minutes=5)
     clock.advance(minutes=120)
     discharge(db, nurse, clock=clock, session_id=sid, decision="admitted", reason="observation")
-    prices = PriceList(currency="USD", esketamine_device_minor=30_000)
-    charged = charge_session(db, nurse, clock=clock, session_id=sid, prices=prices)
+    changes = {"currency": "USD", "esketamine_device_minor": 30_000}
+    set_clinic_prices(db, people["admin.davis"], changes, reason="USD clinic", clock=clock)
+    charged = charge_session(db, nurse, clock=clock, session_id=sid)
     drug = charged.items[0]
     assert (drug["quantity"], drug["quantity_unit"], drug["amount_minor"]) == (
         3.0,
@@ -116,7 +117,7 @@ def test_bad_money_is_refused_and_outsiders_cannot_bill(
             currency="EUR",
             method="card",
         )
-    with pytest.raises(OutOfRangeError, match="amount -5 minor units"):
+    with pytest.raises(OutOfRangeError, match="unit_price_minor -5 is outside the accepted range"):
         add_charge(
             db,
             admin,
