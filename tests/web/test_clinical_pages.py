@@ -115,6 +115,15 @@ def test_the_nurse_cannot_sign_and_a_wrong_double_check_blocks(staff) -> None:
     )
     assert "Mismatch" in answer.text
     assert "did not match" in nurse.get(order_path).text
+    # the order's history: who typed what, for the preparer and the checker herself ...
+    for reader in (doctor, nurse):
+        history = reader.get(order_path).text
+        assert "by nurse.clark" in history
+        assert "typed 86 kg, iv-infusion 43 mg over 40 min at 0 min" in history
+    # ... never for a clinician who may still check the order blind
+    other = staff.page("nurse").get(order_path).text
+    assert "withheld until your own blind check" in other
+    assert "43 mg" not in other
 
 
 def _planned_order(doctor: Any, patient_id: int, staff: Any) -> str:
