@@ -129,6 +129,27 @@ CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], floa
         None,
     ),
     (
+        "oral palliative: CADSS-6 not monitored",
+        "palliative-oral",
+        [("dose", 0, "oral 10 mg at 0 min"), ("vitals", 20, OK), ("moaas", 20, 5)],
+        25,
+        [],
+        None,
+    ),
+    (
+        "oral palliative: a CADSS-6 recorded still counts",
+        "palliative-oral",
+        [
+            ("dose", 0, "oral 10 mg at 0 min"),
+            ("vitals", 20, OK),
+            ("moaas", 20, 5),
+            ("cadss", 20, 2),
+        ],
+        25,
+        ["dissociation"],
+        None,
+    ),
+    (
         "low SpO2",
         "depression-iv",
         [
@@ -348,7 +369,7 @@ def test_the_gate_opens_only_when_every_condition_holds(
     else:
         result = discharge(db, nurse, clock=clock, session_id=sid)
         assert result.decision == "discharged"
-        assert result.observation_min >= 120
+        assert result.observation_min >= readiness.min_observation_min
     assert verify_audit(db).ok
 
 
