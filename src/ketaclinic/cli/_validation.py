@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,10 @@ def write_validation_plot(path: str | Path, run: Any) -> Path:
                 name=route,
                 marker={
                     "color": _ROUTE_COLOURS.get(route, "black"),
-                    "symbol": ["circle" if p.passed else "x" for p in group],
+                    "symbol": [
+                        ("circle" if p.passed else "x") + ("-open" if p.extrapolated else "")
+                        for p in group
+                    ],
                 },
                 error_x={
                     "type": "data",
@@ -118,7 +122,11 @@ def write_validation_plot(path: str | Path, run: Any) -> Path:
                         p.observation.central - p.observation.accepted[0] for p in group
                     ],
                 },
-                text=[f"{p.observation.id} / {p.model_id} ({p.observation.metric})" for p in group],
+                text=[
+                    f"{p.observation.id} / {p.model_id} ({p.observation.metric})"
+                    + (" extrapolated" if p.extrapolated else "")
+                    for p in group
+                ],
             )
         for factor, dash in ((1.0, "solid"), (0.7, "dot"), (1.3, "dot")):
             fig.add_scatter(
@@ -145,8 +153,14 @@ def write_validation_plot(path: str | Path, run: Any) -> Path:
     fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
     for route in dict.fromkeys(p.observation.route for p in pairs):
         colour = _ROUTE_COLOURS.get(route, "black")
-        for passed, marker in ((True, "o"), (False, "x")):
-            group = [p for p in pairs if p.observation.route == route and p.passed is passed]
+        for (passed, marker), outside in itertools.product(
+            ((True, "o"), (False, "x")), (False, True)
+        ):
+            group = [
+                p
+                for p in pairs
+                if p.observation.route == route and p.passed is passed and p.extrapolated is outside
+            ]
             if not group:
                 continue
             x = [p.observation.central for p in group]
@@ -161,9 +175,11 @@ def write_validation_plot(path: str | Path, run: Any) -> Path:
                 color=colour,
                 ecolor=colour,
                 elinewidth=0.7,
-                alpha=0.75,
+                alpha=0.35 if outside else 0.75,  # extrapolated: hollow and faint
+                markerfacecolor="none" if outside else colour,
                 markersize=5,
-                label=f"{route} ({'within' if passed else 'outside'} spread)",
+                label=f"{route} ({'within' if passed else 'outside'} spread"
+                + (", extrapolated)" if outside else ")"),
             )
     ax.plot([low, high], [low, high], color="grey", lw=1)
     for factor in (0.7, 1.3):
@@ -180,7 +196,8 @@ def write_validation_plot(path: str | Path, run: Any) -> Path:
     fig.text(
         0.01,
         0.01,
-        f"{len(pairs)} model-observation pairs; x: outside the pass rule; line of identity "
+        f"{len(pairs)} model-observation pairs; x: outside the pass rule; faint and hollow: "
+        "outside the model's validated ranges; line of identity "
         "and ±30 %",
         fontsize=7,
         color="grey",
