@@ -17,8 +17,10 @@ steps (the step ``h_j / h_{j+1}`` is Newton's on the monotone ``exp(-lam_j tau) 
 bisection whenever a step leaves the bracket. Every level uses the same exponentials
 ``exp(lam_i tau)``, which never overflow (``lam < 0``, ``tau >= 0``).
 
-Everything here is vectorised over rows (patients x segments x outputs); the compiled
-population kernel (``_grid_compiled``) runs the same steps patient by patient.
+Rows whose derivative's coefficients change sign at most once need no levels (Descartes):
+none, ``y`` is monotone and only the ends count; one, ``y'`` has at most one root, bracketed
+by the ends. Everything here is vectorised over rows (patients x segments x outputs); the
+compiled population kernel (``_grid_compiled``) runs the same steps patient by patient.
 """
 
 from __future__ import annotations
@@ -90,12 +92,18 @@ def _scaled(lam: FloatArray, support: NDArray[np.bool_], tau: FloatArray) -> Flo
     """``exp(lam_i tau - max_k lam_k tau)``, the maximum over each row's ``support``: the
     same signs as ``exp(lam_i tau)`` for sums over the support, without underflow. ``tau``
     is (rows,) or (rows, points)."""
+    with np.errstate(under="ignore"):
+        return _scaled_exp(lam, support, tau)
+
+
+def _scaled_exp(lam: FloatArray, support: NDArray[np.bool_], tau: FloatArray) -> FloatArray:
+    """``_scaled`` inside the caller's ``np.errstate`` (Newton's loop: one context, not one
+    per iteration; entering one costs more than an iteration's arithmetic on a few rows)."""
     lt = lam[:, None, :] * tau[:, :, None] if tau.ndim == 2 else lam * tau[:, None]
     sup = support[:, None, :] if tau.ndim == 2 else support
     top = np.max(np.where(sup, lt, -np.inf), axis=-1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(under="ignore"):
-        return np.exp(np.minimum(lt - top, 700.0))
+    return np.exp(np.minimum(lt - top, 700.0))
 
 
 def _newton(
@@ -113,36 +121,37 @@ def _newton(
     a constant (``off == 0``) the exponentials are scaled (``_scaled``): the step and the
     sign are unchanged and nothing underflows."""
     lo, hi = lo.copy(), hi.copy()
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+    with quiet:
         x = lo - f_lo * (hi - lo) / (f_hi - f_lo)  # false position: a good first guess
-    x = np.where((x > lo) & (x < hi), x, 0.5 * (lo + hi))
-    positive_low = f_lo > 0
-    last_step = hi - lo
-    support = (wf != 0) & (off == 0)[:, None]  # no support: unscaled
-    active = np.arange(x.size)
-    for _ in range(MAX_ITERATIONS):
-        if not active.size:
-            break
-        xa = x[active]
-        e = _scaled(lam[active], support[active], xa)
-        f = off[active] + np.einsum("ms,ms->m", wf[active], e)
-        d = np.einsum("ms,ms->m", wd[active], e)
-        same = (f > 0) == positive_low[active]
-        lo_a = np.where(same, xa, lo[active])
-        hi_a = np.where(same, hi[active], xa)
-        lo[active], hi[active] = lo_a, hi_a
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x = np.where((x > lo) & (x < hi), x, 0.5 * (lo + hi))
+        positive_low = f_lo > 0
+        last_step = hi - lo
+        support = (wf != 0) & (off == 0)[:, None]  # no support: unscaled
+        active = np.arange(x.size)
+        for _ in range(MAX_ITERATIONS):
+            if not active.size:
+                break
+            xa = x[active]
+            e = _scaled_exp(lam[active], support[active], xa)
+            f = off[active] + np.einsum("ms,ms->m", wf[active], e)
+            d = np.einsum("ms,ms->m", wd[active], e)
+            same = (f > 0) == positive_low[active]
+            lo_a = np.where(same, xa, lo[active])
+            hi_a = np.where(same, hi[active], xa)
+            lo[active], hi[active] = lo_a, hi_a
             xn = xa - f / d
-        # bisect when the step leaves the bracket or does not halve the previous one (Newton
-        # far from a root of an exponential creeps: Press et al., Numerical Recipes, rtsafe)
-        slow = ~(np.abs(xn - xa) <= 0.5 * last_step[active])
-        bisect = ~((xn > lo_a) & (xn < hi_a)) | slow
-        xn = np.where(bisect, 0.5 * (lo_a + hi_a), xn)
-        last_step[active] = np.abs(xn - xa)
-        tol = ROOT_TOLERANCE * np.maximum(1.0, np.abs(xa))
-        done = (f == 0) | (np.abs(xn - xa) <= tol) | (hi_a - lo_a <= tol)
-        x[active] = np.where(f == 0, xa, xn)
-        active = active[~done]
+            # bisect when the step leaves the bracket or does not halve the previous one
+            # (Newton far from a root of an exponential creeps: Press et al., Numerical
+            # Recipes, rtsafe)
+            slow = ~(np.abs(xn - xa) <= 0.5 * last_step[active])
+            bisect = ~((xn > lo_a) & (xn < hi_a)) | slow
+            xn = np.where(bisect, 0.5 * (lo_a + hi_a), xn)
+            last_step[active] = np.abs(xn - xa)
+            tol = ROOT_TOLERANCE * np.maximum(1.0, np.abs(xa))
+            done = (f == 0) | (np.abs(xn - xa) <= tol) | (hi_a - lo_a <= tol)
+            x[active] = np.where(f == 0, xa, xn)
+            active = active[~done]
     return x
 
 
@@ -181,6 +190,54 @@ def _turning_points(
     return pts
 
 
+def _sign_changes(lam: FloatArray, w: FloatArray) -> NDArray[np.int64]:
+    """Sign changes of each row of ``w`` taken in the order of its rates, zeros skipped: by
+    Descartes' rule for exponential sums, at most that many roots (of ``w . exp(lam tau)``)."""
+    ordered = np.take_along_axis(np.sign(w), np.argsort(lam, axis=1), axis=1)
+    count = np.zeros(w.shape[0], dtype=np.int64)
+    last = np.zeros(w.shape[0])
+    for t in range(w.shape[1]):
+        v = ordered[:, t]
+        count += (v != 0) & (last != 0) & (v != last)
+        last = np.where(v != 0, v, last)
+    return count
+
+
+def _points(
+    lam: FloatArray, a: FloatArray, w: FloatArray, u0: FloatArray, u1: FloatArray
+) -> FloatArray:
+    """``_turning_points`` for every row, with the compiled kernel's shortcuts: where the
+    derivative's coefficients (``w[:, 0]``) do not change sign, ``y`` is monotone and only
+    the ends count; where they change sign once, ``y'`` has at most one root, bracketed by
+    the ends when their signs differ (safeguarded Newton on ``y'`` with ``y''``). The other
+    rows take the levels. Unused columns repeat ``u0`` (intervals of zero length)."""
+    s = a.shape[1]
+    pts = np.repeat(u0[:, None], s + 1, axis=1)
+    pts[:, -1] = u1
+    changes = _sign_changes(lam, w[:, 0])
+    one = np.flatnonzero(changes == 1)
+    if one.size:
+        ends = np.stack([u0[one], u1[one]], axis=1)
+        h = np.einsum("rps,rs->rp", _scaled(lam[one], w[one, 0] != 0, ends), w[one, 0])
+        r = one[h[:, 0] * h[:, 1] < 0]
+        if r.size:
+            hr = h[h[:, 0] * h[:, 1] < 0]
+            pts[r, -2] = _newton(
+                lam[r],
+                w[r, 0],
+                np.zeros(r.size),
+                w[r, 0] * lam[r],
+                u0[r],
+                u1[r],
+                hr[:, 0],
+                hr[:, 1],
+            )
+    many = np.flatnonzero(changes > 1)
+    if many.size:
+        pts[many] = _turning_points(lam[many], a[many], w[many], u0[many], u1[many])
+    return pts
+
+
 def _rows(
     lam: FloatArray,
     a: FloatArray,
@@ -192,7 +249,7 @@ def _rows(
     """Maximum, its first ``tau`` and time above each threshold, for each row."""
     rows, s = a.shape
     w = level_weights(lam, a)
-    pts = _turning_points(lam, a, w, u0, u1) if s > 1 else np.stack([u0, u1], axis=1)
+    pts = _points(lam, a, w, u0, u1) if s > 1 else np.stack([u0, u1], axis=1)
     y = _values(lam, a, c, pts)
     i = np.argmax(y, axis=1)
     take = np.arange(rows)
