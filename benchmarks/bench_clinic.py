@@ -315,7 +315,7 @@ def _postgres() -> None:
             host=url.host,
             port=url.port,
             user=url.username,
-            dbname=url.database or "postgres",
+            dbname="postgres",  # the maintenance database: the test one may not exist
             autocommit=True,
             connect_timeout=3,
         )
