@@ -53,6 +53,7 @@ def test_the_services_export_exactly_their_facade() -> None:
         "DOSE_TOLERANCE_MG",
         "DOSE_TOLERANCE_PERCENT",
         "DASHBOARD_PAGE_PATIENTS",
+        "DASHBOARD_PAGE_PATIENTS_MAX",
         "DashboardAlert",
         "DashboardPage",
         "DemoResult",

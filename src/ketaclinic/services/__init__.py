@@ -112,6 +112,7 @@ from ketaclinic.services._courses import (
 from ketaclinic.services._dashboard import (
     ALERT_KINDS,
     DASHBOARD_PAGE_PATIENTS,
+    DASHBOARD_PAGE_PATIENTS_MAX,
     DashboardAlert,
     DashboardPage,
     dashboard_alerts,
@@ -298,6 +299,7 @@ __all__ = [
     "CHARGE_CATEGORIES",
     "CHECK_KINDS",
     "DASHBOARD_PAGE_PATIENTS",
+    "DASHBOARD_PAGE_PATIENTS_MAX",
     "DECISIONS",
     "DEMO_LABEL",
     "DEMO_PATIENTS",

@@ -58,6 +58,7 @@ from ketaclinic.store import (
 __all__ = [
     "ALERT_KINDS",
     "DASHBOARD_PAGE_PATIENTS",
+    "DASHBOARD_PAGE_PATIENTS_MAX",
     "DashboardAlert",
     "DashboardPage",
     "dashboard_alerts",
@@ -83,7 +84,8 @@ _DAY_KINDS = ("assessment_alert", "weight_too_old", "esketamine_monitoring")
 #: patients with an open course whose standing alerts a dashboard page evaluates (default;
 #: at most ``_PAGE_MAX``): about 0.5 s of trial and exposure evaluation at 10,000 patients
 DASHBOARD_PAGE_PATIENTS = 50
-_PAGE_MAX = 200
+DASHBOARD_PAGE_PATIENTS_MAX = 200
+_PAGE_MAX = DASHBOARD_PAGE_PATIENTS_MAX
 _IN_LIST = 500  # ids per IN list
 _REMS_FORM_DAYS = 7
 _REMS = "SPRAVATO REMS (DOMAIN.md section 4)"

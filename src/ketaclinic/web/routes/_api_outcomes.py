@@ -1,5 +1,5 @@
 """``/api/v1``: assessments (scored on submit), the trial evaluation and decision, the
-dashboard (today's chairs, alerts, courses by status), the chairs' calendar and a patient's
+dashboard (today's chairs, alerts by pages of patients, courses by status), the chairs' calendar and a patient's
 iCalendar file."""
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, Field
 
 from ketaclinic.services import (
+    DASHBOARD_PAGE_PATIENTS,
+    DASHBOARD_PAGE_PATIENTS_MAX,
     Permission,
     SignedIn,
     chair_calendar,
     courses_by_status,
-    dashboard_alerts,
+    dashboard_page,
     evaluate_course_trial,
     patient_ical,
     record_assessment,
@@ -93,16 +95,43 @@ def decide(
     return evaluation.to_dict()
 
 
-@router.get("/dashboard", summary="A day's chairs, alerts and courses by status")
+@router.get("/dashboard", summary="A day's chairs, alerts (by pages of patients), courses")
 def dashboard(
-    request: Request, user: ReadPatients, day: Annotated[date | None, Query()] = None
+    request: Request,
+    user: ReadPatients,
+    day: Annotated[date | None, Query()] = None,
+    after: Annotated[
+        int,
+        Query(
+            description="standing alerts of the patients with ids above this (0: from the "
+            "first); the previous page's next_after",
+            json_schema_extra={"minimum": 0, "maximum": 2**31 - 1},
+        ),
+    ] = 0,
+    patients: Annotated[
+        int,
+        Query(
+            description=f"patients with an open course per page, 1 to "
+            f"{DASHBOARD_PAGE_PATIENTS_MAX} (default {DASHBOARD_PAGE_PATIENTS})",
+            json_schema_extra={"minimum": 1, "maximum": DASHBOARD_PAGE_PATIENTS_MAX},
+        ),
+    ] = DASHBOARD_PAGE_PATIENTS,
 ) -> dict[str, Any]:
+    """Every alert of the day, and the standing alerts (trial decision due, exposure
+    prompts) of at most ``patients`` patients with an open course; ``more_patients`` have
+    one after this page, read with ``after=next_after``. The service checks the paging
+    values (the schema states their bounds), so a refusal names the accepted range."""
     db, actor, now = database(request), _actor(request, user), clock(request)
     when = day or now().date()
+    page = dashboard_page(db, actor, when, after=after, patients=patients, clock=now)
     return {
         "day": when.isoformat(),
         "chairs": chair_calendar(db, actor, from_day=when, to_day=when, clock=now).to_dict(),
-        "alerts": [a.to_dict() for a in dashboard_alerts(db, actor, when, clock=now)],
+        "alerts": [a.to_dict() for a in page.alerts],
+        "after": page.after,
+        "patients": page.patients,
+        "more_patients": page.more_patients,
+        "next_after": page.next_after,
         "courses_by_status": courses_by_status(db, actor, clock=now),
     }
 

@@ -1,5 +1,5 @@
-"""The dashboard (today's sessions by chair, alerts, courses by status), the chairs' calendar
-of series and maintenance sessions, booking a course's series, and a patient's schedule as an
+"""The dashboard (today's sessions by chair, alerts by pages of patients, courses by status),
+the chairs' calendar of series and maintenance sessions, booking a course's series, and a patient's schedule as an
 iCalendar file."""
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.services import (
+    DASHBOARD_PAGE_PATIENTS,
+    DASHBOARD_PAGE_PATIENTS_MAX,
     Permission,
     SignedIn,
     chair_calendar,
     courses_by_status,
-    dashboard_alerts,
+    dashboard_page,
     patient_ical,
     schedule_series,
 )
@@ -32,6 +34,7 @@ ReadSchedule = Annotated[SignedIn, Depends(page_permission(Permission.SCHEDULE_R
 WriteSchedule = Annotated[SignedIn, Depends(page_permission(Permission.SCHEDULE_WRITE))]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Day = Annotated[str | None, Query(max_length=20)]
+Whole = Annotated[str | None, Query(max_length=20)]
 
 CALENDAR_DAYS = 7
 
@@ -44,13 +47,43 @@ def _day(raw: str | None, name: str, default: date, errors: FormErrors) -> date:
     return parse_date(raw, name, errors) or default
 
 
+def _whole(raw: str | None, name: str, low: int, high: int, default: int, what: str) -> int:
+    """A paging parameter: a whole number from ``low`` to ``high``, else a 422 naming them."""
+    text = (raw or "").strip()
+    if not text:
+        return default
+    value = int(text) if text.isascii() and text.isdigit() else None
+    if value is None or not low <= value <= high:
+        raise UserInputError(
+            f"{name} {text[:20]!r} is not accepted: {what}, a whole number from {low} to {high}"
+        )
+    return value
+
+
 @router.get("/dashboard")
-def dashboard(request: Request, user: ReadPatients, day: Day = None) -> Response:
+def dashboard(
+    request: Request,
+    user: ReadPatients,
+    day: Day = None,
+    after: Whole = None,
+    patients: Whole = None,
+) -> Response:
+    """The day's alerts, and the standing alerts of ``patients`` patients with an open
+    course (ids above ``after``); a link to the next page when more patients have one."""
     errors: FormErrors = {}
+    first = _whole(after, "after", 0, 2**31 - 1, 0, "the patient id the page starts after")
+    size = _whole(
+        patients,
+        "patients",
+        1,
+        DASHBOARD_PAGE_PATIENTS_MAX,
+        DASHBOARD_PAGE_PATIENTS,
+        "patients with an open course per page",
+    )
     today = _day(day, "day", clinic_today(request), errors)
     db, actor, now = database(request), _actor(request, user), clock(request)
     calendar = chair_calendar(db, actor, from_day=today, to_day=today, clock=now)
-    alerts = dashboard_alerts(db, actor, today, clock=now)
+    alerts = dashboard_page(db, actor, today, after=first, patients=size, clock=now)
     counts = courses_by_status(db, actor, clock=now)
     statuses = sorted({s for by in counts.values() for s in by})
     return render(
@@ -60,7 +93,9 @@ def dashboard(request: Request, user: ReadPatients, day: Day = None) -> Response
             "title": "Dashboard",
             "day": today,
             "calendar": calendar,
-            "alerts": alerts,
+            "alerts": alerts.alerts,
+            "page": alerts,
+            "page_size": size,
             "counts": counts,
             "statuses": statuses,
             "errors": errors,
