@@ -229,3 +229,23 @@ def test_the_dashboard_patients_and_calendar_pass_axe(page, live_server):
         page.get_by_role("navigation", name="Main").get_by_role("link", name=link).click()
         assert page.get_by_role("heading", level=1).is_visible()
         assert_accessible(page)
+
+
+def test_the_dashboards_next_page_of_standing_alerts_is_reached_by_keyboard(page, live_server):
+    for _ in range(2):  # two patients with an open course: a page of one leaves one out
+        _ready(live_server.db, checked=False)
+    _as(page, live_server, NURSE)
+    page.goto(f"{live_server.url}/dashboard?patients=1")
+    pager = page.get_by_role("navigation", name="Alert pages")
+    assert "more patient" in pager.inner_text()
+    assert_accessible(page)
+    link = pager.get_by_role("link", name="Next page of standing alerts")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/dashboard?*after=*")
+    assert page.get_by_role("heading", level=1).is_visible()
+    first = page.get_by_role("navigation", name="Alert pages").get_by_role(
+        "link", name="First page of alerts"
+    )
+    assert first.is_visible()
+    assert_accessible(page)
