@@ -1,6 +1,6 @@
 """``/api/v1``: assessments (scored on submit), the trial evaluation and decision, the
-dashboard (today's chairs, alerts by pages of patients, courses by status), the chairs' calendar and a patient's
-iCalendar file."""
+dashboard (today's chairs, alerts by pages of patients, courses by status), the chairs'
+calendar and a patient's iCalendar file."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The dashboard (today's sessions by chair, alerts by pages of patients, courses by status),
-the chairs' calendar of series and maintenance sessions, booking a course's series, and a patient's schedule as an
-iCalendar file."""
+the chairs' calendar of series and maintenance sessions, booking a course's series, and a
+patient's schedule as an iCalendar file."""
 
 from __future__ import annotations
 
