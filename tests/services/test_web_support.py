@@ -86,7 +86,7 @@ def test_order_details_carry_the_stored_plan_and_why_it_may_not_be_given_yet(
     staff = personas(db, clock)
     patient_id = enrol(db, staff["nurse.brown"], clock)
     planned = plan_course(db, staff["dr.adams"], patient_id, "depression-iv", START, clock=clock)
-    details = order_details(db, staff["nurse.brown"], planned.order_id, clock=clock)
+    details = order_details(db, staff["dr.adams"], planned.order_id, clock=clock)
     assert details.protocol_id == "depression-iv"
     assert details.evidence_level in ("good", "moderate", "limited", "very limited")
     prediction = details.plan["prediction"]

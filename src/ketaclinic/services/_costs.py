@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from ketaclinic.errors import UserInputError
+from ketaclinic.errors import NotAllowedError, UserInputError
 from ketaclinic.pharmacology import Dose
 from ketaclinic.protocols import get_protocol
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_read, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
+from ketaclinic.services._blind_check import values_withheld_from
 from ketaclinic.services._charges import session_items
 from ketaclinic.services._courses import open_course
 from ketaclinic.services._inputs import authorize, existing_patient
@@ -274,7 +275,7 @@ def estimate_course_cost(
             "to 120"
         )
     with _transaction(db, actor, clock) as uc:
-        authorize(uc, Permission.COSTS_READ, "estimating a course's cost")
+        viewer = authorize(uc, Permission.COSTS_READ, "estimating a course's cost")
         version = current_prices(uc.session)
         price_list = version.prices
         course = open_course(uc, course_id)
@@ -285,6 +286,12 @@ def estimate_course_cost(
             if o.course_id == course.id
         ]
         order = max(orders, key=lambda o: o.id)
+        if values_withheld_from(uc.session, order, viewer):
+            raise NotAllowedError(
+                f"the cost estimate of course {course.id} is withheld from "
+                f"{viewer.username!r} until the independent double check of order {order.id}: "
+                "it prices the planned mg"
+            )
         planned = _planned_sessions(order, protocol, course)
         series = [s for s in planned if s["phase"] != "maintenance"]
         maintenance = [s for s in planned if s["phase"] == "maintenance"]

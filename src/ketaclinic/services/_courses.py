@@ -22,6 +22,7 @@ from ketaclinic.protocols import SESSION_TIME_UTC, Protocol, get_protocol, plan
 from ketaclinic.ranges import CLINIC_DATE
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_read, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
+from ketaclinic.services._blind_check import values_withheld_from
 from ketaclinic.services._inputs import (
     authorize,
     check_instant,
@@ -429,7 +430,9 @@ class CourseView:
         }
 
 
-def _view(uc: UseCase, course: TreatmentCourse) -> CourseView:
+def _view(uc: UseCase, course: TreatmentCourse, viewer: StaffUser) -> CourseView:
+    """The course as ``viewer`` reads it: an order's weight and doses withheld (``values_withheld``)
+    from a clinician who may still double-check it blind."""
     events = [
         e
         for e in current_records(uc.session, CourseStatusEvent, course.patient_id)
@@ -437,18 +440,22 @@ def _view(uc: UseCase, course: TreatmentCourse) -> CourseView:
     ]
     events.sort(key=lambda e: (e.effective_at, e.id))
     signed = {s.order_id for s in current_records(uc.session, OrderSignature, course.patient_id)}
-    orders = [
-        {
-            "order_id": o.id,
-            "recorded_at": o.recorded_at.isoformat(),
-            "weight_kg": o.weight_kg,
-            "doses": o.doses,
-            "signed": o.id in signed,
-            "hard_stops": [f["code"] for f in o.findings if f["severity"] == "HARD_STOP"],
-        }
-        for o in current_records(uc.session, Order, course.patient_id)
-        if o.course_id == course.id
-    ]
+    orders = []
+    for o in current_records(uc.session, Order, course.patient_id):
+        if o.course_id != course.id:
+            continue
+        blind = values_withheld_from(uc.session, o, viewer)
+        orders.append(
+            {
+                "order_id": o.id,
+                "recorded_at": o.recorded_at.isoformat(),
+                "weight_kg": None if blind else o.weight_kg,
+                "doses": [] if blind else o.doses,
+                "values_withheld": blind,
+                "signed": o.id in signed,
+                "hard_stops": [f["code"] for f in o.findings if f["severity"] == "HARD_STOP"],
+            }
+        )
     return CourseView(
         course_id=int(course.id),
         patient_id=int(course.patient_id),
@@ -474,7 +481,7 @@ def _view(uc: UseCase, course: TreatmentCourse) -> CourseView:
 def get_course(db: Database, actor: Actor, course_id: int, *, clock: Clock = utc_now) -> CourseView:
     """One course with its status history and orders (audited read)."""
     with audited_read(db, actor, clock) as uc:
-        authorize(uc, Permission.PATIENT_READ, "reading a course")
+        viewer = authorize(uc, Permission.PATIENT_READ, "reading a course")
         course = open_course(uc, course_id)
         uc.audit(
             "course.read",
@@ -482,7 +489,7 @@ def get_course(db: Database, actor: Actor, course_id: int, *, clock: Clock = utc
             record_id=course.id,
             patient_id=course.patient_id,
         )
-        return _view(uc, course)
+        return _view(uc, course, viewer)
 
 
 def list_courses(
@@ -490,8 +497,8 @@ def list_courses(
 ) -> list[CourseView]:
     """A patient's courses, oldest first (audited read)."""
     with audited_read(db, actor, clock) as uc:
-        authorize(uc, Permission.PATIENT_READ, "reading a patient's courses")
+        viewer = authorize(uc, Permission.PATIENT_READ, "reading a patient's courses")
         existing_patient(uc, patient_id)
         courses = current_records(uc.session, TreatmentCourse, patient_id)
         uc.audit("course.list", record_type="treatment_courses", patient_id=patient_id)
-        return [_view(uc, c) for c in courses]
+        return [_view(uc, c, viewer) for c in courses]

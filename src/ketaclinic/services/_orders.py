@@ -35,9 +35,22 @@ from ketaclinic.pharmacology import Dose, parse_dose
 from ketaclinic.ranges import WEIGHT_KG
 from ketaclinic.services._audit import Actor, Clock, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
+from ketaclinic.services._blind_check import (
+    WITHHELD_NOTICE,
+    values_withheld_from,
+)
+from ketaclinic.services._blind_check import (
+    order_signature as _signature,
+)
+from ketaclinic.services._blind_check import (
+    records_of_order as _of_order,
+)
+from ketaclinic.services._blind_check import (
+    typed_values_hidden as _typed_values_hidden,
+)
 from ketaclinic.services._inputs import authorize, positive_id, who
 from ketaclinic.services._patient_context import latest
-from ketaclinic.services._permissions import Permission, permissions_of
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import (
     Database,
     DoubleCheck,
@@ -83,15 +96,6 @@ def _superseded(session: Session, order: Order) -> Order | None:
     return session.scalars(select(Order).where(Order.amends_id == order.id)).first()
 
 
-def _of_order(session: Session, model: Any, order: Order) -> list[Any]:
-    return [r for r in current_records(session, model, order.patient_id) if r.order_id == order.id]
-
-
-def _signature(session: Session, order: Order) -> OrderSignature | None:
-    found: OrderSignature | None = latest(_of_order(session, OrderSignature, order), "signed_at")
-    return found
-
-
 def _findings(order: Order, severity: str) -> list[dict[str, Any]]:
     return [f for f in order.findings if f.get("severity") == severity]
 
@@ -103,7 +107,7 @@ class OrderView:
     order_id: int
     patient_id: int
     course_id: int
-    weight_kg: float
+    weight_kg: float | None
     doses: tuple[dict[str, Any], ...]
     findings: tuple[dict[str, Any], ...]
     drug_library_version: str
@@ -111,6 +115,16 @@ class OrderView:
     signed_at: datetime | None
     overrides: tuple[dict[str, Any], ...]
     double_checks: tuple[dict[str, Any], ...]
+    #: True for a clinician who may still check the order blind: ``weight_kg`` is None and
+    #: ``doses`` and ``findings`` are empty until their own double check (or a matching one).
+    values_withheld: bool = False
+    #: where that clinician does the check (the web page; the API takes the same path under /api)
+    double_check_path: str | None = None
+
+    @property
+    def withheld_notice(self) -> str | None:
+        """What a would-be blind checker is told instead of the values."""
+        return WITHHELD_NOTICE if self.values_withheld else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,23 +139,10 @@ class OrderView:
             "signed_at": self.signed_at.isoformat() if self.signed_at else None,
             "overrides": list(self.overrides),
             "double_checks": list(self.double_checks),
+            "values_withheld": self.values_withheld,
+            "withheld_notice": self.withheld_notice,
+            "double_check_path": self.double_check_path,
         }
-
-
-def _typed_values_hidden(session: Session, order: Order, viewer: StaffUser | None) -> bool:
-    """Whether ``viewer`` could still be a blind checker of ``order``: a clinician allowed to
-    check it (not its preparer or signer) who has not typed a check of it, while no check has
-    matched. Such a viewer never sees what earlier checkers typed."""
-    if viewer is None:
-        return True
-    checks = _of_order(session, DoubleCheck, order)
-    if any(c.result == "match" for c in checks) or any(c.checker_id == viewer.id for c in checks):
-        return False
-    signature = _signature(session, order)
-    prepared_or_signed = viewer.id == order.recorded_by_id or (
-        signature is not None and viewer.id == signature.signed_by_id
-    )
-    return not prepared_or_signed and Permission.ORDER_DOUBLE_CHECK in permissions_of(viewer.role)
 
 
 def _check_entry(session: Session, check: DoubleCheck, hidden: bool) -> dict[str, Any]:
@@ -168,13 +169,14 @@ def _order_view(session: Session, order: Order, viewer: StaffUser | None = None)
     (weight in kg, doses in the dose grammar), withheld from a possible blind checker."""
     signature = _signature(session, order)
     hidden = _typed_values_hidden(session, order, viewer)
+    blind = values_withheld_from(session, order, viewer)
     return OrderView(
         order_id=int(order.id),
         patient_id=int(order.patient_id),
         course_id=int(order.course_id),
-        weight_kg=float(order.weight_kg),
-        doses=tuple(order.doses),
-        findings=tuple(order.findings),
+        weight_kg=None if blind else float(order.weight_kg),
+        doses=() if blind else tuple(order.doses),
+        findings=() if blind else tuple(order.findings),
         drug_library_version=order.drug_library_version,
         signed_by_id=signature.signed_by_id if signature else None,
         signed_at=signature.signed_at if signature else None,
@@ -186,6 +188,8 @@ def _order_view(session: Session, order: Order, viewer: StaffUser | None = None)
             _check_entry(session, c, hidden)
             for c in sorted(_of_order(session, DoubleCheck, order), key=lambda c: c.checked_at)
         ),
+        values_withheld=blind,
+        double_check_path=f"/orders/{int(order.id)}/double-check" if blind else None,
     )
 
 
@@ -321,6 +325,11 @@ class DoubleCheckTask:
     dose_lines: int
     dose_forms: tuple[str, ...]
     signed: bool
+
+    @property
+    def withheld_notice(self) -> str | None:
+        """What a would-be blind checker is told instead of the values."""
+        return WITHHELD_NOTICE if self.values_withheld else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

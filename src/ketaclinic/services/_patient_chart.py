@@ -53,12 +53,12 @@ def patient_chart(
     """One patient's record, history, courses, exposure (as of now) and cost to date;
     clinicians only; one audited read (``patient.chart.read``)."""
     with audited_read(db, actor, clock) as uc:
-        authorize(uc, Permission.PATIENT_READ, "reading a patient's chart")
+        viewer = authorize(uc, Permission.PATIENT_READ, "reading a patient's chart")
         positive_id(patient_id, "patient id")  # load_chart: RecordNotFoundError if none
         chart = load_chart(uc.session, patient_id)
         with serving_chart(uc.session, chart):
             courses = tuple(
-                course_view(uc, course)  # chart rows, read like the records
+                course_view(uc, course, viewer)  # chart rows, read like the records
                 for course in chart.of(TreatmentCourse)
             )
             view = PatientChartView(

@@ -34,6 +34,7 @@ from ketaclinic.safety import Order as SafetyOrder
 from ketaclinic.safety import format_validation_error
 from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
+from ketaclinic.services._blind_check import refuse_blind_checker, values_withheld_from
 from ketaclinic.services._courses import protocol_version
 from ketaclinic.services._inputs import (
     authorize,
@@ -341,7 +342,7 @@ def order_details(
             evidence_source=protocol.evidence.source,
             course_status=status,
             mrn=get_patient(uc.session, order.patient_id).mrn,
-            plan=dict(order.plan or {}),
+            plan={} if values_withheld_from(uc.session, order, viewer) else dict(order.plan or {}),
             administration=administration_status(uc.session, int(order.id)),
         )
 
@@ -376,8 +377,9 @@ def preview_plan(
     if not 0 <= risk_patients <= 2000:
         raise UserInputError(f"risk_patients {risk_patients} is outside 0-2000")
     with _transaction(db, actor, clock) as uc:
-        authorize(uc, Permission.PATIENT_READ, "previewing a course plan")
+        viewer = authorize(uc, Permission.PATIENT_READ, "previewing a course plan")
         existing_patient(uc, patient_id)
+        refuse_blind_checker(uc.session, patient_id, viewer, "previewing a course plan")
         start = _start(start_on, uc.now.date())
         moment = datetime.combine(start, SESSION_TIME_UTC, tzinfo=UTC)
         context = build_context(uc.session, patient_id, moment)

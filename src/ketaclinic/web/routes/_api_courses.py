@@ -126,6 +126,8 @@ def order_check(
 def order(request: Request, user: ReadPatients, order_id: Id) -> dict[str, Any]:
     db, actor, now = database(request), _actor(request, user), clock(request)
     details = order_details(db, actor, order_id, clock=now)
+    if details.order.values_withheld:  # a would-be blind checker: the estimate prices the mg
+        return {**details.to_dict(), "cost_estimate": None}
     estimate = estimate_course_cost(db, actor, details.course_id, clock=now)
     return {**details.to_dict(), "cost_estimate": estimate.to_dict()}
 

@@ -170,7 +170,8 @@ def _order_page(
     details = order_details(db, actor, order_id, clock=now)
     estimate = None
     try:
-        estimate = estimate_course_cost(db, actor, details.course_id, clock=now)
+        if not details.order.values_withheld:  # the estimate prices the planned mg
+            estimate = estimate_course_cost(db, actor, details.course_id, clock=now)
     except KetaclinicError:
         estimate = None
     plan = details.plan
