@@ -326,11 +326,6 @@ class DoubleCheckTask:
     dose_forms: tuple[str, ...]
     signed: bool
 
-    @property
-    def withheld_notice(self) -> str | None:
-        """What a would-be blind checker is told instead of the values."""
-        return WITHHELD_NOTICE if self.values_withheld else None
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "order_id": self.order_id,

@@ -116,6 +116,12 @@ def test_a_second_clinician_does_the_double_check_before_the_first_dose(page, li
     _, planned = _ready(live_server.db, checked=False)
     _as(page, live_server, CHECKER)
     page.goto(f"{live_server.url}/orders/{planned.order_id}")
+    dose_text = planned.doses[0]["dose"]["text"]
+    before = page.inner_text("main")  # the order is blind to its would-be checker
+    assert "Doses and weight are withheld until your independent double check" in before
+    assert dose_text not in before
+    assert f"{planned.weight_kg:g} kg" not in before
+    assert_accessible(page)
     page.get_by_role("link", name="Do the independent double check").click()
     assert_accessible(page)
     assert str(planned.weight_kg) not in page.inner_text("form")
@@ -125,6 +131,7 @@ def test_a_second_clinician_does_the_double_check_before_the_first_dose(page, li
     assert "Match" in page.get_by_role("status").inner_text()
     page.goto(f"{live_server.url}/orders/{planned.order_id}")
     assert "May be given" in page.inner_text("main")
+    assert dose_text in page.inner_text("main")
 
 
 def test_an_intrathecal_order_shows_the_hard_stop(page, live_server):
