@@ -249,8 +249,10 @@ from ketaclinic.services._scheduling import (
 from ketaclinic.services._session_view import (
     SessionRecord,
     SessionSummary,
+    SessionView,
     course_sessions,
     session_record,
+    session_view,
 )
 from ketaclinic.services._sessions import (
     ADVERSE_EVENT_OUTCOMES,
@@ -389,6 +391,7 @@ __all__ = [
     "SessionCharges",
     "SessionRecord",
     "SessionSummary",
+    "SessionView",
     "SignedIn",
     "Spacing",
     "StaffAccount",
@@ -486,6 +489,7 @@ __all__ = [
     "search_patients",
     "session_length_min",
     "session_record",
+    "session_view",
     "set_clinic_prices",
     "set_course_status",
     "set_password",

@@ -72,6 +72,7 @@ __all__ = [
     "discharge",
     "discharge_readiness",
     "dosing_times",
+    "read_readiness",
 ]
 
 DISCHARGE_DECISIONS = ("discharged", "admitted", "transferred")
@@ -443,19 +444,25 @@ def discharge_readiness(
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading the discharge gate")
         ctx = load_session(uc.session, session_id)
-        readiness = _readiness(uc, ctx, _decision_time(uc, at))
-        uc.audit(
-            "session.discharge.readiness",
-            record_type="treatment_sessions",
-            record_id=ctx.session_id,
-            patient_id=ctx.patient_id,
-            details={
-                "ready": readiness.ready,
-                "blocks": [b.code for b in readiness.blocks],
-                "notices": [n.code for n in readiness.notices],
-            },
-        )
-        return readiness
+        return read_readiness(uc, ctx, _decision_time(uc, at))
+
+
+def read_readiness(uc: UseCase, ctx: SessionContext, at: datetime) -> DischargeReadiness:
+    """The gate at ``at`` inside a caller's use case, with its audit event (for reads that
+    show the gate beside other records: the session page)."""
+    readiness = _readiness(uc, ctx, at)
+    uc.audit(
+        "session.discharge.readiness",
+        record_type="treatment_sessions",
+        record_id=ctx.session_id,
+        patient_id=ctx.patient_id,
+        details={
+            "ready": readiness.ready,
+            "blocks": [b.code for b in readiness.blocks],
+            "notices": [n.code for n in readiness.notices],
+        },
+    )
+    return readiness
 
 
 def discharge(

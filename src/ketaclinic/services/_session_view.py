@@ -6,13 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
+from ketaclinic.services._audit import Actor, Clock, UseCase, audited_read, utc_now
 from ketaclinic.services._clinical import (
+    SessionContext,
     current_rows,
     load_course,
     load_session,
 )
-from ketaclinic.services._discharge import DosingTimes, dosing_times
+from ketaclinic.services._discharge import (
+    DischargeReadiness,
+    DosingTimes,
+    dosing_times,
+    read_readiness,
+)
 from ketaclinic.services._inputs import authorize
 from ketaclinic.services._permissions import Permission
 from ketaclinic.services._sessions import vitals_flags
@@ -26,7 +32,14 @@ from ketaclinic.store import (
     VitalSigns,
 )
 
-__all__ = ["SessionRecord", "SessionSummary", "course_sessions", "session_record"]
+__all__ = [
+    "SessionRecord",
+    "SessionSummary",
+    "SessionView",
+    "course_sessions",
+    "session_record",
+    "session_view",
+]
 
 # Clinicians only: a session holds clinical notes (vitals, scores, adverse events), which the
 # admin role does not see (it manages users and the audit trail).
@@ -105,78 +118,104 @@ def session_record(
     """Everything documented in one session. An audited read."""
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a session")
+        return _read_record(uc, load_session(uc.session, session_id))
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What the chair-side session page shows: the record and, while the patient has not
+    been discharged, the discharge gate as it stands now."""
+
+    record: SessionRecord
+    readiness: DischargeReadiness | None
+
+
+def session_view(
+    db: Database, actor: Actor, *, clock: Clock = utc_now, session_id: int
+) -> SessionView:
+    """``session_record`` and, before discharge, ``discharge_readiness`` at now, in one
+    audited read (the same two audit events; one snapshot and one audit commit instead of
+    two of each)."""
+    with audited_read(db, actor, clock) as uc:
+        authorize(uc, Permission.PATIENT_READ, "reading a session")
         ctx = load_session(uc.session, session_id)
-        s, sid = uc.session, ctx.session_id
-        doses = current_rows(s, DoseGiven, session_id=sid)
-        done = current_rows(s, Discharge, session_id=sid)
-        last = max(done, key=lambda d: (d.decided_at, d.id), default=None)
-        record = SessionRecord(
-            session_id=sid,
-            patient_id=ctx.patient_id,
-            course_id=int(ctx.course.id),
-            order_id=int(ctx.visit.order_id),
-            protocol_id=ctx.protocol.id,
-            route=ctx.visit.route,
-            lot_number=ctx.visit.lot_number,
-            multi_day=ctx.visit.multi_day,
-            scheduled_start_at=ctx.visit.scheduled_start_at,
-            actual_start_at=ctx.visit.actual_start_at,
-            actual_end_at=ctx.visit.actual_end_at,
-            dosing=dosing_times(doses),
-            doses=tuple(
-                {
-                    "id": d.id,
-                    "given_at": _iso(d.given_at),
-                    "kind": d.kind,
-                    "dose": d.dose,
-                    "amount_mg": d.amount_mg,
-                    "rate_mg_per_h": d.rate_mg_per_h,
-                }
-                for d in sorted(doses, key=lambda d: (d.given_at, d.id))
-            ),
-            vitals=tuple(
-                _vitals(v)
-                for v in sorted(
-                    current_rows(s, VitalSigns, session_id=sid), key=lambda v: v.measured_at
-                )
-            ),
-            scores=tuple(
-                {
-                    "id": r.id,
-                    "measured_at": _iso(r.measured_at),
-                    "instrument": r.instrument_id,
-                    "score_points": r.score,
-                }
-                for r in current_rows(s, SessionScore, session_id=sid)
-            ),
-            adverse_events=tuple(
-                {
-                    "id": a.id,
-                    "onset_at": _iso(a.onset_at),
-                    "term": a.term,
-                    "severity": a.severity,
-                    "outcome": a.outcome,
-                    "action_taken": a.action_taken,
-                }
-                for a in current_rows(s, AdverseEvent, session_id=sid)
-            ),
-            discharge=None
-            if last is None
-            else {
-                "id": last.id,
-                "decided_at": _iso(last.decided_at),
-                "decision": last.decision,
-                "observation_min": last.observation_min,
-                "reason": last.reason,
-            },
-        )
-        uc.audit(
-            "session.read",
-            record_type="treatment_sessions",
-            record_id=sid,
-            patient_id=ctx.patient_id,
-        )
-        return record
+        record = _read_record(uc, ctx)
+        readiness = None if record.discharge is not None else read_readiness(uc, ctx, uc.now)
+        return SessionView(record, readiness)
+
+
+def _read_record(uc: UseCase, ctx: SessionContext) -> SessionRecord:
+    s, sid = uc.session, ctx.session_id
+    doses = current_rows(s, DoseGiven, session_id=sid)
+    done = current_rows(s, Discharge, session_id=sid)
+    last = max(done, key=lambda d: (d.decided_at, d.id), default=None)
+    record = SessionRecord(
+        session_id=sid,
+        patient_id=ctx.patient_id,
+        course_id=int(ctx.course.id),
+        order_id=int(ctx.visit.order_id),
+        protocol_id=ctx.protocol.id,
+        route=ctx.visit.route,
+        lot_number=ctx.visit.lot_number,
+        multi_day=ctx.visit.multi_day,
+        scheduled_start_at=ctx.visit.scheduled_start_at,
+        actual_start_at=ctx.visit.actual_start_at,
+        actual_end_at=ctx.visit.actual_end_at,
+        dosing=dosing_times(doses),
+        doses=tuple(
+            {
+                "id": d.id,
+                "given_at": _iso(d.given_at),
+                "kind": d.kind,
+                "dose": d.dose,
+                "amount_mg": d.amount_mg,
+                "rate_mg_per_h": d.rate_mg_per_h,
+            }
+            for d in sorted(doses, key=lambda d: (d.given_at, d.id))
+        ),
+        vitals=tuple(
+            _vitals(v)
+            for v in sorted(
+                current_rows(s, VitalSigns, session_id=sid), key=lambda v: v.measured_at
+            )
+        ),
+        scores=tuple(
+            {
+                "id": r.id,
+                "measured_at": _iso(r.measured_at),
+                "instrument": r.instrument_id,
+                "score_points": r.score,
+            }
+            for r in current_rows(s, SessionScore, session_id=sid)
+        ),
+        adverse_events=tuple(
+            {
+                "id": a.id,
+                "onset_at": _iso(a.onset_at),
+                "term": a.term,
+                "severity": a.severity,
+                "outcome": a.outcome,
+                "action_taken": a.action_taken,
+            }
+            for a in current_rows(s, AdverseEvent, session_id=sid)
+        ),
+        discharge=None
+        if last is None
+        else {
+            "id": last.id,
+            "decided_at": _iso(last.decided_at),
+            "decision": last.decision,
+            "observation_min": last.observation_min,
+            "reason": last.reason,
+        },
+    )
+    uc.audit(
+        "session.read",
+        record_type="treatment_sessions",
+        record_id=sid,
+        patient_id=ctx.patient_id,
+    )
+    return record
 
 
 @dataclass(frozen=True)

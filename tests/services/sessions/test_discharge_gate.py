@@ -21,13 +21,15 @@ from ketaclinic.services import (
     record_dose,
     record_session_score,
     record_vitals,
+    session_record,
+    session_view,
     start_session,
     stop_infusion,
     update_patient,
     verify_audit,
 )
 from ketaclinic.services.testing import FrozenClock
-from ketaclinic.store import Discharge, TreatmentSession
+from ketaclinic.store import AuditEvent, Discharge, TreatmentSession
 
 MakeChart = Callable[..., Any]
 OK = (130, 80, 72, 14, 98.0)
@@ -494,3 +496,46 @@ def test_child_pugh_b_adds_a_notice_and_no_invented_minimum(
         assert "monitored for adverse reactions for longer" in notice.message
         assert "SPRAVATO prescribing information 8.6" in notice.source
         assert gate.to_dict()["notices"][0]["code"] == "hepatic_child_pugh_b"
+
+
+def _actions(db: Any) -> list[str]:
+    with db.snapshot() as session:
+        return list(session.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[1], CASES[2]], ids=lambda c: c[0])
+def test_the_session_page_reads_the_record_and_the_gate_as_the_two_reads_do(
+    db: Any,
+    clock: FrozenClock,
+    people: dict[str, Actor],
+    make_chart: MakeChart,
+    case: tuple[str, str, list[Any], float, list[str], float | None],
+) -> None:
+    _, protocol, events, decide, _, _ = case
+    nurse = people["nurse.brown"]
+    sid = _run(db, clock, nurse, make_chart(protocol), events, decide)
+    before = len(_actions(db))
+    view = session_view(db, nurse, clock=clock, session_id=sid)
+    assert _actions(db)[before:] == ["session.read", "session.discharge.readiness"]
+    assert view.record == session_record(db, nurse, clock=clock, session_id=sid)
+    assert view.readiness == discharge_readiness(db, nurse, clock=clock, session_id=sid)
+    if view.readiness is not None and view.readiness.ready:
+        discharge(db, nurse, clock=clock, session_id=sid)
+        after = session_view(db, nurse, clock=clock, session_id=sid)
+        assert after.readiness is None
+        assert after.record.discharge is not None
+    assert verify_audit(db).ok
+
+
+def test_the_session_page_is_refused_to_the_admin_and_for_an_unknown_session(
+    db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
+) -> None:
+    nurse = people["nurse.brown"]
+    sid = _run(db, clock, nurse, make_chart(), CASES[0][2], 165)
+    admin = people["admin.davis"]
+    before = len(_actions(db))
+    with pytest.raises(RefusedError):
+        session_view(db, admin, clock=clock, session_id=sid)
+    with pytest.raises(UserInputError):
+        session_view(db, nurse, clock=clock, session_id=sid + 1000)
+    assert _actions(db)[before:] == []

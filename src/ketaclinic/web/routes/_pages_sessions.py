@@ -28,12 +28,12 @@ from ketaclinic.services import (
     change_rate,
     check_status,
     discharge,
-    discharge_readiness,
     record_adverse_event,
     record_dose,
     record_session_score,
     record_vitals,
     session_record,
+    session_view,
     start_session,
     stop_infusion,
 )
@@ -116,10 +116,8 @@ def _session_page(
     notice: str | None = None,
 ) -> Response:
     db, actor, now = database(request), _actor(request, user), clock(request)
-    record = session_record(db, actor, session_id=session_id, clock=now)
-    readiness = None
-    if record.discharge is None:
-        readiness = discharge_readiness(db, actor, session_id=session_id, clock=now)
+    view = session_view(db, actor, session_id=session_id, clock=now)
+    record, readiness = view.record, view.readiness
     checks = check_status(db, actor, session_id=session_id, clock=now) if record.multi_day else ()
     return render(
         request,
