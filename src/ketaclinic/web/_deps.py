@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from ketaclinic.errors import AuthenticationError, NotAllowedError
-from ketaclinic.services import Permission, SignedIn, authenticate
+from ketaclinic.services import Actor, Permission, SignedIn, authenticate
 from ketaclinic.web._security import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -45,6 +45,7 @@ __all__ = [
     "page_permission",
     "page_user",
     "public",
+    "request_actor",
     "route_table",
 ]
 
@@ -82,6 +83,12 @@ def clock(request: Request) -> Any:
 def client_address(request: Request) -> str:
     """The peer's address (uvicorn fills it from the socket; no proxy header is trusted)."""
     return request.client.host if request.client is not None else "unknown"
+
+
+def request_actor(request: Request, user: SignedIn) -> Actor:
+    """Who acts in this request, for the services' audit trail: the signed-in user, from
+    the peer's address."""
+    return user.actor(client_address(request))
 
 
 def _mark(access: Access) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -22,7 +22,7 @@ from ketaclinic.services import (
     preview_plan,
     sign_order,
 )
-from ketaclinic.web._deps import api_permission, client_address, clock, database
+from ketaclinic.web._deps import api_permission, clock, database, request_actor
 from ketaclinic.web._schemas import ERROR_RESPONSES, StrictModel, ranged
 
 router = APIRouter(prefix="/api/v1", tags=["courses and orders"], responses=ERROR_RESPONSES)
@@ -68,17 +68,13 @@ class OrderCheckRequest(StrictModel):
     doses: Annotated[list[DoseLine], Field(min_length=1, max_length=20)]
 
 
-def _actor(request: Request, user: SignedIn) -> Any:
-    return user.actor(client_address(request))
-
-
 @router.post("/patients/{patient_id}/courses", status_code=201, summary="Plan a course")
 def plan(
     request: Request, user: PlanCourses, patient_id: Id, body: CoursePlanRequest
 ) -> dict[str, Any]:
     planned = plan_course(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         patient_id,
         body.protocol,
         body.start_on,
@@ -99,7 +95,7 @@ def preview(
 ) -> dict[str, Any]:
     return preview_plan(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         patient_id,
         protocol,
         start_on,
@@ -114,7 +110,7 @@ def order_check(
 ) -> dict[str, Any]:
     return check_patient_order(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         patient_id,
         body.protocol,
         body.doses,
@@ -124,7 +120,7 @@ def order_check(
 
 @router.get("/orders/{order_id}", summary="An order with its plan and administration status")
 def order(request: Request, user: ReadPatients, order_id: Id) -> dict[str, Any]:
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     details = order_details(db, actor, order_id, clock=now)
     if details.order.values_withheld:  # a would-be blind checker: the estimate prices the mg
         return {**details.to_dict(), "cost_estimate": None}
@@ -136,7 +132,7 @@ def order(request: Request, user: ReadPatients, order_id: Id) -> dict[str, Any]:
 def sign(request: Request, user: SignOrders, order_id: Id, body: SignRequest) -> dict[str, Any]:
     signed = sign_order(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         order_id,
         dict(body.overrides) or None,
         clock=clock(request),
@@ -147,7 +143,7 @@ def sign(request: Request, user: SignOrders, order_id: Id, body: SignRequest) ->
 @router.get("/orders/{order_id}/double-check", summary="What the second clinician may see")
 def check_task(request: Request, user: DoubleCheck, order_id: Id) -> dict[str, Any]:
     task = double_check_task(
-        database(request), _actor(request, user), order_id, clock=clock(request)
+        database(request), request_actor(request, user), order_id, clock=clock(request)
     )
     return task.to_dict()
 
@@ -158,7 +154,7 @@ def check(
 ) -> dict[str, Any]:
     result = double_check_order(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         order_id,
         body.weight_kg,
         body.doses,

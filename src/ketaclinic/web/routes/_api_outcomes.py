@@ -24,7 +24,7 @@ from ketaclinic.services import (
     record_assessment,
     record_trial_decision,
 )
-from ketaclinic.web._deps import api_permission, client_address, clock, database
+from ketaclinic.web._deps import api_permission, clock, database, request_actor
 from ketaclinic.web._schemas import ERROR_RESPONSES, StrictModel
 
 router = APIRouter(prefix="/api/v1", tags=["outcomes and schedule"], responses=ERROR_RESPONSES)
@@ -51,17 +51,13 @@ class TrialDecisionRequest(StrictModel):
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
 
 
-def _actor(request: Request, user: SignedIn) -> Any:
-    return user.actor(client_address(request))
-
-
 @router.post("/patients/{patient_id}/assessments", status_code=201, summary="Score and record")
 def assess(
     request: Request, user: Record, patient_id: Id, body: AssessmentRequest
 ) -> dict[str, Any]:
     result = record_assessment(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         patient_id,
         body.instrument,
         dict(body.answers),
@@ -75,7 +71,7 @@ def assess(
 @router.get("/courses/{course_id}/trial", summary="The trial recommendation now")
 def trial(request: Request, user: ReadPatients, course_id: Id) -> dict[str, Any]:
     evaluation = evaluate_course_trial(
-        database(request), _actor(request, user), course_id, clock=clock(request)
+        database(request), request_actor(request, user), course_id, clock=clock(request)
     )
     return evaluation.to_dict()
 
@@ -86,7 +82,7 @@ def decide(
 ) -> dict[str, Any]:
     evaluation = record_trial_decision(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         course_id,
         body.decision,
         body.reason,
@@ -121,7 +117,7 @@ def dashboard(
     prompts) of at most ``patients`` patients with an open course; ``more_patients`` have
     one after this page, read with ``after=next_after``. The service checks the paging
     values (the schema states their bounds), so a refusal names the accepted range."""
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     when = day or now().date()
     page = dashboard_page(db, actor, when, after=after, patients=patients, clock=now)
     return {
@@ -146,7 +142,7 @@ def schedule(
     start = from_day or clock(request)().date()
     calendar = chair_calendar(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         from_day=start,
         to_day=to_day or start + timedelta(days=6),
         clock=clock(request),
@@ -162,6 +158,6 @@ def schedule(
 )
 def ical(request: Request, user: ReadSchedule, patient_id: Id) -> Response:
     body = patient_ical(
-        database(request), _actor(request, user), patient_id=patient_id, clock=clock(request)
+        database(request), request_actor(request, user), patient_id=patient_id, clock=clock(request)
     )
     return Response(body, media_type="text/calendar; charset=utf-8")

@@ -25,7 +25,7 @@ from ketaclinic.services import (
     patient_history,
     search_patients,
 )
-from ketaclinic.web._deps import api_permission, client_address, clock, database
+from ketaclinic.web._deps import api_permission, clock, database, request_actor
 from ketaclinic.web._schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"], responses=ERROR_RESPONSES)
@@ -33,10 +33,6 @@ router = APIRouter(prefix="/api/v1/patients", tags=["patients"], responses=ERROR
 ReadPatients = Annotated[SignedIn, Depends(api_permission(Permission.PATIENT_READ))]
 WritePatients = Annotated[SignedIn, Depends(api_permission(Permission.PATIENT_WRITE))]
 PatientId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a patient id")]
-
-
-def _actor(request: Request, user: SignedIn) -> Any:
-    return user.actor(client_address(request))
 
 
 async def strict_json(request: Request, model: Any) -> Any:
@@ -58,7 +54,7 @@ def search(
 ) -> list[dict[str, Any]]:
     found = search_patients(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         q,
         limit=limit,
         offset=offset,
@@ -73,14 +69,14 @@ async def enrol(
 ) -> JSONResponse:
     strict = await strict_json(request, Enrolment)
     patient_id = enrol_patient(
-        database(request), _actor(request, user), strict, clock=clock(request)
+        database(request), request_actor(request, user), strict, clock=clock(request)
     )
     return JSONResponse({"patient_id": patient_id}, status_code=201)
 
 
 @router.get("/{patient_id}", summary="A patient's chart: facts, courses, exposure, costs")
 def chart(request: Request, user: ReadPatients, patient_id: PatientId) -> dict[str, Any]:
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     record = get_patient_record(db, actor, patient_id, clock=now)
     return {
         **record.to_dict(),
@@ -93,7 +89,7 @@ def chart(request: Request, user: ReadPatients, patient_id: PatientId) -> dict[s
 @router.get("/{patient_id}/history", summary="Outcome trajectories, MME, sessions, events")
 def history(request: Request, user: ReadPatients, patient_id: PatientId) -> dict[str, Any]:
     found = patient_history(
-        database(request), _actor(request, user), patient_id, clock=clock(request)
+        database(request), request_actor(request, user), patient_id, clock=clock(request)
     )
     return found.to_dict()
 
@@ -106,5 +102,5 @@ def eligible(
     start_on: Annotated[date, Query(description="first session, today or later")],
 ) -> list[dict[str, Any]]:
     return eligibility(
-        database(request), _actor(request, user), patient_id, start_on, clock=clock(request)
+        database(request), request_actor(request, user), patient_id, start_on, clock=clock(request)
     )

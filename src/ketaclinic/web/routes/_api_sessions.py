@@ -31,7 +31,7 @@ from ketaclinic.services import (
     start_session,
     stop_infusion,
 )
-from ketaclinic.web._deps import api_permission, client_address, clock, database
+from ketaclinic.web._deps import api_permission, clock, database, request_actor
 from ketaclinic.web._schemas import ERROR_RESPONSES, StrictModel, ranged
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"], responses=ERROR_RESPONSES)
@@ -87,15 +87,11 @@ class DischargeRequest(StrictModel):
     override_reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
 
 
-def _actor(request: Request, user: SignedIn) -> Any:
-    return user.actor(client_address(request))
-
-
 @router.post("/orders/{order_id}/sessions", status_code=201, summary="Start a session")
 def start(request: Request, user: Document, order_id: Id, body: StartRequest) -> dict[str, Any]:
     session_id = start_session(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         order_id=order_id,
         lot_number=body.lot_number,
         started_at=body.started_at,
@@ -106,7 +102,7 @@ def start(request: Request, user: Document, order_id: Id, body: StartRequest) ->
 
 @router.get("/sessions/{session_id}", summary="A session as documented, with its gate")
 def read(request: Request, user: Document, session_id: Id) -> dict[str, Any]:
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     record = session_record(db, actor, session_id=session_id, clock=now)
     out = record.to_dict()
     if record.discharge is None:
@@ -122,7 +118,7 @@ def read(request: Request, user: Document, session_id: Id) -> dict[str, Any]:
 
 @router.post("/sessions/{session_id}/doses", status_code=201, summary="A dose, rate or stop")
 def dose(request: Request, user: Document, session_id: Id, body: DoseRequest) -> dict[str, Any]:
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     if body.kind == "stop":
         dose_id = stop_infusion(db, actor, session_id=session_id, given_at=body.given_at, clock=now)
     else:
@@ -142,7 +138,7 @@ def dose(request: Request, user: Document, session_id: Id, body: DoseRequest) ->
 def vitals(request: Request, user: Document, session_id: Id, body: VitalsRequest) -> dict[str, Any]:
     recorded = record_vitals(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         session_id=session_id,
         reading=VitalsReading(**body.model_dump()),
         clock=clock(request),
@@ -154,7 +150,7 @@ def vitals(request: Request, user: Document, session_id: Id, body: VitalsRequest
 def score(request: Request, user: Document, session_id: Id, body: ScoreRequest) -> dict[str, Any]:
     result = record_session_score(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         session_id=session_id,
         instrument_id=body.instrument,
         answers=dict(body.answers),
@@ -170,7 +166,7 @@ def adverse_event(
 ) -> dict[str, Any]:
     event_id = record_adverse_event(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         session_id=session_id,
         clock=clock(request),
         **body.model_dump(),
@@ -184,7 +180,7 @@ def decide(
 ) -> dict[str, Any]:
     result = discharge(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         session_id=session_id,
         clock=clock(request),
         **body.model_dump(),

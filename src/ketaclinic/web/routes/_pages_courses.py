@@ -30,7 +30,7 @@ from ketaclinic.services import (
 )
 from ketaclinic.web._charts import concentration_figure
 from ketaclinic.web._clinic_time import clinic_today
-from ketaclinic.web._deps import client_address, clock, database, page_permission
+from ketaclinic.web._deps import clock, database, page_permission, request_actor
 from ketaclinic.web._errors import status_of
 from ketaclinic.web._forms import FormErrors, number, parse_date
 from ketaclinic.web._templates import render
@@ -50,10 +50,6 @@ RISK_PATIENTS = 1000
 EVIDENCE_CLASS = {"good": "good", "moderate": "moderate", "limited": "limited"}
 
 
-def _actor(request: Request, user: SignedIn) -> Any:
-    return user.actor(client_address(request))
-
-
 def _start_on(request: Request, raw: str | None, errors: FormErrors) -> date:
     today = clinic_today(request)
     chosen = parse_date(raw, "start_on", errors)
@@ -70,7 +66,7 @@ def eligibility_page(
 ) -> Response:
     errors: FormErrors = {}
     start = _start_on(request, start_on, errors)
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     record = get_patient_record(db, actor, patient_id, clock=now)
     problem, options = None, []
     try:
@@ -114,7 +110,7 @@ def plan_page(
 ) -> Response:
     errors: FormErrors = {}
     start = _start_on(request, start_on, errors)
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     record = get_patient_record(db, actor, patient_id, clock=now)
     get_protocol(protocol)  # an unknown protocol is a 422 naming the known ones
     preview, problem = None, None
@@ -153,7 +149,7 @@ async def plan_post(request: Request, user: PlanCourses, patient_id: Id) -> Resp
         )
     planned = plan_course(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         patient_id,
         protocol,
         start,
@@ -166,7 +162,7 @@ async def plan_post(request: Request, user: PlanCourses, patient_id: Id) -> Resp
 def _order_page(
     request: Request, user: SignedIn, order_id: int, status: int = 200, **extra: Any
 ) -> Response:
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     details = order_details(db, actor, order_id, clock=now)
     estimate = None
     try:
@@ -214,7 +210,7 @@ async def sign(request: Request, user: SignOrders, order_id: Id) -> Response:
     try:
         sign_order(
             database(request),
-            _actor(request, user),
+            request_actor(request, user),
             order_id,
             overrides or None,
             clock=clock(request),
@@ -230,7 +226,7 @@ def _check_page(
     request: Request, user: SignedIn, order_id: int, status: int = 200, **extra: Any
 ) -> Response:
     task = double_check_task(
-        database(request), _actor(request, user), order_id, clock=clock(request)
+        database(request), request_actor(request, user), order_id, clock=clock(request)
     )
     return render(
         request,
@@ -269,7 +265,7 @@ async def double_check_post(request: Request, user: DoubleCheck, order_id: Id) -
     try:
         result = double_check_order(
             database(request),
-            _actor(request, user),
+            request_actor(request, user),
             order_id,
             weight,
             doses,
@@ -285,7 +281,7 @@ def _typed_page(
     request: Request, user: SignedIn, patient_id: int, status: int = 200, **extra: Any
 ) -> Response:
     record = get_patient_record(
-        database(request), _actor(request, user), patient_id, clock=clock(request)
+        database(request), request_actor(request, user), patient_id, clock=clock(request)
     )
     return render(
         request,
@@ -323,7 +319,7 @@ async def order_check_post(request: Request, user: PlanCourses, patient_id: Id) 
     try:
         report = check_patient_order(
             database(request),
-            _actor(request, user),
+            request_actor(request, user),
             patient_id,
             protocol,
             lines,

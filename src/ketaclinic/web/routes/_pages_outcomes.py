@@ -20,7 +20,7 @@ from ketaclinic.services import (
     record_trial_decision,
 )
 from ketaclinic.web._clinic_time import clinic_zone
-from ketaclinic.web._deps import client_address, clock, database, page_permission
+from ketaclinic.web._deps import clock, database, page_permission, request_actor
 from ketaclinic.web._errors import status_of
 from ketaclinic.web._forms import FormErrors, local_input, parse_instant
 from ketaclinic.web._templates import render
@@ -37,10 +37,6 @@ FORMS = ("phq-9", "gad-7", "pain-nrs", "bpi-sf", "peg")
 DECISIONS = ("continue", "stop", "taper")
 
 
-def _actor(request: Request, user: SignedIn) -> Any:
-    return user.actor(client_address(request))
-
-
 def _assessment_page(
     request: Request,
     user: SignedIn,
@@ -50,7 +46,7 @@ def _assessment_page(
     **extra: Any,
 ) -> Response:
     record = get_patient_record(
-        database(request), _actor(request, user), patient_id, clock=clock(request)
+        database(request), request_actor(request, user), patient_id, clock=clock(request)
     )
     values = {
         "title": f"Assessment for {record.mrn}",
@@ -103,7 +99,7 @@ async def assessment_post(request: Request, user: Record, patient_id: Id) -> Res
     try:
         result = record_assessment(
             database(request),
-            _actor(request, user),
+            request_actor(request, user),
             patient_id,
             instrument_id,
             answers,
@@ -124,7 +120,7 @@ def _trial_page(
     request: Request, user: SignedIn, course_id: int, status: int = 200, **extra: Any
 ) -> Response:
     evaluation = evaluate_course_trial(
-        database(request), _actor(request, user), course_id, clock=clock(request)
+        database(request), request_actor(request, user), course_id, clock=clock(request)
     )
     return render(
         request,
@@ -162,7 +158,7 @@ async def trial_decision(request: Request, user: Decide, course_id: Id) -> Respo
     try:
         record_trial_decision(
             database(request),
-            _actor(request, user),
+            request_actor(request, user),
             course_id,
             decision,
             form.get("reason", "").strip() or None,

@@ -5,7 +5,7 @@ patient's schedule as an iCalendar file."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -23,7 +23,7 @@ from ketaclinic.services import (
     schedule_series,
 )
 from ketaclinic.web._clinic_time import clinic_today
-from ketaclinic.web._deps import client_address, clock, database, page_permission
+from ketaclinic.web._deps import clock, database, page_permission, request_actor
 from ketaclinic.web._forms import FormErrors, parse_date
 from ketaclinic.web._templates import render
 
@@ -37,10 +37,6 @@ Day = Annotated[str | None, Query(max_length=20)]
 Whole = Annotated[str | None, Query(max_length=20)]
 
 CALENDAR_DAYS = 7
-
-
-def _actor(request: Request, user: SignedIn) -> Any:
-    return user.actor(client_address(request))
 
 
 def _day(raw: str | None, name: str, default: date, errors: FormErrors) -> date:
@@ -81,7 +77,7 @@ def dashboard(
         "patients with an open course per page",
     )
     today = _day(day, "day", clinic_today(request), errors)
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     calendar = chair_calendar(db, actor, from_day=today, to_day=today, clock=now)
     alerts = dashboard_page(db, actor, today, after=first, patients=size, clock=now)
     counts = courses_by_status(db, actor, clock=now)
@@ -111,7 +107,11 @@ def schedule(
     start = _day(from_day, "from_day", clinic_today(request), errors)
     end = _day(to_day, "to_day", start + timedelta(days=CALENDAR_DAYS - 1), errors)
     calendar = chair_calendar(
-        database(request), _actor(request, user), from_day=start, to_day=end, clock=clock(request)
+        database(request),
+        request_actor(request, user),
+        from_day=start,
+        to_day=end,
+        clock=clock(request),
     )
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     return render(
@@ -141,7 +141,7 @@ async def book_series(request: Request, user: WriteSchedule, course_id: Id) -> R
         )
     entries = schedule_series(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         course_id=course_id,
         first_day=first_day,
         clock=clock(request),
@@ -154,7 +154,7 @@ async def book_series(request: Request, user: WriteSchedule, course_id: Id) -> R
 @router.get("/patients/{patient_id}/schedule.ics")
 def ical(request: Request, user: ReadSchedule, patient_id: Id) -> Response:
     body = patient_ical(
-        database(request), _actor(request, user), patient_id=patient_id, clock=clock(request)
+        database(request), request_actor(request, user), patient_id=patient_id, clock=clock(request)
     )
     return Response(
         body,

@@ -38,7 +38,7 @@ from ketaclinic.services import (
     stop_infusion,
 )
 from ketaclinic.web._clinic_time import clinic_zone
-from ketaclinic.web._deps import client_address, clock, database, page_permission
+from ketaclinic.web._deps import clock, database, page_permission, request_actor
 from ketaclinic.web._errors import status_of
 from ketaclinic.web._forms import FormErrors, local_input, number, parse_instant
 from ketaclinic.web._templates import render
@@ -68,10 +68,6 @@ POST_INFUSION_WARNINGS = (
 )
 
 
-def _actor(request: Request, user: SignedIn) -> Any:
-    return user.actor(client_address(request))
-
-
 def _form(raw: Any) -> dict[str, str]:
     return {k: v for k, v in raw.items() if isinstance(v, str)}
 
@@ -89,7 +85,7 @@ async def start(request: Request, user: Document, order_id: Id) -> Response:
         raise_input(errors)
     session_id = start_session(
         database(request),
-        _actor(request, user),
+        request_actor(request, user),
         order_id=order_id,
         lot_number=form.get("lot_number", ""),
         started_at=started,
@@ -115,7 +111,7 @@ def _session_page(
     section: str | None = None,
     notice: str | None = None,
 ) -> Response:
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     view = session_view(db, actor, session_id=session_id, clock=now)
     record, readiness = view.record, view.readiness
     checks = check_status(db, actor, session_id=session_id, clock=now) if record.multi_day else ()
@@ -166,7 +162,7 @@ async def dose(request: Request, user: Document, session_id: Id) -> Response:
         return _session_page(
             request, user, session_id, 422, form=form, errors=errors, section="doses"
         )
-    db, actor, now = database(request), _actor(request, user), clock(request)
+    db, actor, now = database(request), request_actor(request, user), clock(request)
     try:
         if kind == "dose":
             record_dose(db, actor, session_id=session_id, given_at=at, dose=text, clock=now)
@@ -197,7 +193,7 @@ async def vitals(request: Request, user: Document, session_id: Id) -> Response:
     try:
         recorded = record_vitals(
             database(request),
-            _actor(request, user),
+            request_actor(request, user),
             session_id=session_id,
             reading=VitalsReading(measured_at=at, **values),
             clock=clock(request),
@@ -243,7 +239,7 @@ async def scores(request: Request, user: Document, session_id: Id) -> Response:
     try:
         result = record_session_score(
             database(request),
-            _actor(request, user),
+            request_actor(request, user),
             session_id=session_id,
             instrument_id=scale,
             answers=answers,
@@ -272,7 +268,7 @@ async def adverse_event(request: Request, user: Document, session_id: Id) -> Res
     try:
         record_adverse_event(
             database(request),
-            _actor(request, user),
+            request_actor(request, user),
             session_id=session_id,
             onset_at=at,
             term=form.get("term", ""),
@@ -296,7 +292,7 @@ async def discharge_post(request: Request, user: Document, session_id: Id) -> Re
     try:
         discharge(
             database(request),
-            _actor(request, user),
+            request_actor(request, user),
             session_id=session_id,
             decision=decision,
             reason=form.get("reason", "").strip() or None,
@@ -314,7 +310,7 @@ async def discharge_post(request: Request, user: Document, session_id: Id) -> Re
 @router.get("/sessions/{session_id}/discharge-sheet")
 def discharge_sheet(request: Request, user: Document, session_id: Id) -> Response:
     record = session_record(
-        database(request), _actor(request, user), session_id=session_id, clock=clock(request)
+        database(request), request_actor(request, user), session_id=session_id, clock=clock(request)
     )
     return render(
         request,
