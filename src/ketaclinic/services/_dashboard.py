@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import aliased
 
 from ketaclinic.errors import UserInputError
@@ -53,6 +53,7 @@ from ketaclinic.store import (
     TreatmentSession,
     TrialDecisionRecord,
     WeightMeasurement,
+    course_status_rank,
 )
 
 __all__ = [
@@ -131,12 +132,7 @@ def _open_courses(uc: UseCase) -> list[Any]:
         select(
             CourseStatusEvent.course_id,
             CourseStatusEvent.status,
-            func.row_number()
-            .over(
-                partition_by=CourseStatusEvent.course_id,
-                order_by=(CourseStatusEvent.effective_at.desc(), CourseStatusEvent.id.desc()),
-            )
-            .label("rank"),
+            course_status_rank(),
         )
         .where(_current(CourseStatusEvent))
         .subquery()

@@ -34,6 +34,7 @@ from ketaclinic.store._chart import (
     CohortSummary,
     PatientChart,
     cohort_summary,
+    course_status_rank,
     load_chart,
     serving_chart,
 )
@@ -204,6 +205,7 @@ __all__ = [
     "cohort_summary",
     "content",
     "course_status",
+    "course_status_rank",
     "current_records",
     "current_revision",
     "current_version",

@@ -39,6 +39,7 @@ __all__ = [
     "PatientChart",
     "chart_served",
     "cohort_summary",
+    "course_status_rank",
     "load_chart",
     "serving_chart",
 ]
@@ -256,18 +257,27 @@ def _cohort_courses() -> Any:
     )
 
 
+def course_status_rank() -> Any:
+    """``rank``: each status event's place in its course, newest first (by effective time,
+    then id); the course's status now is its current event of rank 1. The one ordering the
+    cohort summary and the dashboard both use."""
+    return (
+        func.row_number()
+        .over(
+            partition_by=CourseStatusEvent.course_id,
+            order_by=(CourseStatusEvent.effective_at.desc(), CourseStatusEvent.id.desc()),
+        )
+        .label("rank")
+    )
+
+
 def _summary_query() -> Any:
     courses, patients, for_events, for_sessions, for_harms = (_cohort_courses() for _ in range(5))
     none = null().cast(String())
     ranked = (
         select(
             CourseStatusEvent.status,
-            func.row_number()
-            .over(
-                partition_by=CourseStatusEvent.course_id,
-                order_by=(CourseStatusEvent.effective_at.desc(), CourseStatusEvent.id.desc()),
-            )
-            .label("rank"),
+            course_status_rank(),
         )
         .join(for_events, for_events.c.course_id == CourseStatusEvent.course_id)
         .where(_is_current(CourseStatusEvent))
