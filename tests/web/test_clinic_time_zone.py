@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
-from web_helpers import csrf_of, sign_in_page
+from web_helpers import api_token, csrf_of, sign_in_page
 
 from ketaclinic.config import load_settings
 from ketaclinic.errors import ConfigurationError
@@ -20,6 +20,7 @@ from ketaclinic.services import (
     double_check_order,
     enrol_patient,
     plan_course,
+    record_dose,
     session_record,
     sign_order,
     start_session,
@@ -147,3 +148,35 @@ def test_the_session_page_shows_and_takes_new_york_time(app_db: Database) -> Non
     record = session_record(app_db, nurse_actor, session_id=session_id, clock=clock)
     measured = [v["measured_at"] for v in record.to_dict()["vitals"]]
     assert measured == [datetime(2026, 3, 2, 9, 5, tzinfo=UTC).isoformat()]
+
+
+def test_the_discharge_gate_says_new_york_time_on_the_page_and_in_the_api(
+    app_db: Database,
+) -> None:
+    """The infusion given at 04:00 EST (09:00 UTC) ends at 04:40 EST: the gate's reasons say
+    so in the clinic's zone, and the API's instants stay UTC."""
+    clock = FrozenClock()
+    session_id = _open_session(app_db, clock)
+    nurse_actor = Actor("nurse.brown", "127.0.0.1")
+    dose = "iv-infusion 0.5 mg/kg over 40 min at 0 min"
+    record_dose(
+        app_db, nurse_actor, session_id=session_id, given_at=clock(), dose=dose, clock=clock
+    )
+    clock.advance(minutes=50)
+    settings = app_db.settings.model_copy(update={"clinic_timezone": "America/New_York"})
+    app = create_app(settings, db=app_db, clock=clock, warm=False)
+    expected = "since the end of dosing (04:40 EST); the protocol needs at least 120 min"
+    with TestClient(app, follow_redirects=False) as nurse:
+        sign_in_page(nurse, "nurse.brown")
+        page = nurse.get(f"/sessions/{session_id}")
+        assert page.status_code == 200, page.text
+        assert expected in page.text
+        assert "not before 2026-03-02 06:40 EST" in page.text
+        assert " UTC" not in page.text
+        token = api_token(nurse, "nurse.brown")
+        gate = nurse.get(
+            f"/api/v1/sessions/{session_id}", headers={"Authorization": f"Bearer {token}"}
+        ).json()["discharge_gate"]
+    observation = next(b for b in gate["blocks"] if b["code"] == "observation")
+    assert expected in observation["message"]
+    assert observation["opens_at"] == "2026-03-02T11:40:00+00:00"

@@ -20,13 +20,16 @@ last infusion (its planned end, or when it was stopped). The REMS counts "at lea
 after administration"; for an infusion, counting from its end is the cautious reading
 [clinical judgement].
 
-A refusal names each reason and, where waiting is enough, when the gate may open.
+A refusal names each reason and, where waiting is enough, when the gate may open. Its times
+are in the clinic's time zone with the zone's abbreviation (``zone``, passed in by the
+interface: the pages' ``KETACLINIC_CLINIC_TIMEZONE``; UTC without one); ``opens_at`` and the
+other instants stay UTC.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from ketaclinic.errors import RefusedError, UserInputError
@@ -39,6 +42,7 @@ from ketaclinic.services._audit import (
     audited_transaction,
     utc_now,
 )
+from ketaclinic.services._clinic_time import clock_time, clock_time_span, date_and_time
 from ketaclinic.services._clinical import (
     SessionContext,
     checked_instant,
@@ -244,7 +248,9 @@ def _latest(rows: list[Any], attr: str, before: datetime, after: datetime | None
     return max(found, key=lambda r: (getattr(r, attr), r.id), default=None)
 
 
-def _readiness(uc: UseCase, ctx: SessionContext, at: datetime) -> DischargeReadiness:
+def _readiness(
+    uc: UseCase, ctx: SessionContext, at: datetime, zone: tzinfo = UTC
+) -> DischargeReadiness:
     s = uc.session
     doses = current_rows(s, DoseGiven, session_id=ctx.session_id)
     vitals = current_rows(s, VitalSigns, session_id=ctx.session_id)
@@ -264,8 +270,8 @@ def _readiness(uc: UseCase, ctx: SessionContext, at: datetime) -> DischargeReadi
                 DischargeBlock(
                     "observation",
                     f"observed {observed:.0f} min since the end of dosing "
-                    f"({times.dosing_end_at:%H:%M} UTC); the protocol needs at least "
-                    f"{minimum:g} min: not before {opens:%Y-%m-%d %H:%M} UTC",
+                    f"({clock_time(times.dosing_end_at, zone)}); the protocol needs at least "
+                    f"{minimum:g} min: not before {date_and_time(opens, zone)}",
                     monitoring,
                     opens,
                 )
@@ -284,16 +290,16 @@ def _readiness(uc: UseCase, ctx: SessionContext, at: datetime) -> DischargeReadi
             blocks.append(
                 DischargeBlock(
                     "sedation",
-                    f"MOAA/S {latest.score} at {latest.measured_at:%H:%M} UTC: not back to awake "
-                    "(5); keep observing and score again",
+                    f"MOAA/S {latest.score} at {clock_time(latest.measured_at, zone)}: not back "
+                    "to awake (5); keep observing and score again",
                     "issue 11 and the SPRAVATO REMS: discharge when sedation has resolved",
                 )
             )
         dissociation = [r for r in scores if r.instrument_id == "cadss6"]
-        blocks.extend(_dissociation_blocks(ctx, dissociation, times, at))
-    blocks.extend(_vitals_blocks(vitals, at))
+        blocks.extend(_dissociation_blocks(ctx, dissociation, times, at, zone))
+    blocks.extend(_vitals_blocks(vitals, at, zone))
     if ctx.protocol.drug is Drug.ESKETAMINE and times.first_dose_at is not None:
-        blocks.extend(_rems_blocks(vitals, times.first_dose_at, at))
+        blocks.extend(_rems_blocks(vitals, times.first_dose_at, at, zone))
     return DischargeReadiness(
         ctx.session_id,
         at,
@@ -306,14 +312,14 @@ def _readiness(uc: UseCase, ctx: SessionContext, at: datetime) -> DischargeReadi
 
 
 def _dissociation_blocks(
-    ctx: SessionContext, scores: list[Any], times: DosingTimes, at: datetime
+    ctx: SessionContext, scores: list[Any], times: DosingTimes, at: datetime, zone: tzinfo
 ) -> list[DischargeBlock]:
     if times.dosing_end_at is None:  # no dose: the no_dose block says so
         return []
     before = _latest(scores, "measured_at", times.first_dose_at) if times.first_dose_at else None
     allowed = int(before.score) if before is not None else 0
     basis = (
-        f"the pre-dose CADSS-6 of {allowed} ({before.measured_at:%H:%M} UTC)"
+        f"the pre-dose CADSS-6 of {allowed} ({clock_time(before.measured_at, zone)})"
         if before is not None
         else "0 (no CADSS-6 before dosing)"
     )
@@ -335,8 +341,8 @@ def _dissociation_blocks(
         return [
             DischargeBlock(
                 "dissociation",
-                f"CADSS-6 {latest.score} at {latest.measured_at:%H:%M} UTC: dissociation has not "
-                f"resolved (accepted: {basis} or less); keep observing and score again",
+                f"CADSS-6 {latest.score} at {clock_time(latest.measured_at, zone)}: dissociation "
+                f"has not resolved (accepted: {basis} or less); keep observing and score again",
                 DISSOCIATION,
             )
         ]
@@ -361,7 +367,7 @@ def _hepatic_notices(
     )
 
 
-def _vitals_blocks(vitals: list[Any], at: datetime) -> list[DischargeBlock]:
+def _vitals_blocks(vitals: list[Any], at: datetime, zone: tzinfo) -> list[DischargeBlock]:
     recent = [v for v in vitals if at - RECENT_VITALS <= v.measured_at <= at]
     if not recent:
         return [
@@ -392,7 +398,7 @@ def _vitals_blocks(vitals: list[Any], at: datetime) -> list[DischargeBlock]:
             blocks.append(
                 DischargeBlock(
                     f"{limit.field}_out_of_limits",
-                    f"{problem} (measured {latest.measured_at:%H:%M} UTC): not within "
+                    f"{problem} (measured {clock_time(latest.measured_at, zone)}): not within "
                     "discharge limits",
                     limit.source,
                 )
@@ -400,7 +406,9 @@ def _vitals_blocks(vitals: list[Any], at: datetime) -> list[DischargeBlock]:
     return blocks
 
 
-def _rems_blocks(vitals: list[Any], first: datetime, at: datetime) -> list[DischargeBlock]:
+def _rems_blocks(
+    vitals: list[Any], first: datetime, at: datetime, zone: tzinfo
+) -> list[DischargeBlock]:
     bps = [v for v in vitals if v.systolic_mmhg is not None]
     blocks: list[DischargeBlock] = []
     if not any(first - BP_BEFORE_WINDOW <= v.measured_at <= first for v in bps):
@@ -416,12 +424,15 @@ def _rems_blocks(vitals: list[Any], first: datetime, at: datetime) -> list[Disch
     if not any(low <= v.measured_at <= high for v in bps):
         if at <= high:
             code = "rems_bp_40_min_due"
-            message = f"the REMS blood pressure at about 40 min is due {low:%H:%M}-{high:%H:%M} UTC"
+            message = (
+                f"the REMS blood pressure at about 40 min is due {clock_time_span(low, high, zone)}"
+            )
         else:
             code = "rems_bp_40_min_missed"
             message = (
-                f"no blood pressure was recorded at about 40 min ({low:%H:%M}-{high:%H:%M} UTC, "
-                "REMS): a physician may discharge with a recorded override reason"
+                "no blood pressure was recorded at about 40 min "
+                f"({clock_time_span(low, high, zone)}, REMS): a physician may discharge with a "
+                "recorded override reason"
             )
         blocks.append(DischargeBlock(code, message, REMS))
     return blocks
@@ -438,19 +449,22 @@ def discharge_readiness(
     clock: Clock = utc_now,
     session_id: int,
     at: datetime | None = None,
+    zone: tzinfo = UTC,
 ) -> DischargeReadiness:
     """Whether the patient may be discharged at ``at`` (default now), and if not, why and
-    when the gate may open. An audited read."""
+    when the gate may open (the messages' times in ``zone``, the clinic's). An audited read."""
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading the discharge gate")
         ctx = load_session(uc.session, session_id)
-        return read_readiness(uc, ctx, _decision_time(uc, at))
+        return read_readiness(uc, ctx, _decision_time(uc, at), zone)
 
 
-def read_readiness(uc: UseCase, ctx: SessionContext, at: datetime) -> DischargeReadiness:
+def read_readiness(
+    uc: UseCase, ctx: SessionContext, at: datetime, zone: tzinfo = UTC
+) -> DischargeReadiness:
     """The gate at ``at`` inside a caller's use case, with its audit event (for reads that
     show the gate beside other records: the session page)."""
-    readiness = _readiness(uc, ctx, at)
+    readiness = _readiness(uc, ctx, at, zone)
     uc.audit(
         "session.discharge.readiness",
         record_type="treatment_sessions",
@@ -475,12 +489,14 @@ def discharge(
     decided_at: datetime | None = None,
     reason: str | None = None,
     override_reason: str | None = None,
+    zone: tzinfo = UTC,
 ) -> DischargeResult:
     """Record the discharge decision and end the session.
 
     ``discharged`` passes the gate or is refused with its reasons (:class:`RefusedError`);
     only a missed REMS 40-min blood pressure may be overridden, by a physician, with
-    ``override_reason``. ``admitted`` and ``transferred`` need a ``reason`` and no gate."""
+    ``override_reason``. ``admitted`` and ``transferred`` need a ``reason`` and no gate.
+    A refusal's times are in ``zone`` (the clinic's)."""
     if decision not in DISCHARGE_DECISIONS:
         raise UserInputError(
             f"decision {decision!r} is not accepted; accepted: {', '.join(DISCHARGE_DECISIONS)}"
@@ -492,10 +508,11 @@ def discharge(
         ctx = load_session(uc.session, session_id)
         if ctx.visit.actual_end_at is not None:
             raise RefusedError(
-                f"session {session_id} already ended at {ctx.visit.actual_end_at.isoformat()}"
+                f"session {session_id} already ended at "
+                f"{date_and_time(ctx.visit.actual_end_at, zone)}"
             )
         at = _decision_time(uc, decided_at)
-        readiness = _readiness(uc, ctx, at)
+        readiness = _readiness(uc, ctx, at, zone)
         note = reason.strip() if reason else None
         if decision == "discharged" and not readiness.ready:
             only_missed_bp = all(b.code == OVERRIDABLE_BLOCK for b in readiness.blocks)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_read, utc_now
@@ -131,16 +131,21 @@ class SessionView:
 
 
 def session_view(
-    db: Database, actor: Actor, *, clock: Clock = utc_now, session_id: int
+    db: Database,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    session_id: int,
+    zone: tzinfo = UTC,
 ) -> SessionView:
-    """``session_record`` and, before discharge, ``discharge_readiness`` at now, in one
-    audited read (the same two audit events; one snapshot and one audit commit instead of
-    two of each)."""
+    """``session_record`` and, before discharge, ``discharge_readiness`` at now (its
+    messages' times in ``zone``, the clinic's), in one audited read (the same two audit
+    events; one snapshot and one audit commit instead of two of each)."""
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a session")
         ctx = load_session(uc.session, session_id)
         record = _read_record(uc, ctx)
-        readiness = None if record.discharge is not None else read_readiness(uc, ctx, uc.now)
+        readiness = None if record.discharge is not None else read_readiness(uc, ctx, uc.now, zone)
         return SessionView(record, readiness)
 
 

@@ -6,8 +6,9 @@ patient's notice."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -35,6 +36,7 @@ MakeChart = Callable[..., Any]
 OK = (130, 80, 72, 14, 98.0)
 DEPRESSION = "iv-infusion 0.5 mg/kg over 40 min at 0 min"
 DEVICE = "intranasal 28 mg at 0 min"
+LONDON = ZoneInfo("Europe/London")
 
 # (case, protocol, events as (kind, minute, value), decide at minute, blocks, opens at minute)
 CASES: list[tuple[str, str, list[tuple[str, float, Any]], float, list[str], float | None]] = [
@@ -539,3 +541,51 @@ def test_the_session_page_is_refused_to_the_admin_and_for_an_unknown_session(
     with pytest.raises(UserInputError):
         session_view(db, nurse, clock=clock, session_id=sid + 1000)
     assert _actions(db)[before:] == []
+
+
+@pytest.mark.parametrize(
+    ("zone", "ended", "opens"),
+    [
+        ("UTC", "09:40 UTC", "2026-03-02 11:40 UTC"),
+        ("Europe/London", "09:40 GMT", "2026-03-02 11:40 GMT"),
+        ("America/New_York", "04:40 EST", "2026-03-02 06:40 EST"),
+        ("Asia/Kolkata", "15:10 IST", "2026-03-02 17:10 IST"),
+    ],
+)
+def test_the_gate_speaks_the_clinic_time_zone_and_keeps_its_instants_utc(
+    db: Any,
+    clock: FrozenClock,
+    people: dict[str, Actor],
+    make_chart: MakeChart,
+    zone: str,
+    ended: str,
+    opens: str,
+) -> None:
+    """The frozen clock stands at 2026-03-02 09:00 UTC; the infusion ends at 09:40 UTC."""
+    early = next(c for c in CASES if c[0] == "observation not over")
+    nurse = people["nurse.brown"]
+    sid = _run(db, clock, nurse, make_chart(), early[2], early[3])
+    clinic = ZoneInfo(zone)
+    gate = discharge_readiness(db, nurse, clock=clock, session_id=sid, zone=clinic)
+    message = gate.blocks[0].message
+    assert f"since the end of dosing ({ended})" in message
+    assert message.endswith(f"not before {opens}")
+    assert gate.to_dict()["opens_at"] == "2026-03-02T11:40:00+00:00"  # the API's field: UTC
+    view = session_view(db, nurse, clock=clock, session_id=sid, zone=clinic)
+    assert view.readiness is not None
+    assert view.readiness.blocks[0].message == message
+    with pytest.raises(RefusedError, match=f"not before {opens}"):
+        discharge(db, nurse, clock=clock, session_id=sid, zone=clinic)
+
+
+def test_a_window_across_a_clock_change_names_both_abbreviations(
+    db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart
+) -> None:
+    """London falls back at 01:00 GMT on 2026-10-25: a first esketamine device at 00:10 UTC
+    (01:10 BST) puts the 40-min blood pressure between 01:40 BST and 01:00 GMT."""
+    clock.at = datetime(2026, 10, 25, 0, 10, tzinfo=UTC)
+    nurse = people["nurse.brown"]
+    sid = _run(db, clock, nurse, make_chart("esketamine-nasal"), [("dose", 0, DEVICE)], 20)
+    gate = discharge_readiness(db, nurse, clock=clock, session_id=sid, zone=LONDON)
+    due = next(b for b in gate.blocks if b.code == "rems_bp_40_min_due")
+    assert due.message.endswith("is due 01:40 BST-01:00 GMT")

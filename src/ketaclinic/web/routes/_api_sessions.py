@@ -31,6 +31,7 @@ from ketaclinic.services import (
     start_session,
     stop_infusion,
 )
+from ketaclinic.web._clinic_time import clinic_zone
 from ketaclinic.web._deps import api_permission, clock, database, request_actor
 from ketaclinic.web._schemas import ERROR_RESPONSES, StrictModel, ranged
 
@@ -107,7 +108,7 @@ def read(request: Request, user: Document, session_id: Id) -> dict[str, Any]:
     out = record.to_dict()
     if record.discharge is None:
         out["discharge_gate"] = discharge_readiness(
-            db, actor, session_id=session_id, clock=now
+            db, actor, session_id=session_id, clock=now, zone=clinic_zone(request)
         ).to_dict()
     if record.multi_day:
         out["checks"] = [
@@ -183,6 +184,7 @@ def decide(
         request_actor(request, user),
         session_id=session_id,
         clock=clock(request),
+        zone=clinic_zone(request),
         **body.model_dump(),
     )
     return {

@@ -112,7 +112,7 @@ def _session_page(
     notice: str | None = None,
 ) -> Response:
     db, actor, now = database(request), request_actor(request, user), clock(request)
-    view = session_view(db, actor, session_id=session_id, clock=now)
+    view = session_view(db, actor, session_id=session_id, clock=now, zone=clinic_zone(request))
     record, readiness = view.record, view.readiness
     checks = check_status(db, actor, session_id=session_id, clock=now) if record.multi_day else ()
     return render(
@@ -298,6 +298,7 @@ async def discharge_post(request: Request, user: Document, session_id: Id) -> Re
             reason=form.get("reason", "").strip() or None,
             override_reason=form.get("override_reason", "").strip() or None,
             clock=clock(request),
+            zone=clinic_zone(request),
         )
     except KetaclinicError as exc:
         errors = {"discharge": str(exc)}
