@@ -180,3 +180,34 @@ def test_the_discharge_gate_says_new_york_time_on_the_page_and_in_the_api(
     observation = next(b for b in gate["blocks"] if b["code"] == "observation")
     assert expected in observation["message"]
     assert observation["opens_at"] == "2026-03-02T11:40:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("utc_instant", "zone", "clinic_day"),
+    [
+        # 23:30 UTC is already the next morning in Tokyo (UTC+9)
+        (datetime(2026, 3, 2, 23, 30, tzinfo=UTC), "Asia/Tokyo", "2026-03-03"),
+        # 03:00 UTC is still the evening before in New York (UTC-5)
+        (datetime(2026, 3, 3, 3, 0, tzinfo=UTC), "America/New_York", "2026-03-02"),
+    ],
+)
+def test_the_api_dashboard_and_schedule_default_to_the_clinic_date_not_the_utc_date(
+    app_db: Database, utc_instant: datetime, zone: str, clinic_day: str
+) -> None:
+    clock = FrozenClock(utc_instant)
+    assert utc_instant.date().isoformat() != clinic_day
+    settings = app_db.settings.model_copy(update={"clinic_timezone": zone})
+    app = create_app(settings, db=app_db, clock=clock, warm=False)
+    with TestClient(app, follow_redirects=False) as api, TestClient(app) as page:
+        api.headers["Authorization"] = f"Bearer {api_token(api, 'nurse.brown')}"
+        dashboard = api.get("/api/v1/dashboard")
+        assert dashboard.status_code == 200, dashboard.text
+        assert dashboard.json()["day"] == clinic_day
+        assert dashboard.json()["chairs"]["from"] == clinic_day
+        schedule = api.get("/api/v1/schedule")
+        assert schedule.status_code == 200, schedule.text
+        assert schedule.json()["from"] == clinic_day
+        sign_in_page(page, "nurse.brown")
+        shown = page.get("/dashboard")
+        assert shown.status_code == 200, shown.text
+        assert clinic_day in shown.text  # the page's day is the same date

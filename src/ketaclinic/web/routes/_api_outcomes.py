@@ -24,6 +24,7 @@ from ketaclinic.services import (
     record_assessment,
     record_trial_decision,
 )
+from ketaclinic.web._clinic_time import clinic_today
 from ketaclinic.web._deps import api_permission, clock, database, request_actor
 from ketaclinic.web._schemas import ERROR_RESPONSES, StrictModel
 
@@ -95,7 +96,7 @@ def decide(
 def dashboard(
     request: Request,
     user: ReadPatients,
-    day: Annotated[date | None, Query()] = None,
+    day: Annotated[date | None, Query(description="default today at the clinic")] = None,
     after: Annotated[
         int,
         Query(
@@ -116,9 +117,10 @@ def dashboard(
     """Every alert of the day, and the standing alerts (trial decision due, exposure
     prompts) of at most ``patients`` patients with an open course; ``more_patients`` have
     one after this page, read with ``after=next_after``. The service checks the paging
-    values (the schema states their bounds), so a refusal names the accepted range."""
+    values (the schema states their bounds), so a refusal names the accepted range. Without
+    ``day``: today at the clinic (``KETACLINIC_CLINIC_TIMEZONE``), as on the page."""
     db, actor, now = database(request), request_actor(request, user), clock(request)
-    when = day or now().date()
+    when = day or clinic_today(request)
     page = dashboard_page(db, actor, when, after=after, patients=patients, clock=now)
     return {
         "day": when.isoformat(),
@@ -136,10 +138,10 @@ def dashboard(
 def schedule(
     request: Request,
     user: ReadSchedule,
-    from_day: Annotated[date | None, Query(description="default today")] = None,
+    from_day: Annotated[date | None, Query(description="default today at the clinic")] = None,
     to_day: Annotated[date | None, Query(description="default 6 days after from_day")] = None,
 ) -> dict[str, Any]:
-    start = from_day or clock(request)().date()
+    start = from_day or clinic_today(request)
     calendar = chair_calendar(
         database(request),
         request_actor(request, user),
