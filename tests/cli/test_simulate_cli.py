@@ -171,10 +171,11 @@ def test_models_lists_every_model(cli: Cli) -> None:
     assert "route extension" in run.out
 
 
-def test_models_json_lists_all_nine_ids_with_ranges_and_sources(cli: Cli) -> None:
+def test_models_json_lists_all_eleven_ids_with_ranges_and_sources(cli: Cli) -> None:
     rows = cli("models", "--json").json()
     assert [row["id"] for row in rows] == [
-        "domino", "clements", "hijazi", "herd", "hornik", "kamp", "fanta", "perez-ruixo", "simons",
+        "domino", "clements", "hijazi", "herd", "hornik", "kamp", "sherwin", "elkomy",
+        "fanta", "perez-ruixo", "simons",
     ]  # fmt: skip
     for row in rows:
         assert row["source"]

@@ -200,6 +200,24 @@ def hornik(weight_kg: float) -> Ode:
     )
 
 
+def sherwin(weight_kg: float) -> Ode:
+    """Sherwin 2015 (PMID 25212712): V1 20.5, V2 220 L x (WT/70); CL 87.9, Q 87.3 L/h x
+    (WT/70)^0.75 (the exponents are the catalogue's stated assumption)."""
+    s = weight_kg / 70.0
+    return _clearance_ode(
+        20.5 * s, 87.9 / H * s**0.75, [(87.3 / H * s**0.75, 220.0 * s)], nk_weight_kg=weight_kg
+    )
+
+
+def elkomy(weight_kg: float) -> Ode:
+    """Elkomy 2015 (PMID 25448584): CL 60.6, Q 73.2 L/h x (WT/70)^0.75; V1 57.3, V2 152 L x
+    (WT/70)."""
+    s = weight_kg / 70.0
+    return _clearance_ode(
+        57.3 * s, 60.6 / H * s**0.75, [(73.2 / H * s**0.75, 152.0 * s)], nk_weight_kg=weight_kg
+    )
+
+
 def kamp(weight_kg: float, extra: Sequence[str] = ()) -> Ode:
     """Kamp 2020 (DOI 10.1097/ALN.0000000000003577) as coded in opentiva: V1 25, V2 56,
     V3 157 L; CL 84, Q2 161, Q3 79 L/h; all linear in WT/70."""

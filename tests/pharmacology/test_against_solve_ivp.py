@@ -52,6 +52,14 @@ IV_CASES: dict[str, tuple[Patient, Callable[[Patient], ref.Ode]]] = {
         lambda p: ref.hornik(p.weight_kg),
     ),
     "kamp": (Patient(weight_kg=100, age_years=45), lambda p: ref.kamp(p.weight_kg)),
+    "sherwin": (
+        Patient(weight_kg=30, age_years=9, height_cm=135),
+        lambda p: ref.sherwin(p.weight_kg),
+    ),
+    "elkomy": (
+        Patient(weight_kg=15, age_years=3, height_cm=95),
+        lambda p: ref.elkomy(p.weight_kg),
+    ),
     "fanta": (Patient(weight_kg=75, age_years=30), lambda p: ref.fanta(p.weight_kg)),
     "perez-ruixo": (Patient(weight_kg=70, age_years=72), lambda p: ref.perez_ruixo(p.age_years)),
     "simons": (Patient(weight_kg=73, age_years=25), lambda p: ref.simons(p.weight_kg)),

@@ -277,9 +277,9 @@ def test_importing_the_facade_loads_no_population_numba_scipy_or_executor() -> N
     assert out.stdout.strip() == "[]"
 
 
-def test_the_catalogue_holds_nine_models_each_with_a_source_an_assumed_ke0_and_iv() -> None:
-    ids = ["domino", "clements", "hijazi", "herd", "hornik", "kamp", "fanta", "perez-ruixo"]
-    assert list(pharmacology.MODELS) == [*ids, "simons"]
+def test_the_catalogue_holds_eleven_models_each_with_a_source_an_assumed_ke0_and_iv() -> None:
+    ids = ["domino", "clements", "hijazi", "herd", "hornik", "kamp", "sherwin", "elkomy"]
+    assert list(pharmacology.MODELS) == [*ids, "fanta", "perez-ruixo", "simons"]
     for model in pharmacology.MODELS.values():
         assert model.source
         assert model.ke0_source.startswith("ke0 assumed")

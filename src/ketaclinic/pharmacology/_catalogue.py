@@ -288,30 +288,43 @@ def _hijazi(cov: Covariates) -> dict[str, FloatArray]:
     return _micro(1.08 * weight_of(cov), weight_of(cov), 0.0333, 0.0088, 0.0030)
 
 
-def _herd(cov: Covariates) -> dict[str, FloatArray]:
+def _allometric_two(
+    cov: Covariates, v1_l: float, v2_l: float, cl_l_per_h: float, q_l_per_h: float
+) -> dict[str, FloatArray]:
+    """A two-compartment paediatric model published per 70 kg: volumes x (WT/70), clearances
+    (L/h) x (WT/70)^0.75."""
     size = weight_of(cov) / 70.0
     allo = size**0.75
     return {
-        "V1": 38.7 * size,
-        "V2": 102.0 * size,
-        "CL": 90.0 / H * allo,
-        "Q2": 215.0 / H * allo,
+        "V1": v1_l * size,
+        "V2": v2_l * size,
+        "CL": cl_l_per_h / H * allo,
+        "Q2": q_l_per_h / H * allo,
         "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
         **_norketamine(weight_of(cov)),
     }
+
+
+def _herd(cov: Covariates) -> dict[str, FloatArray]:
+    """Herd 2007 abstract (PMID 17564643): V1 38.7, V2 102 L/70 kg; CL 90, Q 215 L/h/70 kg."""
+    return _allometric_two(cov, 38.7, 102.0, 90.0, 215.0)
 
 
 def _hornik(cov: Covariates) -> dict[str, FloatArray]:
-    size = weight_of(cov) / 70.0
-    allo = size**0.75
-    return {
-        "V1": 32.8 * size,
-        "V2": 152.0 * size,
-        "CL": 38.9 / H * allo,
-        "Q2": 54.9 / H * allo,
-        "ke0": np.full_like(size, ASSUMED_KE0_PER_MIN),
-        **_norketamine(weight_of(cov)),
-    }
+    """Hornik 2018 as coded in opentiva 1.1.2 (UNVERIFIED, see its limitations)."""
+    return _allometric_two(cov, 32.8, 152.0, 38.9, 54.9)
+
+
+def _sherwin(cov: Covariates) -> dict[str, FloatArray]:
+    """Sherwin 2015 abstract (PMID 25212712): V1 20.5, V2 220 L/70 kg; Q 87.3, CL 87.9
+    L/h/70 kg (the exponents are the stated assumption)."""
+    return _allometric_two(cov, 20.5, 220.0, 87.9, 87.3)
+
+
+def _elkomy(cov: Covariates) -> dict[str, FloatArray]:
+    """Elkomy 2015 abstract (PMID 25448584): CL 60.6, Q 73.2 L/h x (WT/70)^0.75; V1 57.3,
+    V2 152 L x (WT/70)."""
+    return _allometric_two(cov, 57.3, 152.0, 60.6, 73.2)
 
 
 def _kamp(cov: Covariates) -> dict[str, FloatArray]:
@@ -455,7 +468,72 @@ _KAMP = _racemic(
 )
 
 
-_ALL = (_DOMINO, _CLEMENTS, _HIJAZI, _HERD, _HORNIK, _KAMP, *ESKETAMINE_MODELS)
+_SHERWIN = _racemic(
+    id="sherwin",
+    name="Sherwin 2015",
+    drug=Drug.RACEMIC,
+    population="children given 1-1.5 mg/kg IV for procedural sedation (57 children)",
+    source=(
+        "Sherwin CMT et al. Development of an optimal sampling schedule for children "
+        "receiving ketamine for short-term procedural sedation and analgesia. Paediatr "
+        "Anaesth 2015;25:211-216 (PMID 25212712, DOI 10.1111/pan.12521); abstract: V1 20.5, "
+        "V2 220 L/70 kg, Q 87.3, CL 87.9 L/h/70 kg"
+    ),
+    typical=_sherwin,
+    structure=_TWO_NK,
+    routes=_PAEDIATRIC_ROUTES,
+    weight_range_kg=(8.0, 70.0),
+    age_range_years=(1.0, 18.0),
+    limitations=(
+        "scaling ASSUMED: the abstract gives values per 70 kg but not the exponents; volumes "
+        "are scaled linearly and clearances with exponent 0.75 by weight, as in Herd 2007, "
+        "Hornik 2018 and Elkomy 2015",
+        "validated range ASSUMED (1-18 years, 8-70 kg): the abstract seen states no ages or "
+        "weights",
+        "no IIV: the abstract gives only 'population parameter variability ranged from 34% "
+        "to 98%', not per parameter",
+        _NK_ASSUMED,
+    ),
+)
+_ELKOMY = _racemic(
+    id="elkomy",
+    name="Elkomy 2015",
+    drug=Drug.RACEMIC,
+    population="children 6 months to 18 years with heart disease, 2 mg/kg IV (21 children)",
+    source=(
+        "Elkomy MH, Drover DR, Hammer GB, Galinkin JL, Ramamoorthy C. Population "
+        "pharmacokinetics of ketamine in children with heart disease. Int J Pharm "
+        "2015;478:223-231 (PMID 25448584, DOI 10.1016/j.ijpharm.2014.11.026); abstract: CL "
+        "60.6 x (WT/70)^0.75 L/h, Q 73.2 x (WT/70)^0.75 L/h, V1 57.3 x (WT/70) L, V2 152 x "
+        "(WT/70) L"
+    ),
+    typical=_elkomy,
+    structure=_TWO_NK,
+    routes=_PAEDIATRIC_ROUTES,
+    weight_range_kg=(10.0, 70.0),
+    age_range_years=(0.5, 18.0),
+    limitations=(
+        "children with congenital or acquired heart disease; its abstract finds clearance "
+        "comparable to healthy subjects",
+        "weight range ASSUMED (10-70 kg): the abstract seen gives ages (6 months to 18 "
+        "years) and says its dosing simulations hold from 10 kg, but no weight range",
+        "no IIV: the between-subject variability was not in the abstract seen",
+        _NK_ASSUMED,
+    ),
+)
+
+
+_ALL = (
+    _DOMINO,
+    _CLEMENTS,
+    _HIJAZI,
+    _HERD,
+    _HORNIK,
+    _KAMP,
+    _SHERWIN,
+    _ELKOMY,
+    *ESKETAMINE_MODELS,
+)
 MODELS: Mapping[str, PKModel] = FrozenMap({m.id: m for m in _ALL})
 
 
