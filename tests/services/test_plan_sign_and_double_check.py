@@ -238,10 +238,13 @@ def test_the_double_check_is_independent_and_a_mismatch_blocks(
     status = administration_allowed(db, nurse, order_id, clock=clock)
     assert not status.allowed
     assert "did not match (weight (kg)" in status.reasons[0]
+    assert "goes back to its prescriber" in status.reasons[0]
     clock.advance(minutes=5)
-    right = double_check_order(
+    with pytest.raises(NotAllowedError, match="one check per clinician"):
+        double_check_order(db, checker, order_id, 72.5, [DOSE], clock=clock)
+    right = double_check_order(  # another clinician, who has not checked it
         db,
-        checker,
+        nurse,
         order_id,
         72.5,
         ["iv-infusion 36.2 mg over 40 min at 0 min"],  # within 0.5 mg

@@ -103,3 +103,75 @@ def test_a_nurse_who_may_check_sees_no_dose_or_weight_of_the_order_until_a_match
     assert not blind()
     assert "May be given" in nurse.get(order_path).text
     assert dose in doctor.get(order_path).text
+
+
+def test_after_her_mismatch_a_checker_is_told_who_checks_next_and_cannot_check_again(
+    staff,
+) -> None:
+    """One check per clinician, on the pages and in the API: her result page says where the
+    order goes; the order page says why she may not check it; the check page and the API's
+    check are a 403; what she typed is on the order."""
+    doctor, checker = staff.page("physician"), staff.page("nurse.clark")
+    _, order_path = _signed_order(doctor, staff)
+    dose = re.search(r"<code>(iv-infusion [^<]+)</code>", doctor.get(order_path).text).group(1)
+    task = checker.get(f"{order_path}/double-check")
+    result = checker.post(
+        f"{order_path}/double-check",
+        data={"weight_kg": "86", "dose_0": dose, "csrf_token": csrf_of(task.text)},
+    )
+    assert result.status_code == 200, result.text
+    assert "Mismatch in weight (kg)" in result.text
+    assert "goes back to its prescriber" in result.text
+    assert "Compare with the order" not in result.text  # no second form
+    page = checker.get(order_path).text
+    assert "You may not do this order's double check" in page
+    assert "one check per clinician" in page
+    assert "typed 86 kg" in page
+    again = checker.get(f"{order_path}/double-check")
+    assert again.status_code == 403
+    assert "one check per clinician" in again.text
+    posted = checker.post(
+        f"{order_path}/double-check",
+        data={"weight_kg": "68", "dose_0": dose, "csrf_token": csrf_of(page)},
+    )
+    assert posted.status_code == 403
+    api, order_id = staff.api("nurse.clark"), order_path.rsplit("/", 1)[1]
+    refused = api.post(
+        f"/api/v1/orders/{order_id}/double-check", json={"weight_kg": 68, "doses": [dose]}
+    )
+    assert refused.status_code == 403
+    assert "one check per clinician" in refused.json()["message"]
+    assert api.get(f"/api/v1/orders/{order_id}").json()["double_check_refusal"]
+    # a clinician who has not checked it does the check that counts
+    nurse = staff.page("nurse")
+    task = nurse.get(f"{order_path}/double-check")
+    assert "One check per clinician" in task.text
+    assert (
+        "Match"
+        in nurse.post(
+            f"{order_path}/double-check",
+            data={"weight_kg": "68", "dose_0": dose, "csrf_token": csrf_of(task.text)},
+        ).text
+    )
+
+
+def test_the_eligibility_page_withholds_dose_findings_from_a_would_be_checker(staff) -> None:
+    doctor, nurse = staff.page("physician"), staff.page("nurse")
+    patient_id, order_path = _signed_order(doctor, staff)
+    path = f"/patients/{patient_id}/eligibility"
+    assert "Findings that name a dose or weight are withheld" not in doctor.get(path).text
+    page = nurse.get(path)
+    assert page.status_code == 200
+    assert "Findings that name a dose or weight are withheld" in page.text
+    assert f'<a href="{order_path}/double-check">do the independent double check</a>' in page.text
+    assert "68 kg" not in page.text
+    body = (
+        staff.api("nurse")
+        .get(
+            f"/api/v1/patients/{patient_id}/eligibility",
+            params={"start_on": (staff.clock().date() + timedelta(days=2)).isoformat()},
+        )
+        .json()
+    )
+    assert {e["double_check_path"] for e in body} == {f"{order_path}/double-check"}
+    assert "68 kg" not in str(body)

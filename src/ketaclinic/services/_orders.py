@@ -7,7 +7,10 @@
   order a second clinician (neither the one who prepared the order nor the one who signed it)
   re-enters the weight and the doses without seeing them (:func:`double_check_task` shows
   everything else). A mismatch blocks administration until a later check matches; the
-  checker is told which fields differ, never the ordered values. What each checker typed
+  checker is told which fields differ, never the ordered values. One check per clinician
+  (ISMP's independent double check, see ``_blind_check``): after a mismatch the order goes
+  back to its prescriber (a re-plan is a new order) or to a clinician who has not checked it
+  nor an order it replaces; after a match no further check is taken. What each checker typed
   (weight, doses), when and with which result is stored with the check and shown in the
   order's history (:func:`get_order`), except to a clinician who may still check the order
   blind (one allowed to check it, not its preparer or signer, who has not checked it, while
@@ -30,13 +33,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.errors import NotAllowedError, RefusedError, UserInputError
+from ketaclinic.errors import RefusedError, UserInputError
 from ketaclinic.pharmacology import Dose, parse_dose
 from ketaclinic.ranges import WEIGHT_KG
 from ketaclinic.services._audit import Actor, Clock, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
 from ketaclinic.services._blind_check import (
+    MISMATCH_NEXT_STEP,
     WITHHELD_NOTICE,
+    double_check_refusal,
+    refuse_checker,
     values_withheld_from,
 )
 from ketaclinic.services._blind_check import (
@@ -50,7 +56,7 @@ from ketaclinic.services._blind_check import (
 )
 from ketaclinic.services._inputs import authorize, positive_id, who
 from ketaclinic.services._patient_context import latest
-from ketaclinic.services._permissions import Permission
+from ketaclinic.services._permissions import Permission, permissions_of
 from ketaclinic.store import (
     Database,
     DoubleCheck,
@@ -120,6 +126,9 @@ class OrderView:
     values_withheld: bool = False
     #: where that clinician does the check (the web page; the API takes the same path under /api)
     double_check_path: str | None = None
+    #: why the reader may not do the order's double check (None: she may, or she is not a
+    #: clinician who checks); e.g. she has checked it already
+    double_check_refusal: str | None = None
 
     @property
     def withheld_notice(self) -> str | None:
@@ -142,6 +151,7 @@ class OrderView:
             "values_withheld": self.values_withheld,
             "withheld_notice": self.withheld_notice,
             "double_check_path": self.double_check_path,
+            "double_check_refusal": self.double_check_refusal,
         }
 
 
@@ -190,7 +200,20 @@ def _order_view(session: Session, order: Order, viewer: StaffUser | None = None)
         ),
         values_withheld=blind,
         double_check_path=f"/orders/{int(order.id)}/double-check" if blind else None,
+        double_check_refusal=_refusal_of(session, order, viewer, signature),
     )
+
+
+def _refusal_of(
+    session: Session, order: Order, viewer: StaffUser | None, signature: OrderSignature | None
+) -> str | None:
+    if viewer is None or signature is None:
+        return None
+    if Permission.ORDER_DOUBLE_CHECK not in permissions_of(viewer.role):
+        return None
+    if any(c.result == "match" for c in _of_order(session, DoubleCheck, order)):
+        return None  # nothing is left to check
+    return double_check_refusal(session, order, viewer)
 
 
 def get_order(db: Database, actor: Actor, order_id: int, *, clock: Clock = utc_now) -> OrderView:
@@ -339,19 +362,6 @@ class DoubleCheckTask:
         }
 
 
-def _refuse_checker(order: Order, checker: StaffUser, signature: OrderSignature | None) -> None:
-    if checker.id == order.recorded_by_id:
-        raise NotAllowedError(
-            f"{checker.username!r} prepared order {order.id}: the double check must be done "
-            "by another clinician"
-        )
-    if signature is not None and checker.id == signature.signed_by_id:
-        raise NotAllowedError(
-            f"{checker.username!r} signed order {order.id}: the double check must be done by "
-            "a clinician who has not seen the order's values"
-        )
-
-
 def double_check_task(
     db: Database, actor: Actor, order_id: int, *, clock: Clock = utc_now
 ) -> DoubleCheckTask:
@@ -360,7 +370,7 @@ def double_check_task(
         checker = authorize(uc, Permission.ORDER_DOUBLE_CHECK, "double-checking an order")
         order = _order(uc.session, order_id)
         signature = _signature(uc.session, order)
-        _refuse_checker(order, checker, signature)
+        refuse_checker(uc.session, order, checker)
         course = get(uc.session, TreatmentCourse, order.course_id)
         from ketaclinic.store import get_patient
 
@@ -428,12 +438,23 @@ class DoubleCheckResult:
     def matched(self) -> bool:
         return self.result == "match"
 
+    @property
+    def next_step(self) -> str:
+        """What happens now: the order may be given, or (a mismatch) who checks it next."""
+        if self.matched:
+            return f"order {self.order_id} may be given (signed and double-checked)"
+        return (
+            f"administration of order {self.order_id} stays blocked; you may not check it "
+            f"again. {MISMATCH_NEXT_STEP}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "double_check_id": self.double_check_id,
             "order_id": self.order_id,
             "result": self.result,
             "differing_fields": list(self.differing_fields),
+            "next_step": self.next_step,
         }
 
 
@@ -455,7 +476,7 @@ def double_check_order(
         order = _order(uc.session, order_id)
         _refuse_closed(uc.session, order)
         signature = _signature(uc.session, order)
-        _refuse_checker(order, checker, signature)
+        refuse_checker(uc.session, order, checker)
         if signature is None:
             raise RefusedError(f"order {order.id} is not signed yet: sign it before the check")
         ordered = [Dose.from_json(d) for d in order.doses]
@@ -535,7 +556,8 @@ def administration_status(session: Session, order_id: int) -> AdministrationStat
         fields = ", ".join(d["field"] for d in last.differences or [])
         reasons.append(
             f"the latest double check ({last.checked_at.isoformat()}) did not match ({fields}): "
-            "resolve it and check again"
+            "the order goes back to its prescriber (re-plan it if it is wrong) or to a "
+            "clinician who has not checked it"
         )
     return AdministrationStatus(int(order.id), not reasons, tuple(reasons))
 

@@ -34,7 +34,12 @@ from ketaclinic.safety import Order as SafetyOrder
 from ketaclinic.safety import format_validation_error
 from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
 from ketaclinic.services._audit import audited_transaction as _transaction
-from ketaclinic.services._blind_check import refuse_blind_checker, values_withheld_from
+from ketaclinic.services._blind_check import (
+    blind_checks_pending,
+    refuse_blind_checker,
+    values_withheld_from,
+    withheld_findings,
+)
 from ketaclinic.services._courses import protocol_version
 from ketaclinic.services._inputs import (
     authorize,
@@ -403,17 +408,25 @@ def eligibility(
 ) -> list[dict[str, Any]]:
     """Every protocol of the library planned for the patient from ``start_on``, stored
     nowhere: its evidence, whether it could be signed, and the eligibility and
-    contraindication findings (clinicians; one audited read)."""
+    contraindication findings (clinicians; one audited read).
+
+    A clinician who may still check one of the patient's orders blind reads each finding
+    that names an amount, weight, rate or concentration with its severity and code only
+    (``withheld``; ``withheld_findings`` counts them, ``double_check_path`` says where the
+    check is): the planner doses this patient as the order does."""
     with _transaction(db, actor, clock) as uc:
-        authorize(uc, Permission.PATIENT_READ, "reading a patient's eligibility")
+        viewer = authorize(uc, Permission.PATIENT_READ, "reading a patient's eligibility")
         existing_patient(uc, patient_id)
+        pending = blind_checks_pending(uc.session, patient_id, viewer)
         start = _start(start_on, uc.now.date())
         moment = datetime.combine(start, SESSION_TIME_UTC, tzinfo=UTC)
         context = build_context(uc.session, patient_id, moment)
         out = []
         for protocol in protocols().values():
             planned = plan(protocol, context, start, risk_patients=0)
-            findings = [f.to_dict() for f in planned.report.findings]
+            findings = [{**f.to_dict(), "withheld": False} for f in planned.report.findings]
+            if pending:
+                findings = withheld_findings(findings)
             out.append(
                 {
                     "protocol": protocol.id,
@@ -425,6 +438,8 @@ def eligibility(
                     "hard_stops": [f for f in findings if f["severity"] == "HARD_STOP"],
                     "overridable": [f for f in findings if f["severity"] == "OVERRIDABLE"],
                     "findings": findings,
+                    "withheld_findings": sum(1 for f in findings if f.get("withheld")),
+                    "double_check_path": f"/orders/{pending[0]}/double-check" if pending else None,
                 }
             )
         uc.audit(

@@ -256,3 +256,23 @@ def test_the_dashboards_next_page_of_standing_alerts_is_reached_by_keyboard(page
     )
     assert first.is_visible()
     assert_accessible(page)
+
+
+def test_after_a_mismatch_the_checker_is_sent_on_and_cannot_check_again(page, live_server):
+    _, planned = _ready(live_server.db, checked=False)
+    _as(page, live_server, CHECKER)
+    page.goto(f"{live_server.url}/orders/{planned.order_id}/double-check")
+    page.get_by_label("Weight you measured (kg)").fill(str(planned.weight_kg + 5))
+    page.get_by_label("Dose 1", exact=False).fill(planned.doses[0]["dose"]["text"])
+    page.get_by_role("button", name="Compare with the order").focus()
+    page.keyboard.press("Enter")
+    alert = page.get_by_role("alert").inner_text()
+    assert "Mismatch in weight (kg)" in alert
+    assert "goes back to its prescriber" in alert
+    assert page.get_by_role("button", name="Compare with the order").count() == 0
+    assert_accessible(page)
+    page.get_by_role("link", name="Back to the order").click()
+    main = page.inner_text("main")
+    assert "You may not do this order's double check" in main
+    assert page.get_by_role("link", name="Do the independent double check").count() == 0
+    assert_accessible(page)

@@ -15,6 +15,7 @@ from ketaclinic.errors import KetaclinicError, UserInputError
 from ketaclinic.protocols import get_protocol, protocols
 from ketaclinic.ranges import WEIGHT_KG
 from ketaclinic.services import (
+    DoubleCheckTask,
     Permission,
     SignedIn,
     check_patient_order,
@@ -223,11 +224,17 @@ async def sign(request: Request, user: SignOrders, order_id: Id) -> Response:
 
 
 def _check_page(
-    request: Request, user: SignedIn, order_id: int, status: int = 200, **extra: Any
+    request: Request,
+    user: SignedIn,
+    order_id: int,
+    status: int = 200,
+    task: DoubleCheckTask | None = None,
+    **extra: Any,
 ) -> Response:
-    task = double_check_task(
-        database(request), request_actor(request, user), order_id, clock=clock(request)
-    )
+    if task is None:
+        task = double_check_task(
+            database(request), request_actor(request, user), order_id, clock=clock(request)
+        )
     return render(
         request,
         "pages/double_check.html",
@@ -262,6 +269,10 @@ async def double_check_post(request: Request, user: DoubleCheck, order_id: Id) -
         )
     if errors or weight is None:
         return _check_page(request, user, order_id, 422, form=form, errors=errors)
+    # the task before the check: afterwards its checker may not open it again (one check each)
+    task = double_check_task(
+        database(request), request_actor(request, user), order_id, clock=clock(request)
+    )
     try:
         result = double_check_order(
             database(request),
@@ -273,8 +284,8 @@ async def double_check_post(request: Request, user: DoubleCheck, order_id: Id) -
         )
     except KetaclinicError as exc:
         errors["form"] = str(exc)
-        return _check_page(request, user, order_id, status_of(exc), form=form, errors=errors)
-    return _check_page(request, user, order_id, result=result, form=form)
+        return _check_page(request, user, order_id, status_of(exc), task, form=form, errors=errors)
+    return _check_page(request, user, order_id, task=task, result=result, form=form)
 
 
 def _typed_page(
