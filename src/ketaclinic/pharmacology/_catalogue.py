@@ -513,8 +513,8 @@ _ELKOMY = _racemic(
     weight_range_kg=(10.0, 70.0),
     age_range_years=(0.5, 18.0),
     limitations=(
-        "children with congenital or acquired heart disease; its abstract finds clearance "
-        "comparable to healthy subjects",
+        "children with heart disease ('cardiac diseases'; 'pre-existing congenital heart "
+        "disease' in its abstract, which finds clearance comparable to healthy subjects)",
         "weight range ASSUMED (10-70 kg): the abstract seen gives ages (6 months to 18 "
         "years) and says its dosing simulations hold from 10 kg, but no weight range",
         "no IIV: the between-subject variability was not in the abstract seen",
