@@ -25,13 +25,13 @@ compiled population kernel (``_grid_compiled``) runs the same steps patient by p
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ketaclinic.pharmacology._extrema_one import MAX_ITERATIONS, NOISE, ROOT_TOLERANCE, root
 from ketaclinic.pharmacology._metrics import grid_maximum, minutes_above
 
 __all__ = [
@@ -47,8 +47,6 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-ROOT_TOLERANCE = 1e-12  # relative to max(1, tau): far below any clinical resolution
-MAX_ITERATIONS = 200  # bisection alone halves a year's bracket to 1e-12 in about 60
 # The rare patient whose eigenbasis is ill-conditioned (two nearly equal rates) is stepped by
 # matrix exponentials: its metrics come from a dense grid of this many points.
 DENSE_POINTS = 20_001
@@ -63,9 +61,6 @@ class ExactMetrics(NamedTuple):
     cmax: FloatArray  # (n, k)
     tmax_min: FloatArray  # (n, k)
     above_min: FloatArray  # (n, k, m)
-
-
-NOISE = 1e-13  # relative to a sum's largest coefficient: below this a term is rounding noise
 
 
 def drop_rounding_noise(coef: FloatArray) -> FloatArray:
@@ -125,7 +120,16 @@ def _newton(
     if lo.size <= _SCALAR_ROWS:  # a few rows: plain floats beat NumPy's overhead
         return np.array(
             [
-                _newton_row(lam[r], wf[r], float(off[r]), wd[r], lo[r], hi[r], f_lo[r], f_hi[r])
+                root(
+                    lam[r].tolist(),
+                    wf[r].tolist(),
+                    float(off[r]),
+                    wd[r].tolist(),
+                    float(lo[r]),
+                    float(hi[r]),
+                    float(f_lo[r]),
+                    float(f_hi[r]),
+                )
                 for r in range(lo.size)
             ],
             dtype=np.float64,
@@ -162,48 +166,6 @@ def _newton(
             done = (f == 0) | (np.abs(xn - xa) <= tol) | (hi_a - lo_a <= tol)
             x[active] = np.where(f == 0, xa, xn)
             active = active[~done]
-    return x
-
-
-def _newton_row(
-    lam: FloatArray,
-    wf: FloatArray,
-    off: float,
-    wd: FloatArray,
-    lo: float,
-    hi: float,
-    f_lo: float,
-    f_hi: float,
-) -> float:
-    """``_newton`` for one row, in Python floats: the same steps and tests."""
-    lam_l, wf_l, wd_l = lam.tolist(), wf.tolist(), wd.tolist()
-    lo, hi, f_lo, f_hi = float(lo), float(hi), float(f_lo), float(f_hi)
-    x = lo - f_lo * (hi - lo) / (f_hi - f_lo)  # the signs differ: no division by 0
-    if not lo < x < hi:
-        x = 0.5 * (lo + hi)
-    positive_low = f_lo > 0
-    last_step = hi - lo
-    support = [i for i, w in enumerate(wf_l) if w != 0] if off == 0 else []
-    for _ in range(MAX_ITERATIONS):
-        top = max((lam_l[i] * x for i in support), default=0.0)
-        top = top if math.isfinite(top) else 0.0
-        e = [math.exp(min(li * x - top, 700.0)) for li in lam_l]
-        f = off + sum(w * v for w, v in zip(wf_l, e, strict=True))
-        d = sum(w * v for w, v in zip(wd_l, e, strict=True))
-        if (f > 0) == positive_low:
-            lo = x
-        else:
-            hi = x
-        xn = x - f / d if d != 0 else math.nan
-        slow = not abs(xn - x) <= 0.5 * last_step
-        if not lo < xn < hi or slow:
-            xn = 0.5 * (lo + hi)
-        last_step = abs(xn - x)
-        tol = ROOT_TOLERANCE * max(1.0, abs(x))
-        done = f == 0 or abs(xn - x) <= tol or hi - lo <= tol
-        x = x if f == 0 else xn
-        if done:
-            break
     return x
 
 

@@ -13,7 +13,8 @@ from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._catalogue import get_model
 from ketaclinic.pharmacology._dose_grammar import parse_doses
 from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
-from ketaclinic.pharmacology._extrema import dense_metrics, drop_rounding_noise, exact_metrics
+from ketaclinic.pharmacology._extrema import dense_metrics
+from ketaclinic.pharmacology._extrema_one import one_patient_metrics
 from ketaclinic.pharmacology._metrics import (
     MG_PER_L_TO_NG_PER_ML,
     SpeciesSummary,
@@ -37,6 +38,7 @@ from ketaclinic.pharmacology._solver import (
     input_segments,
     modal_coefficients,
     solve,
+    values_on_grid,
 )
 from ketaclinic.pharmacology._system import LinearSystem
 from ketaclinic.ranges import GRID_POINTS, THRESHOLD_COUNT, TIME_MIN
@@ -49,6 +51,11 @@ STATE_OF = {"ketamine": "central", "norketamine": "nk_central", "effect_site": "
 
 
 def _check_times(times_min: ArrayLike) -> FloatArray:
+    return _checked_grid(times_min)[0]
+
+
+def _checked_grid(times_min: ArrayLike) -> tuple[FloatArray, float | None]:
+    """``times_min`` checked, with its step when evenly spaced (``grid_step``)."""
     times = np.asarray(times_min, dtype=float).ravel()
     if times.size == 0:
         raise UserInputError("times_min is empty; give at least one time in min")
@@ -59,14 +66,14 @@ def _check_times(times_min: ArrayLike) -> FloatArray:
         )
     if not (np.isfinite(times[0]) and np.isfinite(times[-1])):
         raise UserInputError("times_min must be finite numbers of minutes")
-    ordered, _ = grid_step(times)  # sorted with finite ends: every time is finite
+    ordered, h = grid_step(times)  # sorted with finite ends: every time is finite
     if times[0] < 0 or not ordered:
         raise UserInputError("times_min must be sorted and at or after 0 min")
     if times[-1] > TIME_MIN.high:
         raise UserInputError(
             f"times up to {times[-1]:g} min requested; accepted: {TIME_MIN.describe()}"
         )
-    return times
+    return times, h
 
 
 def _check_horizon(horizon_min: float) -> float:
@@ -78,31 +85,48 @@ def _check_horizon(horizon_min: float) -> float:
     return value
 
 
-def _exact_summary(
+def _curves_and_summary(
     system: LinearSystem,
     modes: Modes,
     inputs: list[Input],
     rows: FloatArray,
+    times: FloatArray,
+    step_min: float | None,
     end_min: float,
     thresholds: Sequence[float],
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """``(cmax, tmax_min, minutes above (k, m), auc)`` of each output over ``[0, end_min]``
-    from the exact solution: the modal sums where the eigenbasis is well conditioned, else
-    matrix exponentials on a dense grid (``_extrema.dense_metrics``)."""
-    segs = input_segments(inputs, 1, len(system.states), end_min)
-    starts = np.array([t for t, _, _ in segs], dtype=np.float64)
-    thr = np.asarray(thresholds, dtype=np.float64)
+) -> tuple[FloatArray, Sequence[float], Sequence[float], Sequence[Sequence[float]], FloatArray]:
+    """``(curves (k, T), cmax, tmax_min, minutes above (k, m), auc)``: the outputs on
+    ``times`` and their exact summary over ``[0, end_min]``.
+
+    With a well-conditioned eigenbasis both come from one set of modal coefficients (the
+    segments up to the later of the grid's end and ``end_min``: breakpoints after a window
+    change none of its coefficients), the metrics in Python floats (``_extrema_one``: a
+    handful of numbers). Otherwise the curves are stepped by matrix exponentials and the
+    metrics come from a dense grid (``_extrema.dense_metrics``)."""
+    s = len(system.states)
     if modes.good[0]:
+        segs = input_segments(inputs, 1, s, max(end_min, float(times[-1])))
+        starts = [t for t, _, _ in segs]
         weights = np.matmul(rows, modes.vec)
         const, coef, area = modal_coefficients(modes.lam, weights, modes.inv, segs, 0.0, end_min)
-        found = exact_metrics(modes.lam, const, drop_rounding_noise(coef), starts, end_min, thr)
-        return found.cmax[0], found.tmax_min[0], found.above_min[0], area[0]
+        curves = np.empty((1, rows.shape[1], times.size))
+        values_on_grid(modes.lam, const, coef, starts, times, step_min, curves)
+        cmax, tmax, above = one_patient_metrics(
+            modes.lam[0], const[0], coef[0], starts, end_min, thresholds
+        )
+        return curves[0], cmax, tmax, above, area[0]
     from ketaclinic.pharmacology._expm import solve_expm  # SciPy: only when needed
 
-    def solve_at(times: FloatArray) -> tuple[FloatArray, FloatArray]:
-        return solve_expm(system.a_per_min[0], segs, times, rows[0])
+    segs = input_segments(inputs, 1, s, end_min)
+    starts = [t for t, _, _ in segs]
 
-    return dense_metrics(solve_at, end_min, starts, thr)
+    def solve_at(at: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return solve_expm(system.a_per_min[0], segs, at, rows[0])
+
+    curves = solve(system, inputs, times, rows, modes).values[0]
+    thr = np.asarray(thresholds, dtype=np.float64)
+    cmax_a, tmax_a, above_a, auc = dense_metrics(solve_at, end_min, np.array(starts), thr)
+    return curves, cmax_a.tolist(), tmax_a.tolist(), above_a.tolist(), auc
 
 
 def _bolus_note(
@@ -240,9 +264,10 @@ def simulate(
     events = expand_doses(dose_list)
     if times_min is None:
         times = default_times_min(events)
+        step = grid_step(times)[1]
         end = default_horizon_min(events)
     else:
-        times = _check_times(times_min)
+        times, step = _checked_grid(times_min)
         end = float(times[-1])
     if horizon_min is not None:
         end = _check_horizon(horizon_min)
@@ -263,9 +288,10 @@ def simulate(
     rows = np.stack([system.concentration_row(STATE_OF[o]) for o in names], axis=1)
     rows *= MG_PER_L_TO_NG_PER_ML  # outputs straight in ng/mL
     modes = decompose(system.a_per_min)
-    conc = solve(system, inputs, times, rows, modes).values[0]
+    conc, cmax, tmax, above, auc = _curves_and_summary(
+        system, modes, inputs, rows, times, step, end, thresholds
+    )
     at_values = solve(system, inputs, _check_times(at), rows, modes).values[0] if at else None
-    cmax, tmax, above, auc = _exact_summary(system, modes, inputs, rows, end, thresholds)
 
     summaries = {}
     for k, name in enumerate(names):
@@ -276,7 +302,7 @@ def simulate(
             cmax_ng_per_ml=float(cmax[k]),
             tmax_min=float(tmax[k]),
             auc_ng_h_per_ml=float(auc[k]) / 60.0,
-            minutes_above_ng_per_ml={t: float(above[k, m]) for m, t in enumerate(thresholds)},
+            minutes_above_ng_per_ml={t: float(above[k][m]) for m, t in enumerate(thresholds)},
             values_at_min=values_at,
             auc_interval_min=(0.0, end),
         )

@@ -42,6 +42,7 @@ __all__ = [
     "integral_of_exponentials",
     "modal_coefficients",
     "solve",
+    "values_on_grid",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -302,14 +303,29 @@ def _solve_modal(
     const, coef, area = modal_coefficients(lam, weights, inv, segs, t_first, t_last)
     whole = isinstance(sel, slice)
     out = values if whole else np.empty((n, rows.shape[1], times.size))
-    for g, (t0, _, _) in enumerate(segs):
-        t1 = segs[g + 1][0] if g + 1 < len(segs) else np.inf
+    values_on_grid(lam, const, coef, [t0 for t0, _, _ in segs], times, h, out)
+    if not whole:
+        values[sel] = out
+    integral[sel] = area
+
+
+def values_on_grid(
+    lam: FloatArray,
+    const: FloatArray,
+    coef: FloatArray,
+    seg_t0: Sequence[float],
+    times: FloatArray,
+    h: float | None,
+    out: FloatArray,
+) -> None:
+    """``out`` (n, k, T) = the outputs at ``times`` (sorted) from ``modal_coefficients``'
+    ``const`` (n, g, k) and ``coef`` (n, g, k, s) of the segments starting at ``seg_t0``;
+    ``h``: the grid step when ``times`` is evenly spaced (``grid_step``), else None."""
+    for g, t0 in enumerate(seg_t0):
+        t1 = seg_t0[g + 1] if g + 1 < len(seg_t0) else np.inf
         lo = np.searchsorted(times, t0, side="left")
         hi = np.searchsorted(times, t1, side="left") if np.isfinite(t1) else times.size
         if hi > lo:
             _sum_of_exponentials(
                 lam, coef[:, g], const[:, g], times[lo:hi], t0, h, out[:, :, lo:hi]
             )
-    if not whole:
-        values[sel] = out
-    integral[sel] = area
