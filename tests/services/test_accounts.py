@@ -191,7 +191,7 @@ def test_demo_accounts_are_one_per_role_and_made_only_once(db, clock) -> None:
     ]
     for username, (_, password) in made.items():
         assert sign_in(db, username, password, client_address="127.0.0.1", clock=clock)
-    assert len(list_staff_users(db)) == 4
+    assert len(list_staff_users(db, ADMIN)) == 4
     with pytest.raises(RefusedError):
         create_demo_accounts(db, ADMIN, clock=clock)
 
@@ -202,7 +202,7 @@ def test_the_demo_clinic_team_gets_one_password_per_role(db, clock) -> None:
     assert sorted(made) == ["demo.admin", "demo.dr.ames", "demo.research", "demo.rn.diaz"]
     for username, (_, password) in made.items():
         assert sign_in(db, username, password, client_address="127.0.0.1", clock=clock)
-    others = [a for a in list_staff_users(db) if a.username not in made]
+    others = [a for a in list_staff_users(db, ADMIN) if a.username not in made]
     assert others  # the rest of the team has no password: nobody can sign in as them
     with pytest.raises(AuthenticationError):
         sign_in(db, others[0].username, "", client_address="127.0.0.1", clock=clock)

@@ -4,8 +4,10 @@ writes nothing, not even an audit event."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -138,7 +140,37 @@ USE_CASES: dict[str, tuple[Call, tuple[str, ...]]] = {
         lambda db, a, ids, c: s.dashboard_alerts(db, a, date(2026, 3, 2), clock=c),
         ("physician", "nurse"),
     ),
+    # administration: the admin's (and the command line's, below), never a clinician's
+    "add_staff_user": (
+        lambda db, a, ids, c: s.add_staff_user(
+            db, a, username="new.nurse", role="nurse", password=PASSWORD, clock=c
+        ),
+        ("admin",),
+    ),
+    "disable_staff_user": (
+        lambda db, a, ids, c: s.disable_staff_user(db, a, "nurse.clark", clock=c),
+        ("admin",),
+    ),
+    "set_password": (
+        lambda db, a, ids, c: s.set_password(db, a, "nurse.clark", PASSWORD, clock=c),
+        ("admin",),
+    ),
+    "list_staff_users": (
+        lambda db, a, ids, c: s.list_staff_users(db, a, clock=c),
+        ("admin",),
+    ),
+    "search_audit": (
+        lambda db, a, ids, c: s.search_audit(db, a, s.AuditQuery(), clock=c),
+        ("admin",),
+    ),
+    "backup_database": (
+        lambda db, a, ids, c: s.backup_database(
+            db, Path(tempfile.mkdtemp()) / "clinic.backup", a, c
+        ),
+        ("admin",),
+    ),
 }
+PASSWORD = "a long enough pass phrase"
 
 ROLE_OF = {
     "dr.adams": "physician",
@@ -225,3 +257,46 @@ def test_every_listed_use_case_is_open_to_exactly_the_holders_of_one_permission(
     holder_sets = {permissions.holders_of(p) for p in s.Permission}
     for name, (_, roles) in USE_CASES.items():
         assert tuple(r for r in s.ROLE_PERMISSIONS if r in roles) in holder_sets, name
+
+
+ADMINISTRATION = (
+    "add_staff_user",
+    "disable_staff_user",
+    "set_password",
+    "list_staff_users",
+    "search_audit",
+    "backup_database",
+)
+
+
+@pytest.mark.parametrize("use_case", ADMINISTRATION)
+def test_the_command_line_operator_administers_with_the_admin_role_and_a_staff_name_does_not(
+    db: Database, clock: FrozenClock, use_case: str
+) -> None:
+    """``Actor.command_line("cli:<os user>")`` (the CLI's) acts with ``OPERATOR_ROLE``'s
+    permissions; a staff account acting from the command line keeps its own role's."""
+    staff = personas(db, clock)
+    call, _ = USE_CASES[use_case]
+    before = counts(db)
+    with pytest.raises(NotAllowedError, match=r"'nurse\.brown' is a nurse"):
+        call(db, Actor.command_line("nurse.brown"), {}, clock)
+    assert counts(db) == before
+    assert staff["nurse.brown"].username == "nurse.brown"
+    call(db, Actor.command_line("cli:operator"), {}, clock)
+    assert s.verify_audit(db).ok
+
+
+def test_the_operator_holds_the_admin_role_and_restore_is_the_command_lines_only(
+    db: Database, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff = personas(db, clock)
+    assert permissions.OPERATOR_ROLE == "admin"
+    backup = tmp_path / "clinic.backup"
+    s.backup_database(db, backup, Actor.command_line("cli:operator"), clock)
+    for who in (staff["admin.davis"], staff["dr.adams"]):
+        with pytest.raises(NotAllowedError, match="restoring a database is the command line"):
+            s.restore_database(db, backup, who, clock)
+    # the operator asks the table too: without the admin's permission it is refused
+    _table_with(monkeypatch, "admin", set(), {s.Permission.AUDIT_READ})
+    with pytest.raises(NotAllowedError, match="the command line acts as an admin"):
+        s.search_audit(db, Actor.command_line("cli:operator"), s.AuditQuery(), clock=clock)

@@ -188,7 +188,7 @@ def register(app: typer.Typer) -> None:
             from ketaclinic.services import list_staff_users
 
             with _database() as db:
-                accounts = list_staff_users(db)
+                accounts = list_staff_users(db, _actor())
             lines = [
                 f"{a.username:<24} {a.role:<10} {'active' if a.active else 'disabled'}"
                 for a in accounts

@@ -10,6 +10,10 @@ disabled. ``last_seen_at`` is written at most every 30 s (a write per request wo
 serialise every page on SQLite's single writer), so a session may end up to 30 s early,
 never late.
 
+Managing accounts (add, disable, set a password, list) needs ``users.manage`` in
+``ROLE_PERMISSIONS`` (the admin); the command line's operator (``Actor.is_operator``: ``ketaclinic
+users``, the first admin and the demo accounts at ``run``) acts with the admin role's.
+
 Sign-in throttling: after 5 failed attempts for one username (since its last success) within
 15 min, or 20 from one client address, further attempts are refused without looking at the
 password until the oldest counted failure is 15 min old (OWASP Authentication Cheat Sheet,
@@ -37,7 +41,8 @@ from ketaclinic.errors import (
     ThrottledError,
     UserInputError,
 )
-from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
+from ketaclinic.services._audit import Actor, Clock, audited_read, audited_transaction, utc_now
+from ketaclinic.services._inputs import authorize_admin
 from ketaclinic.services._permissions import Permission, permissions_of
 from ketaclinic.store import (
     ROLES,
@@ -195,6 +200,7 @@ def add_staff_user(
         raise UserInputError("a display name needs 1 to 200 characters")
     password_hash = PASSWORD_HASHER.hash(password)
     with audited_transaction(db, actor, clock) as uc:
+        authorize_admin(uc, Permission.USERS_MANAGE, "adding a staff account")
         taken = uc.session.scalar(select(StaffUser.id).where(StaffUser.username == username))
         if taken is not None:
             raise RefusedError(f"username {username!r} is taken; choose another")
@@ -223,6 +229,7 @@ def disable_staff_user(
     """Disable an account and end its sessions at once (audited). The last active admin
     cannot be disabled: nobody could manage accounts afterwards."""
     with audited_transaction(db, actor, clock) as uc:
+        authorize_admin(uc, Permission.USERS_MANAGE, "disabling a staff account")
         user = uc.session.scalar(select(StaffUser).where(StaffUser.username == username))
         if user is None:
             raise RecordNotFoundError(f"no staff user is called {username!r:.80}")
@@ -249,10 +256,14 @@ def disable_staff_user(
         return _account(user)
 
 
-def list_staff_users(db: Database) -> tuple[StaffAccount, ...]:
-    """Every account, by username."""
-    with db.snapshot() as session:
-        users = session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
+def list_staff_users(
+    db: Database, actor: Actor, *, clock: Clock = utc_now
+) -> tuple[StaffAccount, ...]:
+    """Every account, by username (``users.manage``: the admin, or the command line)."""
+    with audited_read(db, actor, clock) as uc:
+        authorize_admin(uc, Permission.USERS_MANAGE, "listing the staff accounts")
+        users = uc.session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
+        uc.audit("staff_user.list", record_type="staff_users", details={"accounts": len(users)})
         return tuple(_account(u) for u in users)
 
 
@@ -467,6 +478,7 @@ def set_password(
     check_password(password)
     password_hash = PASSWORD_HASHER.hash(password)
     with audited_transaction(db, actor, clock) as uc:
+        authorize_admin(uc, Permission.USERS_MANAGE, "setting a password")
         user = uc.session.scalar(select(StaffUser).where(StaffUser.username == username))
         if user is None:
             raise RecordNotFoundError(f"no staff user is called {username!r:.80}")

@@ -29,8 +29,10 @@ from sqlalchemy import update
 
 from ketaclinic import __version__
 from ketaclinic.config import Settings, load_settings
-from ketaclinic.errors import IntegrityFailureError, RefusedError, UserInputError
-from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
+from ketaclinic.errors import IntegrityFailureError, NotAllowedError, RefusedError, UserInputError
+from ketaclinic.services._audit import Actor, Clock, audited_read, audited_transaction, utc_now
+from ketaclinic.services._inputs import authorize_admin
+from ketaclinic.services._permissions import OPERATOR_ROLE, Permission, require_permission
 from ketaclinic.store import (
     GENESIS_HASH,
     TABLES,
@@ -167,6 +169,8 @@ def backup_database(db: Database, path: Path, actor: Actor, clock: Clock = utc_n
     revision = current_revision(db)
     if revision is None:
         raise RefusedError("the database has no schema yet: nothing to back up")
+    with audited_read(db, actor, clock) as uc:  # before any file is made
+        authorize_admin(uc, Permission.DATABASE_ADMIN, "backing up the database")
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     manifest: dict[str, dict[str, Any]] = {}
     try:
@@ -303,7 +307,16 @@ def _decoded(table_name: str, rows: list[bytes]) -> Iterator[dict[str, Any]]:
 def restore_database(
     db: Database, path: Path, actor: Actor, clock: Clock = utc_now
 ) -> RestoreResult:
-    """Restore a backup into an empty database; refuse a modified file or a full database."""
+    """Restore a backup into an empty database; refuse a modified file or a full database.
+
+    The command line's operator only (``Actor.is_operator``, with ``OPERATOR_ROLE``'s
+    ``database.admin``): an empty database has no staff account that could act on it."""
+    if not actor.is_operator:
+        raise NotAllowedError(
+            f"restoring a database is the command line's (ketaclinic restore); {actor.username!r} "
+            "is a staff account, and an empty database has none"
+        )
+    require_permission(OPERATOR_ROLE, Permission.DATABASE_ADMIN)
     path = Path(path)
     lines, file_sha = _verified_lines(path)
     header, manifest, sections = _sections(lines, path)

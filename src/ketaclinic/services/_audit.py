@@ -85,6 +85,13 @@ class Actor:
     def command_line(cls, username: str) -> Actor:
         return cls(username=username, client_address="cli")
 
+    @property
+    def is_operator(self) -> bool:
+        """The command line's operator: ``Actor.command_line("cli:<os user>")``, whoever runs
+        ``ketaclinic`` on the server with the database's own credentials. A staff username
+        never holds a ``:``, so no staff account (and no web request) can act as one."""
+        return self.client_address == "cli" and self.username.startswith("cli:")
+
 
 @dataclass
 class UseCase:

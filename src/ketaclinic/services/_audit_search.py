@@ -1,7 +1,8 @@
 """The audit trail as a list an admin can filter, sort and page through (read-only).
 
 Sort fields come from an allow-list, filter values are bound parameters, and a page holds at
-most ``AUDIT_PAGE_SIZE_MAX`` events. Reading the trail is itself audited.
+most ``AUDIT_PAGE_SIZE_MAX`` events. Reading the trail needs ``audit.read`` (the admin, or the
+command line's operator) and is itself audited.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.services._audit import Actor, Clock, audited_transaction, utc_now
+from ketaclinic.services._inputs import authorize_admin
+from ketaclinic.services._permissions import Permission
 from ketaclinic.store import AUDIT_SORT_COLUMNS, AuditFilter, Database, search_audit_events
 
 __all__ = [
@@ -127,6 +130,7 @@ def search_audit(
         occurred_to=query.occurred_to,
     )
     with audited_transaction(db, actor, clock) as uc:
+        authorize_admin(uc, Permission.AUDIT_READ, "searching the audit trail")
         rows, total = search_audit_events(
             uc.session,
             where,

@@ -21,7 +21,12 @@ from ketaclinic.errors import NotAllowedError, OutOfRangeError, UserInputError
 from ketaclinic.ranges import BIRTH_DATE, CLINIC_DATE, HEIGHT_CM, WEIGHT_KG
 from ketaclinic.safety import format_validation_error
 from ketaclinic.services._audit import UseCase
-from ketaclinic.services._permissions import Permission, holders_of, permissions_of
+from ketaclinic.services._permissions import (
+    OPERATOR_ROLE,
+    Permission,
+    holders_of,
+    permissions_of,
+)
 from ketaclinic.store import ClinicalRecord, Patient, StaffUser, get, get_patient
 
 __all__ = [
@@ -127,6 +132,22 @@ def authorize(uc: UseCase, permission: Permission, doing: str) -> StaffUser:
             f"{user.username!r} is {_a(user.role)}"
         )
     return user
+
+
+def authorize_admin(uc: UseCase, permission: Permission, doing: str) -> StaffUser | None:
+    """:func:`authorize` for the administration use cases the command line runs too
+    (accounts, audit search, backup and restore): the command line's operator
+    (``Actor.is_operator``) holds the permissions of ``OPERATOR_ROLE`` in
+    ``ROLE_PERMISSIONS`` (None: no staff account acts); anyone else is a staff member whose
+    role must hold ``permission``."""
+    if uc.actor.is_operator:
+        if permission not in permissions_of(OPERATOR_ROLE):
+            raise NotAllowedError(
+                f"{doing} needs {' or '.join(_a(r) for r in holders_of(permission))} "
+                f"(permission {permission.value}); the command line acts as {_a(OPERATOR_ROLE)}"
+            )
+        return None
+    return authorize(uc, permission, doing)
 
 
 def who(uc: UseCase, user: StaffUser) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from ketaclinic.errors import NotAllowedError, UnknownNameError
 
 __all__ = [
+    "OPERATOR_ROLE",
     "ROLE_PERMISSIONS",
     "Permission",
     "holders_of",
@@ -49,6 +50,7 @@ class Permission(StrEnum):
     CHARGES_RECORD = "charges.record"  # charge a session, add a charge, record a payment
     COSTS_READ = "costs.read"  # a patient's account, course costs, cost estimates
     PRICES_SET = "prices.set"  # a new version of the clinic's price list
+    DATABASE_ADMIN = "database.admin"  # back up and restore the whole database
 
 
 _CLINICAL_READ = {Permission.PATIENT_READ, Permission.SCHEDULE_READ, Permission.COHORT_READ}
@@ -83,11 +85,23 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = MappingProxyType(
             }
         ),
         "admin": frozenset(
-            _BILLING | {Permission.USERS_MANAGE, Permission.AUDIT_READ, Permission.PRICES_SET}
+            _BILLING
+            | {
+                Permission.USERS_MANAGE,
+                Permission.AUDIT_READ,
+                Permission.PRICES_SET,
+                Permission.DATABASE_ADMIN,
+            }
         ),
         "researcher": frozenset({Permission.COHORT_READ}),
     }
 )
+
+
+#: The command line's operator (``Actor.is_operator``: ``ketaclinic users add``, ``backup``,
+#: ``restore``, the first admin at ``run --no-demo``) holds no staff account, since it makes
+#: the first one; it acts with this role's permissions, and so with none of the clinical ones.
+OPERATOR_ROLE = "admin"
 
 
 def permissions_of(role: str) -> frozenset[Permission]:

@@ -33,15 +33,16 @@ ManageUsers = Annotated[SignedIn, Depends(page_permission(Permission.USERS_MANAG
 ReadAudit = Annotated[SignedIn, Depends(page_permission(Permission.AUDIT_READ))]
 
 
-def _users_page(request: Request, status: int = 200, **context: Any) -> Response:
-    users = list_staff_users(database(request))
+def _users_page(request: Request, user: SignedIn, status: int = 200, **context: Any) -> Response:
+    actor = user.actor(client_address(request))
+    users = list_staff_users(database(request), actor, clock=clock(request))
     values = {"title": "Users and roles", "users": users, "roles": list(ROLE_PERMISSIONS)}
     return render(request, "admin/users.html", values | context, status)
 
 
 @router.get("/users")
 def users(request: Request, user: ManageUsers, added: str | None = None) -> Response:
-    return _users_page(request, added=added)
+    return _users_page(request, user, added=added)
 
 
 @router.post("/users")
@@ -65,7 +66,7 @@ def add_user(
         )
     except KetaclinicError as exc:
         form = {"username": username, "role": role, "display_name": display_name}
-        return _users_page(request, status_of(exc), error=str(exc), form=form)
+        return _users_page(request, user, status_of(exc), error=str(exc), form=form)
     return RedirectResponse(f"/admin/users?{urlencode({'added': username})}", status_code=303)
 
 
@@ -76,7 +77,7 @@ def disable_user(request: Request, user: ManageUsers, username: str) -> Response
             database(request), user.actor(client_address(request)), username, clock=clock(request)
         )
     except KetaclinicError as exc:
-        return _users_page(request, status_of(exc), error=str(exc))
+        return _users_page(request, user, status_of(exc), error=str(exc))
     return RedirectResponse("/admin/users", status_code=303)
 
 

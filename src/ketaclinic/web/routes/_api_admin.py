@@ -135,7 +135,8 @@ def _instant(text: str | None) -> datetime | None:
 
 @router.get("/users", summary="every staff account")
 def users(user: ManageUsers, request: Request) -> list[Account]:
-    return [_account(a) for a in list_staff_users(database(request))]
+    actor = user.actor(client_address(request))
+    return [_account(a) for a in list_staff_users(database(request), actor, clock=clock(request))]
 
 
 @router.post("/users", status_code=201, summary="add a staff account")
