@@ -226,6 +226,7 @@ from ketaclinic.services._permissions import (
 )
 from ketaclinic.services._prices import (
     DEMO_LABEL,
+    PRICE_ACCEPTED,
     PRICE_FIELDS,
     PriceList,
     PriceListVersion,
@@ -320,6 +321,7 @@ __all__ = [
     "PASSWORD_MAX_CHARS",
     "PASSWORD_MIN_CHARS",
     "PAYMENT_METHODS",
+    "PRICE_ACCEPTED",
     "PRICE_FIELDS",
     "PRODID",
     "RECORD_KINDS",

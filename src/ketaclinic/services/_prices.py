@@ -28,6 +28,7 @@ from ketaclinic.store import ClinicPriceList, Database, StaffUser
 
 __all__ = [
     "DEMO_LABEL",
+    "PRICE_ACCEPTED",
     "PRICE_FIELDS",
     "PriceList",
     "PriceListVersion",
@@ -50,6 +51,17 @@ PRICE_FIELDS: dict[str, str] = {
     "nurse_per_hour_minor": "minor units per nurse hour",
     "patients_per_nurse": "patients one nurse cares for at a time",
 }
+#: What each field accepts, as the messages say it (the price page shows it beside each field).
+PRICE_ACCEPTED: dict[str, str] = {
+    "currency": "an ISO 4217 code such as EUR or USD",
+    "ketamine_vial_mg": "above 0 to 10000 mg",
+    **{
+        name: f"a whole number {MONEY_MINOR.low:g}-{MONEY_MINOR.high:g} minor units (cents)"
+        for name in PRICE_FIELDS
+        if name.endswith("_minor")
+    },
+    "patients_per_nurse": "a whole number 1 to 20",
+}
 DEMO_LABEL = (
     "DEMO prices: illustrative figures for demonstrations, not published prices; a clinic "
     "manager sets the clinic's own (ketaclinic prices set)"
@@ -62,7 +74,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 def currency_code(code: str) -> str:
     if not isinstance(code, str) or not _CURRENCY.match(code):
         raise UserInputError(
-            f"currency {code!r} is not accepted; accepted: an ISO 4217 code such as EUR or USD"
+            f"currency {code!r} is not accepted; accepted: {PRICE_ACCEPTED['currency']}"
         )
     return code
 
@@ -110,12 +122,14 @@ class PriceList:
         vial = self.ketamine_vial_mg
         if isinstance(vial, bool) or not isinstance(vial, int | float) or not 0 < vial <= 10_000:
             raise UserInputError(
-                f"ketamine_vial_mg {vial!r} is not accepted; accepted: above 0 to 10000 mg"
+                f"ketamine_vial_mg {vial!r} is not accepted; accepted: "
+                f"{PRICE_ACCEPTED['ketamine_vial_mg']}"
             )
         nurse = self.patients_per_nurse
         if isinstance(nurse, bool) or not isinstance(nurse, int) or not 1 <= nurse <= 20:
             raise UserInputError(
-                f"patients_per_nurse {nurse!r} is not accepted; accepted: a whole number 1 to 20"
+                f"patients_per_nurse {nurse!r} is not accepted; accepted: "
+                f"{PRICE_ACCEPTED['patients_per_nurse']}"
             )
 
 

@@ -44,6 +44,7 @@ NAVIGATION: list[tuple[str, str, Permission | None]] = [
     ("Users", "/admin/users", Permission.USERS_MANAGE),
     ("Audit trail", "/admin/audit", Permission.AUDIT_READ),
     ("Audit check", "/admin/audit/verify", Permission.AUDIT_READ),
+    ("Prices", "/admin/prices", Permission.PRICES_SET),
 ]
 
 
