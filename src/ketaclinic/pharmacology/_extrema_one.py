@@ -137,13 +137,12 @@ def _turning_points(lam: Sequence[float], d1: list[float], u1: float) -> list[fl
     return pts
 
 
-def _points(lam: Sequence[float], a: Sequence[float], u1: float) -> list[float]:
-    """The segment's ends and the turning points of ``y`` between them (sorted)."""
-    d1 = [ai * li for ai, li in zip(a, lam, strict=True)]
-    if not (any(v > 0 for v in d1) and any(v < 0 for v in d1)):
+def _points(lam: Sequence[float], d1: list[float], u1: float) -> list[float]:
+    """The segment's ends and the turning points of ``y`` between them (sorted), from the
+    derivative's coefficients ``d1``; ``[0, u1]`` when ``y`` is monotone."""
+    if not (max(d1) > 0 > min(d1)):
         return [0.0, u1]  # y' of one sign: monotone
-    changes = _sign_changes(lam, d1)
-    if changes > 1:
+    if _sign_changes(lam, d1) > 1:
         return _turning_points(lam, d1, u1)
     h_lo, h_hi = _level(lam, d1, 0.0), _level(lam, d1, u1)
     if not h_lo * h_hi < 0:
@@ -153,23 +152,35 @@ def _points(lam: Sequence[float], a: Sequence[float], u1: float) -> list[float]:
 
 
 def _segment(
-    lam: Sequence[float], a: Sequence[float], c: float, u1: float, thresholds: Sequence[float]
+    lam: Sequence[float],
+    a: Sequence[float],
+    c: float,
+    u1: float,
+    at_u1: Sequence[float],
+    thresholds: Sequence[float],
 ) -> tuple[float, float, list[float]]:
     """``(maximum, its first tau, minutes above each threshold)`` of ``c + a . exp(lam
-    tau)`` over ``[0, u1]``."""
-    pts = _points(lam, a, u1)
+    tau)`` over ``[0, u1]`` (``at_u1``: ``exp(lam u1)``, shared by the segment's outputs)."""
+    d1 = [ai * li for ai, li in zip(a, lam, strict=True)]
+    pts = _points(lam, d1, u1)
     y = []
     for x in pts:
         v = c
-        for ai, li in zip(a, lam, strict=True):
-            v += ai * _exp(li * x)
+        if x == 0:
+            for ai in a:
+                v += ai
+        elif x == u1:
+            for ai, e in zip(a, at_u1, strict=True):
+                v += ai * e
+        else:
+            for ai, li in zip(a, lam, strict=True):
+                v += ai * _exp(li * x)
         y.append(v)
     best, where = -math.inf, 0.0
     for v, x in zip(y, pts, strict=True):
         if v > best:
             best, where = v, x
     above = []
-    d1: list[float] | None = None
     for thr in thresholds:
         total = 0.0
         for b in range(len(pts) - 1):
@@ -177,8 +188,6 @@ def _segment(
             if ya >= thr and yb >= thr and (ya > thr or yb > thr):
                 total += pts[b + 1] - pts[b]
             elif (ya - thr) * (yb - thr) < 0:
-                if d1 is None:
-                    d1 = [ai * li for ai, li in zip(a, lam, strict=True)]
                 x = root(lam, a, c - thr, d1, pts[b], pts[b + 1], ya - thr, yb - thr)
                 total += x - pts[b] if ya > thr else pts[b + 1] - x
         above.append(total)
@@ -218,8 +227,10 @@ def one_patient_metrics(
         u1 = min(t1, t_end) - t0
         if u1 < 0:
             break
+        at_u1 = [_exp(li * u1) for li in lam_l]
         for k in range(k_count):
-            best, tau, up = _segment(lam_l, _without_noise(coef_l[g][k]), const_l[g][k], u1, thr)
+            a = _without_noise(coef_l[g][k])
+            best, tau, up = _segment(lam_l, a, const_l[g][k], u1, at_u1, thr)
             if best > cmax[k]:
                 cmax[k], tmax[k] = best, t0 + tau
             row = above[k]

@@ -224,10 +224,8 @@ class PKModel:
                 f"{self.name}: typical values for {sorted(typical)} but the model declares "
                 f"{[p.name for p in self.parameter_specs]}"
             )
-        params = {  # own arrays of one value per patient (scalars broadcast)
-            k: np.array(np.broadcast_to(np.asarray(v, dtype=float), (cov.n,)))
-            for k, v in typical.items()
-        }
+        # own arrays of one value per patient (scalars broadcast; another shape is refused)
+        params = {k: np.full(cov.n, v, dtype=float) for k, v in typical.items()}
         factor = np.ones(cov.n)
         for cls, scaling in HEPATIC_SCALING.items():
             if scaling.clearance_factor != 1.0:  # classes without a change need no mask
