@@ -6,7 +6,8 @@ Usage::
 
 Each round measures every workload with the old and then the new interpreter (the order
 alternates between rounds), each in a fresh process, through the public API both versions
-share: W1 and W3 (``simulate``, 1-s grids), W2 at 10^5 and 10^6 patients
+share: W1 and W3 (``simulate``, 1-s grids; also with the Simons model, whose structure is
+the same in both, as Domino's is not after e9f709d), W2 at 10^5 and 10^6 patients
 (``simulate_population``), and whole processes (``ketaclinic simulate --json``,
 ``ketaclinic population --n 1000 --json``, and ``python -c "import numpy"`` for scale).
 The machine is shared and noisy: read the ranges, not one number.
@@ -27,10 +28,10 @@ days = {days}
 patient = Patient(weight_kg=70, age_years=40, sex="male", height_cm=175)
 doses = parse_doses([f"iv-infusion 0.5 mg/kg over 40 min at {{d * 1440:g}} min" for d in days])
 grid = np.arange(round({t_end} * 60) + 1) / 60.0
-simulate("domino", patient, doses, grid)
+simulate("{model}", patient, doses, grid)
 times = []
 for _ in range({repeat}):
-    t = time.perf_counter(); simulate("domino", patient, doses, grid)
+    t = time.perf_counter(); simulate("{model}", patient, doses, grid)
     times.append(time.perf_counter() - t)
 print(statistics.median(times))
 """
@@ -52,9 +53,17 @@ for _ in range({repeat}):
 print(best)
 """
 
+# Domino gained a norketamine metabolite after e9f709d (three curves instead of two): the
+# Simons rows use a model without one in both checkouts, the same work on each side.
 WORKLOADS = {
-    "W1 simulate 24 h at 1 s": _W1_W3.format(days=(0,), t_end=1440.0, repeat=50),
-    "W3 simulate 14 d at 1 s": _W1_W3.format(days=(0, 2, 4, 7, 9, 11), t_end=20160.0, repeat=10),
+    "W1 simulate 24 h at 1 s": _W1_W3.format(model="domino", days=(0,), t_end=1440.0, repeat=50),
+    "W3 simulate 14 d at 1 s": _W1_W3.format(
+        model="domino", days=(0, 2, 4, 7, 9, 11), t_end=20160.0, repeat=10
+    ),
+    "W1 same structure (simons)": _W1_W3.format(model="simons", days=(0,), t_end=1440.0, repeat=50),
+    "W3 same structure (simons)": _W1_W3.format(
+        model="simons", days=(0, 2, 4, 7, 9, 11), t_end=20160.0, repeat=10
+    ),
     "W2 population n=1e5": _W2.format(n=100_000, repeat=5),
     "W2 population n=1e6": _W2.format(n=1_000_000, repeat=2),
 }
