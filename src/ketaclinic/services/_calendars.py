@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import aliased
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.ranges import CLINIC_DATE, SESSION_MIN
@@ -21,7 +20,14 @@ from ketaclinic.services._scheduling import (
     _chains,
     _entry,
 )
-from ketaclinic.store import AuditEntry, Chair, Database, ScheduleEntry, append_audits
+from ketaclinic.store import (
+    AuditEntry,
+    Chair,
+    Database,
+    ScheduleEntry,
+    append_audits,
+    newer_version,
+)
 
 __all__ = ["ChairCalendar", "chair_calendar", "patient_schedule", "read_patient_entries"]
 
@@ -138,7 +144,7 @@ _IN_LIST = 500  # patients per IN list
 def _overlapping(uc: UseCase, low: datetime, high: datetime) -> list[ScheduleEntry]:
     """The current bookings that share a moment with [low, high), by id: on the start-time
     index, from the longest booking's length before ``low``."""
-    newer = aliased(ScheduleEntry)
+    newer = newer_version(ScheduleEntry)
     return list(
         uc.session.scalars(
             select(ScheduleEntry)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ketaclinic.errors import RecordNotFoundError, UserInputError
 from ketaclinic.pharmacology import Dose
@@ -30,6 +30,7 @@ from ketaclinic.store import (
     TreatmentSession,
     current_version,
     get,
+    newer_version,
 )
 
 __all__ = [
@@ -69,7 +70,7 @@ def checked_instant(value: datetime, what: str, now: datetime) -> datetime:
 
 def current_rows(session: Session, model: type[Any], **where: Any) -> list[Any]:
     """The current, not withdrawn versions of ``model`` records matching ``where``."""
-    newer = aliased(model)
+    newer = newer_version(model)
     query = (
         select(model)
         .where(~exists().where(newer.amends_id == model.id))

@@ -29,7 +29,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import false, or_, select
-from sqlalchemy.orm import aliased
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.outcomes import evaluate_trial
@@ -54,6 +53,7 @@ from ketaclinic.store import (
     TrialDecisionRecord,
     WeightMeasurement,
     course_status_rank,
+    newer_version,
 )
 
 __all__ = [
@@ -120,7 +120,7 @@ def _window(day: date) -> tuple[datetime, datetime]:
 
 def _current(model: Any) -> Any:
     """Not withdrawn and not amended (as ``current_records``)."""
-    newer = aliased(model)
+    newer = newer_version(model)
     amended = select(newer.amends_id).where(newer.amends_id.is_not(None))
     return (model.entered_in_error == false()) & model.id.not_in(amended)
 

@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import aliased
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
@@ -36,6 +35,7 @@ from ketaclinic.store import (
     SubstanceUse,
     WeightMeasurement,
     load_chart,
+    newer_version,
 )
 
 __all__ = ["PatientListItem", "PatientView", "get_patient_record", "search_patients"]
@@ -168,7 +168,7 @@ def search_patients(
     text = query.strip().lower()
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "searching patients")
-        newer = aliased(Demographics)
+        newer = newer_version(Demographics)
         current = (
             select(Demographics)
             .where(~exists().where(newer.amends_id == Demographics.id))

@@ -25,7 +25,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import exists, select
-from sqlalchemy.orm import aliased
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.outcomes import Threshold, get_instrument
@@ -68,6 +67,7 @@ from ketaclinic.store import (
     get,
     get_patient,
     load_chart,
+    newer_version,
 )
 
 __all__ = [
@@ -513,8 +513,8 @@ def courses_by_status(
     {status: n}}``; clinicians; audited, no patient named)."""
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading the courses by status")
-        newer_course = aliased(TreatmentCourse)
-        newer_event = aliased(CourseStatusEvent)
+        newer_course = newer_version(TreatmentCourse)
+        newer_event = newer_version(CourseStatusEvent)
         courses = dict(
             uc.session.execute(
                 select(TreatmentCourse.id, TreatmentCourse.indication)

@@ -27,7 +27,7 @@ from ketaclinic.store._audit import (
     audit_hash,
     verify_chain,
 )
-from ketaclinic.store._base import ClinicalRecord
+from ketaclinic.store._base import ClinicalRecord, newer_version
 from ketaclinic.store._bulk import bulk_insert
 from ketaclinic.store._chart import (
     ChartRow,
@@ -223,6 +223,7 @@ __all__ = [
     "latest_weight",
     "load_chart",
     "missing_guards",
+    "newer_version",
     "open_database",
     "record_versions",
     "reset_sequences",

@@ -18,10 +18,10 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import String, bindparam, false, func, literal, null, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ketaclinic.errors import RecordNotFoundError
-from ketaclinic.store._base import ClinicalRecord
+from ketaclinic.store._base import ClinicalRecord, newer_version
 from ketaclinic.store._tables import (
     CLINICAL_RECORDS,
     METADATA,
@@ -235,7 +235,7 @@ def _is_current(model: type[ClinicalRecord]) -> Any:
     """Not withdrawn and not amended. The amended ids are few (corrections are rare), so they
     are read once per statement (``NOT IN``: a list on SQLite, a hashed subplan on PostgreSQL)
     rather than probed once per row."""
-    newer = aliased(model)
+    newer = newer_version(model)
     amended = select(newer.amends_id).where(newer.amends_id.is_not(None))
     return (model.entered_in_error == false()) & model.id.not_in(amended)
 

@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ketaclinic.errors import RecordNotFoundError, RefusedError, UserInputError
-from ketaclinic.store._base import ClinicalRecord
+from ketaclinic.store._base import ClinicalRecord, newer_version
 from ketaclinic.store._chart import PatientChart, chart_served
 from ketaclinic.store._tables import (
     CourseStatusEvent,
@@ -227,7 +227,7 @@ def current_records(
     if chart is not None:
         rows = chart.newest_of(model) if include_withdrawn else chart.of(model)
         return cast(Sequence[R], rows)
-    newer = aliased(model)
+    newer = newer_version(model)
     query = (
         select(model)
         .where(model.patient_id == patient_id)
@@ -263,7 +263,7 @@ def course_status(session: Session, course_id: int) -> CourseStatusEvent | None:
         events = [e for e in chart.of(CourseStatusEvent) if e.course_id == course_id]
         found = max(events, key=lambda e: (e.effective_at, e.id), default=None)
         return cast(CourseStatusEvent | None, found)
-    newer = aliased(CourseStatusEvent)
+    newer = newer_version(CourseStatusEvent)
     query = (
         select(CourseStatusEvent)
         .where(CourseStatusEvent.course_id == course_id)
