@@ -29,6 +29,8 @@ def money(minor: int, currency: str) -> str:
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 TEMPLATES.env.autoescape = True  # every .html, and strings rendered from any name alike
+# the packaged templates do not change while the app runs: no stat() of each file per render
+TEMPLATES.env.auto_reload = False
 TEMPLATES.env.globals["Permission"] = Permission  # templates ask user.can(Permission.X)
 TEMPLATES.env.filters["money"] = money
 TEMPLATES.env.filters["clinic_time"] = clinic_time
