@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.errors import RecordNotFoundError, UserInputError
@@ -68,8 +68,17 @@ def checked_instant(value: datetime, what: str, now: datetime) -> datetime:
     return value
 
 
-def current_rows(session: Session, model: type[Any], **where: Any) -> list[Any]:
-    """The current, not withdrawn versions of ``model`` records matching ``where``."""
+_CURRENT_QUERIES: dict[tuple[type[Any], tuple[str, ...]], Any] = {}
+
+
+def _current_query(model: type[Any], columns: tuple[str, ...]) -> Any:
+    """The statement of ``current_rows`` for ``model`` filtered on ``columns`` (bound
+    parameters of the same names), built once: a statement built anew costs more than the
+    rows it reads, and one object keeps its memoized cache key for SQLAlchemy's
+    compiled-statement cache."""
+    found = _CURRENT_QUERIES.get((model, columns))
+    if found is not None:
+        return found
     newer = newer_version(model)
     query = (
         select(model)
@@ -77,9 +86,20 @@ def current_rows(session: Session, model: type[Any], **where: Any) -> list[Any]:
         .where(model.entered_in_error.is_(False))
         .order_by(model.id)
     )
-    for column, value in where.items():
-        query = query.where(getattr(model, column) == value)
-    return list(session.scalars(query))
+    for column in columns:
+        query = query.where(getattr(model, column) == bindparam(column))
+    return _CURRENT_QUERIES.setdefault((model, columns), query)
+
+
+def current_rows(session: Session, model: type[Any], **where: Any) -> list[Any]:
+    """The current, not withdrawn versions of ``model`` records matching ``where``."""
+    query = _current_query(model, tuple(sorted(where)))
+    if any(value is None for value in where.values()):  # "IS NULL", not a bound "= NULL"
+        query = _current_query(model, ())
+        for column, value in where.items():
+            query = query.where(getattr(model, column) == value)
+        return list(session.scalars(query))
+    return list(session.scalars(query, where))
 
 
 def _original_id(session: Session, record: ClinicalRecord) -> int:

@@ -10,7 +10,6 @@ on an amendment withdraws the record while keeping every version readable.
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cache
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -98,7 +97,9 @@ def short(length: int = 200) -> String:
     return String(length)
 
 
-@cache
+_NEWER: dict[type[Any], Any] = {}
+
+
 def newer_version(model: type[Any]) -> Any:
     """The alias of ``model`` that "a newer version of this row" subqueries read
     (``~exists().where(newer.amends_id == model.id)``): one per model, built once. Building an
@@ -106,4 +107,7 @@ def newer_version(model: type[Any]) -> Any:
     was most of the CPU of a page's statements when each statement built its own; an alias is
     immutable, so statements and threads share it, and SQLAlchemy's compiled-statement cache
     then sees the same statement each time."""
-    return aliased(model)
+    found = _NEWER.get(model)
+    if found is None:  # two threads may both build one: either serves
+        found = _NEWER.setdefault(model, aliased(model))
+    return found

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.errors import RecordNotFoundError, RefusedError, UserInputError
@@ -110,9 +110,21 @@ def content(record: ClinicalRecord) -> dict[str, Any]:
     return {c.key: getattr(record, c.key) for c in columns if c.key not in _BOOKKEEPING}
 
 
+_SUPERSEDING: dict[type[ClinicalRecord], Any] = {}
+
+
+def _superseding_query(model: type[ClinicalRecord]) -> Any:
+    """The row that amends ``:record_id``, built once per model (see ``newer_version``)."""
+    found = _SUPERSEDING.get(model)
+    if found is None:
+        query = select(model).where(model.amends_id == bindparam("record_id"))
+        found = _SUPERSEDING.setdefault(model, query)
+    return found
+
+
 def _superseding(session: Session, record: ClinicalRecord) -> ClinicalRecord | None:
-    model = type(record)
-    return session.scalars(select(model).where(model.amends_id == record.id)).one_or_none()
+    query = _superseding_query(type(record))
+    return session.scalars(query, {"record_id": record.id}).one_or_none()
 
 
 def amend(
