@@ -130,9 +130,8 @@ def test_the_number_of_statements_does_not_grow_with_the_records(
         for read in (get_patient_record, patient_history, list_courses, cumulative_exposure):
             read(db, NURSE, large, clock=clock)
         patient_cost_to_date(db, NURSE, large, clock=clock)
-    # one query per table (27) and a few more per course, never one per record
-    if db.dialect == "sqlite":  # a query per table (PostgreSQL: all in one pipeline)
-        assert counted[large] >= 27, counted
+    # the tables are read through the driver's cursor (PostgreSQL: all in one pipeline), so
+    # SQLAlchemy sees only the other statements: a few per course, never one per record
     assert counted[large] <= counted[small] + 8, counted
     assert counted[large] <= 48, counted
     assert 2 * counted[large] < len(seen), (counted, len(seen))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from ketaclinic.services.testing import FrozenClock, add_patient_with_course, add_personas
 from ketaclinic.store import (
+    TABLES,
     AdverseEvent,
     CourseStatusEvent,
     Database,
@@ -54,6 +57,20 @@ def test_a_chart_holds_every_current_record_and_every_version(
     assert len(chart.all_versions(VitalSigns)) == 5
     assert all(row.patient_id == patient for rows in chart.versions.values() for row in rows)
     assert other != patient
+    # read through the driver's cursor, each value through its column's type: the same rows,
+    # values and types as a plain select of each table
+    by_name = {t.name: t for t in TABLES}
+    with db.snapshot() as session:
+        for name, rows in chart.versions.items():
+            table = by_name[name]
+            query = select(table).where(table.c.patient_id == patient).order_by(table.c.id)
+            expected = session.execute(query).all()
+            assert [tuple(r) for r in rows] == [tuple(r) for r in expected], name
+            assert [type(v) for r in rows for v in r] == [type(v) for r in expected for v in r]
+            assert all(r._fields == tuple(table.c.keys()) for r in rows), name
+        patients = by_name["patients"]
+        row = session.execute(select(patients).where(patients.c.id == patient)).one()
+        assert tuple(chart.patient) == tuple(row)
 
 
 def test_the_course_status_is_its_latest_event(db: Database, clock: FrozenClock) -> None:

@@ -12,7 +12,7 @@ the repositories' reads of that patient from it (``serving_chart``): ``current_r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -92,14 +92,6 @@ _CHART_QUERIES = tuple(
 )
 
 
-def _one_by_one(session: Session, patient_id: int) -> tuple[Any, dict[str, list[Any]]]:
-    """The patient row and each table's rows, a statement at a time."""
-    conn = session.connection()
-    params = {"patient_id": patient_id}
-    patient = conn.execute(_PATIENT_QUERY, params).one_or_none()
-    return patient, {name: list(conn.execute(q, params).all()) for name, q in _CHART_QUERIES}
-
-
 class _Row(tuple[Any, ...]):
     """A read-only row with attribute access by column name, like SQLAlchemy's ``Row``."""
 
@@ -112,7 +104,7 @@ class _Row(tuple[Any, ...]):
 
 
 _ROW_TYPES: dict[str, type[_Row]] = {}
-_PIPELINED_SQL: dict[str, str] = {}
+_DRIVER_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 
 
 def _row_type(table: str, fields: tuple[str, ...]) -> type[_Row]:
@@ -125,32 +117,45 @@ def _row_type(table: str, fields: tuple[str, ...]) -> type[_Row]:
     return found
 
 
-def _pipelined(session: Session, patient_id: int) -> tuple[Any, dict[str, list[Any]]]:
-    """The same rows in one round trip on PostgreSQL: the 28 statements sent together in
-    psycopg's pipeline mode, each value then through its column's SQLAlchemy type (as a
-    ``select`` would return it; ``tests/store/test_chart_and_cohort.py`` compares them)."""
+def _compiled(name: str, query: Any, dialect: Any) -> tuple[str, tuple[str, ...] | None]:
+    """The SQL text of ``query`` for ``dialect`` and, for a positional paramstyle (SQLite's
+    ``?``), the order of its parameters; compiled once per statement and dialect."""
+    key = f"{dialect.name}:{name}"
+    found = _DRIVER_SQL.get(key)
+    if found is None:
+        compiled = query.compile(dialect=dialect)
+        order = tuple(compiled.positiontup or ()) if dialect.positional else None
+        found = _DRIVER_SQL[key] = (str(compiled), order)
+    return found
+
+
+def _driver_rows(session: Session, patient_id: int) -> tuple[Any, dict[str, list[Any]]]:
+    """The patient row and each table's rows, through the driver's own cursor: the 28
+    statements sent together in psycopg's pipeline mode on PostgreSQL (one round trip), one
+    after the other on SQLite (in process); each value then through its column's SQLAlchemy
+    type, as a ``select`` would return it (``tests/store/test_chart_and_cohort.py`` compares
+    them). SQLAlchemy's per-statement machinery cost more CPU than SQLite's reading."""
     conn = session.connection()
     driver = conn.connection.driver_connection
     if driver is None:
-        raise RuntimeError("the PostgreSQL connection has no driver connection")
+        raise RuntimeError("the database connection has no driver connection")
     dialect = conn.dialect
     statements = (("patients", _PATIENT_QUERY), *_CHART_QUERIES)
+    values = {"patient_id": patient_id}
     cursors = []
-    with driver.pipeline():
+    with driver.pipeline() if dialect.name == "postgresql" else nullcontext():
         for name, query in statements:
-            sql = _PIPELINED_SQL.get(name)
-            if sql is None:
-                sql = _PIPELINED_SQL[name] = str(query.compile(dialect=dialect))
+            sql, order = _compiled(name, query, dialect)
             cursor = driver.cursor()
-            cursor.execute(sql, {"patient_id": patient_id})
+            cursor.execute(sql, values if order is None else tuple(values[k] for k in order))
             cursors.append((name, cursor))
     out: dict[str, list[Any]] = {}
     for name, cursor in cursors:
         columns = METADATA.tables[name].c
         described = cursor.description or []  # made anew on each access: read once
-        fields = tuple(d.name for d in described)
+        fields = tuple(d[0] for d in described)
         processors = [
-            columns[f].type._cached_result_processor(dialect, d.type_code)
+            columns[f].type._cached_result_processor(dialect, d[1])
             for f, d in zip(fields, described, strict=True)
         ]
         make = _row_type(name, fields)
@@ -168,9 +173,7 @@ def _pipelined(session: Session, patient_id: int) -> tuple[Any, dict[str, list[A
 
 def load_chart(session: Session, patient_id: int) -> PatientChart:
     """Everything recorded about one patient (raises ``RecordNotFoundError`` if unknown)."""
-    dialect = session.get_bind().dialect.name
-    read = _pipelined if dialect == "postgresql" else _one_by_one
-    patient, tables = read(session, patient_id)
+    patient, tables = _driver_rows(session, patient_id)
     if patient is None:
         raise RecordNotFoundError(f"no patients record has id {patient_id}")
     current: dict[str, tuple[ChartRow, ...]] = {}
