@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
@@ -148,6 +148,26 @@ class PatientListItem:
         }
 
 
+_CURRENT_DEMOGRAPHICS: list[Any] = []
+
+
+def _current_demographics() -> Any:
+    """The current, not withdrawn demographics rows, as a subquery built once. The amended
+    ids are few (corrections are rare), so they are read once per statement (``NOT IN``: a
+    list on SQLite, a hashed subplan on PostgreSQL) rather than probed once per patient: the
+    list page's statement reads every patient to sort them by name."""
+    if not _CURRENT_DEMOGRAPHICS:
+        newer = newer_version(Demographics)
+        amended = select(newer.amends_id).where(newer.amends_id.is_not(None))
+        _CURRENT_DEMOGRAPHICS.append(
+            select(Demographics)
+            .where(Demographics.id.not_in(amended))
+            .where(Demographics.entered_in_error.is_(False))
+            .subquery()
+        )
+    return _CURRENT_DEMOGRAPHICS[0]
+
+
 def search_patients(
     db: Database,
     actor: Actor,
@@ -168,13 +188,7 @@ def search_patients(
     text = query.strip().lower()
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "searching patients")
-        newer = newer_version(Demographics)
-        current = (
-            select(Demographics)
-            .where(~exists().where(newer.amends_id == Demographics.id))
-            .where(Demographics.entered_in_error.is_(False))
-            .subquery()
-        )
+        current = _current_demographics()
         statement = select(
             Patient.id,
             Patient.mrn,
