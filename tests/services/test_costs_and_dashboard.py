@@ -4,6 +4,7 @@ alerts."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from clinic_helpers import START, enrol, give_session, personas, ready_order
@@ -157,6 +158,28 @@ def test_the_dashboard_lists_the_days_alerts_most_urgent_first(
         dashboard_alerts(db, staff["outsider"], day, clock=clock)
     with pytest.raises(UserInputError, match="accepted dates"):
         dashboard_alerts(db, nurse, date(1990, 1, 1), clock=clock)
+
+
+def test_the_dashboard_day_is_a_day_at_the_clinic(db: Database, clock: FrozenClock) -> None:
+    """A PHQ-9 with item 9 answered at 23:30 UTC on 2 March is 08:30 on 3 March in Tokyo:
+    a Tokyo clinic sees its alert on the 3rd, a UTC clinic on the 2nd."""
+    staff = personas(db, clock)
+    nurse = staff["nurse.brown"]
+    patient_id = enrol(db, nurse, clock)
+    clock.at = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    record_assessment(db, nurse, patient_id, "phq-9", [1] * 9, clock(), clock=clock)
+    tokyo = ZoneInfo("Asia/Tokyo")
+
+    def item_9(day: date, **zone: ZoneInfo) -> list[int]:
+        page = dashboard_page(db, nurse, day, clock=clock, **zone)
+        whole = dashboard_alerts(db, nurse, day, clock=clock, **zone)
+        assert [a.to_dict() for a in page.alerts] == [a.to_dict() for a in whole]
+        return [a.patient_id for a in whole if a.kind == "assessment_alert"]
+
+    assert item_9(date(2026, 3, 3), zone=tokyo) == [patient_id]
+    assert item_9(date(2026, 3, 2), zone=tokyo) == []
+    assert item_9(date(2026, 3, 2)) == [patient_id]  # UTC without a zone
+    assert item_9(date(2026, 3, 3)) == []
 
 
 def test_a_weight_based_session_with_an_old_weight_is_an_alert(

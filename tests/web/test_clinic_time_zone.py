@@ -3,7 +3,7 @@ zone's abbreviation; stored instants stay UTC."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from ketaclinic.services import (
     start_session,
 )
 from ketaclinic.services.testing import FrozenClock
-from ketaclinic.store import Database
+from ketaclinic.store import Chair, Database
 from ketaclinic.web import create_app
 from ketaclinic.web._forms import FormErrors, local_input, parse_instant
 
@@ -211,3 +211,54 @@ def test_the_api_dashboard_and_schedule_default_to_the_clinic_date_not_the_utc_d
         shown = page.get("/dashboard")
         assert shown.status_code == 200, shown.text
         assert clinic_day in shown.text  # the page's day is the same date
+
+
+def test_a_tokyo_clinic_books_its_series_at_nine_in_tokyo(app_db: Database) -> None:
+    """The order page's "book the series" form in a Tokyo clinic (UTC+9): the sessions start
+    at 09:00 JST (00:00 UTC), inside the clinic's hours in its own zone, and the calendar
+    page shows them at 09:00 JST on their Tokyo day."""
+    clock = FrozenClock()  # Monday 2026-03-02 09:00 UTC = 18:00 JST
+    with app_db.transaction() as session:
+        session.add(Chair(name="chair 1", created_at=clock()))
+    doctor, checker = Actor("dr.adams", "127.0.0.1"), Actor("nurse.clark", "127.0.0.1")
+    patient = enrol_patient(
+        app_db,
+        doctor,
+        {
+            "mrn": "TZ-2",
+            "demographics": {
+                "given_name": "Yui",
+                "family_name": "Zone",
+                "birth_date": "1980-05-01",
+                "sex_at_birth": "female",
+            },
+            "weight": {"weight_kg": 70, "measured_on": clock().date().isoformat()},
+            "diagnoses": [{"icd10cm_code": "F33.2", "free_text": "major depression"}],
+        },
+        clock=clock,
+    )
+    planned = plan_course(app_db, doctor, patient, "depression-iv", date(2026, 3, 9), clock=clock)
+    sign_order(app_db, doctor, planned.order_id, clock=clock)
+    doses = [d["dose"]["text"] for d in planned.doses]
+    double_check_order(app_db, checker, planned.order_id, planned.weight_kg, doses, clock=clock)
+    settings = app_db.settings.model_copy(update={"clinic_timezone": "Asia/Tokyo"})
+    app = create_app(settings, db=app_db, clock=clock, warm=False)
+    with TestClient(app, follow_redirects=False) as nurse:
+        sign_in_page(nurse, "nurse.brown")
+        order = nurse.get(f"/orders/{planned.order_id}")
+        assert order.status_code == 200, order.text
+        booked = nurse.post(
+            f"/courses/{planned.course_id}/schedule",
+            data={"first_day": "2026-03-09", "csrf_token": csrf_of(order.text)},
+        )
+        assert booked.status_code == 303, booked.text
+        assert booked.headers["location"] == "/schedule?from_day=2026-03-09"
+        calendar = nurse.get(booked.headers["location"])
+        assert calendar.status_code == 200, calendar.text
+        assert "09:00-11:45 JST" in calendar.text  # 40 min + 120 min observed, 15-min slots
+        api = nurse.get(
+            "/api/v1/schedule?from_day=2026-03-09&to_day=2026-03-09",
+            headers={"Authorization": f"Bearer {api_token(nurse, 'nurse.brown')}"},
+        )
+    entries = [e for c in api.json()["chairs"] for e in c["entries"]]
+    assert [e["starts_at"] for e in entries] == ["2026-03-09T00:00:00+00:00"]

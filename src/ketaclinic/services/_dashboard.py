@@ -25,7 +25,7 @@ how many more there are.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import false, or_, select
@@ -113,9 +113,25 @@ class DashboardAlert:
         }
 
 
-def _window(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0, 0), tzinfo=UTC)
-    return start, start + timedelta(days=1)
+@dataclass(frozen=True)
+class _Day:
+    """A calendar day at the clinic and the UTC instants it spans (``start`` inclusive,
+    ``end`` exclusive; 23 or 25 h on the days the clocks change)."""
+
+    day: date
+    start: datetime
+    end: datetime
+    zone: tzinfo
+
+    @classmethod
+    def at(cls, day: date, zone: tzinfo) -> _Day:
+        start = datetime.combine(day, time(0, 0), tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone)
+        return cls(day, start.astimezone(UTC), end.astimezone(UTC), zone)
+
+    def date_of(self, moment: datetime) -> date:
+        """The clinic's calendar date of an instant."""
+        return moment.astimezone(self.zone).date()
 
 
 def _current(model: Any) -> Any:
@@ -148,10 +164,10 @@ def _open_courses(uc: UseCase) -> list[Any]:
     return list(uc.session.scalars(query))
 
 
-def _day_courses(uc: UseCase, courses: list[Any], day: date) -> list[Any]:
+def _day_courses(uc: UseCase, courses: list[Any], day: _Day) -> list[Any]:
     """The open courses that can have an alert of the day: a booking that day, planned to
     start that day, or esketamine with a session in the REMS form's last week."""
-    start, end = _window(day)
+    start, end = day.start, day.end
     booked = set(
         uc.session.scalars(
             select(ScheduleEntry.course_id)
@@ -172,7 +188,7 @@ def _day_courses(uc: UseCase, courses: list[Any], day: date) -> list[Any]:
                 .where(_current(TreatmentSession))
             )
         )
-    return [c for c in courses if c.id in booked or c.id in recent or c.planned_start_on == day]
+    return [c for c in courses if c.id in booked or c.id in recent or c.planned_start_on == day.day]
 
 
 def _mrns(uc: UseCase, patients: set[int]) -> dict[int, str]:
@@ -186,8 +202,8 @@ def _mrns(uc: UseCase, patients: set[int]) -> dict[int, str]:
     return found
 
 
-def _assessment_rows(uc: UseCase, day: date) -> list[Any]:
-    start, end = _window(day)
+def _assessment_rows(uc: UseCase, day: _Day) -> list[Any]:
+    start, end = day.start, day.end
     return list(
         uc.session.scalars(
             select(Assessment)
@@ -217,10 +233,10 @@ def _assessment_alerts(rows: list[Any], mrn: dict[int, str]) -> list[DashboardAl
     return found
 
 
-def _day_alerts(cache: TableCache, course: Any, day: date, mrn: str) -> list[DashboardAlert]:
+def _day_alerts(cache: TableCache, course: Any, day: _Day, mrn: str) -> list[DashboardAlert]:
     """The weight and esketamine alerts of an open course on ``day``."""
     protocol = get_protocol(course.protocol_id)
-    start, end = _window(day)
+    start, end = day.start, day.end
     found: list[DashboardAlert] = []
     entries = [
         e
@@ -232,11 +248,11 @@ def _day_alerts(cache: TableCache, course: Any, day: date, mrn: str) -> list[Das
         for v in cache.of(TreatmentSession, course.patient_id)
         if v.course_id == course.id and v.actual_start_at is not None
     ]
-    planned_today = bool(entries) or course.planned_start_on == day
+    planned_today = bool(entries) or course.planned_start_on == day.day
     if planned_today and protocol.dose_rule.basis == "weight":
         weight = latest(cache.of(WeightMeasurement, course.patient_id), "measured_on")
         limit = protocol.weight_max_age_days
-        if weight is None or (day - weight.measured_on).days > limit:
+        if weight is None or (day.day - weight.measured_on).days > limit:
             when = f"measured on {weight.measured_on.isoformat()}" if weight else "none recorded"
             found.append(
                 DashboardAlert(
@@ -264,8 +280,8 @@ def _day_alerts(cache: TableCache, course: Any, day: date, mrn: str) -> list[Das
                 )
             )
         for visit in visits:
-            due = visit.actual_start_at.date() + timedelta(days=_REMS_FORM_DAYS)
-            if visit.actual_start_at < end and day <= due:
+            due = day.date_of(visit.actual_start_at) + timedelta(days=_REMS_FORM_DAYS)
+            if visit.actual_start_at < end and day.day <= due:
                 found.append(
                     DashboardAlert(
                         "esketamine_monitoring",
@@ -280,10 +296,10 @@ def _day_alerts(cache: TableCache, course: Any, day: date, mrn: str) -> list[Das
     return found
 
 
-def _trial_alert(cache: TableCache, course: Any, day: date, mrn: str) -> list[DashboardAlert]:
+def _trial_alert(cache: TableCache, course: Any, day: _Day, mrn: str) -> list[DashboardAlert]:
     """An open course's trial at its decision point with no decision recorded since."""
     protocol = get_protocol(course.protocol_id)
-    end = _window(day)[1]
+    end = day.end
     found: list[DashboardAlert] = []
     criteria = criteria_of(course)
     course_start, sessions, scored = trial_inputs(cache.session, course, criteria, cache)
@@ -342,13 +358,13 @@ def _check_day(day: Any) -> None:
     CLINIC_DATE.check(day, "day")
 
 
-def _standing(uc: UseCase, courses: list[Any], day: date, mrn: dict[int, str]) -> list[Any]:
+def _standing(uc: UseCase, courses: list[Any], day: _Day, mrn: dict[int, str]) -> list[Any]:
     """The trial and exposure alerts of ``courses`` (open courses of a few patients)."""
     cache = TableCache(uc.session, {int(c.patient_id) for c in courses})
     alerts = []
     for course in courses:
         alerts += _trial_alert(cache, course, day, mrn[course.patient_id])
-    as_of = min(_window(day)[1] - timedelta(microseconds=1), max(uc.now, _window(day)[0]))
+    as_of = min(day.end - timedelta(microseconds=1), max(uc.now, day.start))
     for patient_id in sorted({int(c.patient_id) for c in courses}):
         summary = exposure_of(uc.session, patient_id, as_of, cache)
         for prompt in summary.prompts:
@@ -366,7 +382,7 @@ def _standing(uc: UseCase, courses: list[Any], day: date, mrn: dict[int, str]) -
 
 
 def _alerts(
-    uc: UseCase, day: date, after: int, limit: int | None
+    uc: UseCase, day: _Day, after: int, limit: int | None
 ) -> tuple[list[DashboardAlert], list[int], int]:
     """(alerts sorted, the patients whose standing alerts are in, how many more)."""
     courses = _open_courses(uc)
@@ -399,13 +415,15 @@ def dashboard_alerts(
     day: date,
     *,
     clock: Clock = utc_now,
+    zone: tzinfo = UTC,
 ) -> list[DashboardAlert]:
-    """Every alert for ``day`` (a UTC calendar day), most urgent kind first; audited read.
+    """Every alert for ``day`` (a calendar day in the clinic's ``zone``; UTC without one),
+    most urgent kind first; audited read.
     Reads the patients with an open course 200 at a time; ``dashboard_page`` bounds it."""
     _check_day(day)
     with _transaction(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading the clinic's alerts")
-        alerts, _, _ = _alerts(uc, day, 0, None)
+        alerts, _, _ = _alerts(uc, _Day.at(day, zone), 0, None)
         uc.audit(
             "dashboard.read",
             details={
@@ -425,10 +443,12 @@ def dashboard_page(
     after: int = 0,
     patients: int = DASHBOARD_PAGE_PATIENTS,
     clock: Clock = utc_now,
+    zone: tzinfo = UTC,
 ) -> DashboardPage:
     """The alerts of ``day``: all of the day's, and the standing ones of at most
     ``patients`` (1 to 200) patients with an open course, those with ids above ``after``;
-    most urgent kind first; audited read."""
+    most urgent kind first; audited read. ``day`` is a calendar day in the clinic's
+    ``zone`` (UTC without one)."""
     _check_day(day)
     if (
         isinstance(patients, bool)
@@ -442,7 +462,7 @@ def dashboard_page(
         raise UserInputError(f"after {after!r} is not accepted: a patient id, 0 or more")
     with _transaction(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading the clinic's alerts")
-        alerts, page, more = _alerts(uc, day, after, patients)
+        alerts, page, more = _alerts(uc, _Day.at(day, zone), after, patients)
         uc.audit(
             "dashboard.read",
             details={

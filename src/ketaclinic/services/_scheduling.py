@@ -23,6 +23,7 @@ from ketaclinic.ranges import CLINIC_DATE, SESSION_MIN
 from ketaclinic.safety import drug_library
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
 from ketaclinic.services._chair_book import overlaps
+from ketaclinic.services._clinic_time import clock_time_span, date_and_time
 from ketaclinic.services._clinical import (
     current_rows,
     load_course,
@@ -83,6 +84,14 @@ class ClinicHours:
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(ZoneInfo(self.zone))
+
+    def shown(self, at: datetime) -> str:
+        """``2026-03-02 09:00 GMT``: an instant as the clinic reads it."""
+        return date_and_time(at, ZoneInfo(self.zone))
+
+    def shown_span(self, starts: datetime, ends: datetime) -> str:
+        """``2026-03-02 09:00-09:50 GMT``."""
+        return f"{self.local(starts):%Y-%m-%d} {clock_time_span(starts, ends, ZoneInfo(self.zone))}"
 
     def instant(self, day: date, at: time) -> datetime:
         return datetime.combine(day, at, tzinfo=ZoneInfo(self.zone)).astimezone(ZoneInfo("UTC"))
@@ -228,8 +237,8 @@ class _Booking:
             gap_h = abs((starts - other).total_seconds()) / 3600.0
             if days < spacing.min_days or gap_h < spacing.min_hours:
                 return (
-                    f"{starts:%Y-%m-%d %H:%M} UTC is {gap_h:.0f} h from the course's session at "
-                    f"{other:%Y-%m-%d %H:%M} UTC; accepted: at least {spacing.min_days} days"
+                    f"{self.hours.shown(starts)} is {gap_h:.0f} h from the course's session at "
+                    f"{self.hours.shown(other)}; accepted: at least {spacing.min_days} days"
                     + (f" and {spacing.min_hours:g} h" if spacing.min_hours else "")
                     + f" apart ({spacing.source})"
                 )
@@ -264,7 +273,7 @@ def _place(
     if problem:
         return problem
     if _busy(uc, starts, ends, exclude, patient_id=booking.patient_id):
-        return f"the patient already has a session at {starts:%Y-%m-%d %H:%M} UTC"
+        return f"the patient already has a session at {booking.hours.shown(starts)}"
     chairs = [
         c
         for c in uc.session.scalars(select(Chair).order_by(Chair.id))
@@ -276,9 +285,9 @@ def _place(
         if not _busy(uc, starts, ends, exclude, chair_id=chair.id):
             return int(chair.id), starts, ends
     return (
-        f"no chair is free {starts:%Y-%m-%d %H:%M}-{ends:%H:%M} UTC"
+        f"no chair is free {booking.hours.shown_span(starts, ends)}"
         if chair_id is None
-        else f"chair {chair_id} is taken {starts:%Y-%m-%d %H:%M}-{ends:%H:%M} UTC"
+        else f"chair {chair_id} is taken {booking.hours.shown_span(starts, ends)}"
     )
 
 

@@ -10,7 +10,16 @@ from fastapi import Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-__all__ = ["as_clinic_time", "clinic_time", "clinic_today", "clinic_zone", "zone_name"]
+from ketaclinic.services import ClinicHours
+
+__all__ = [
+    "as_clinic_time",
+    "clinic_hours",
+    "clinic_time",
+    "clinic_today",
+    "clinic_zone",
+    "zone_name",
+]
 
 #: How the pages show an instant: date, time to the minute, the zone's abbreviation.
 SHOWN = "%Y-%m-%d %H:%M %Z"
@@ -20,6 +29,12 @@ def clinic_zone(request: Request) -> tzinfo:
     """The time zone of the clinic this application serves (UTC without settings)."""
     settings = getattr(request.app.state, "settings", None)
     return settings.clinic_zone if settings is not None else UTC
+
+
+def clinic_hours(request: Request) -> ClinicHours:
+    """The clinic's days and opening hours (the services' defaults) in its time zone, for
+    scheduling and the chairs' calendar."""
+    return ClinicHours(zone=zone_name(clinic_zone(request)))
 
 
 def zone_name(zone: tzinfo) -> str:

@@ -152,6 +152,34 @@ def test_clinic_hours_are_in_the_clinic_time_zone(
         ClinicHours(zone="Mars/Olympus")
 
 
+def test_a_refusal_names_its_times_in_the_clinic_time_zone(
+    db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart, chairs: list[int]
+) -> None:
+    """A Tokyo clinic (UTC+9) books 09:00 JST, which is 00:00 UTC; a second session the
+    next morning is refused in Tokyo time, not UTC."""
+    tokyo = ClinicHours(zone="Asia/Tokyo")
+    nurse, chart = people["nurse.brown"], make_chart("depression-iv")
+    series = schedule_series(
+        db, nurse, clock=clock, course_id=chart.course_id, first_day=MONDAY, hours=tokyo
+    )
+    assert series[0].starts_at == datetime(2026, 3, 9, 0, 0, tzinfo=UTC)  # 09:00 JST
+    with pytest.raises(RefusedError) as refused:
+        schedule_session(
+            db,
+            nurse,
+            clock=clock,
+            course_id=chart.course_id,
+            starts_at=datetime(2026, 3, 10, 1, 0, tzinfo=UTC),  # 10:00 JST on Tuesday
+            hours=tokyo,
+        )
+    message = str(refused.value)
+    assert "2026-03-10 10:00 JST is 25 h from the course's session at 2026-03-09 09:00 JST" in (
+        message
+    )
+    assert "UTC" not in message
+    assert "(clinic hours Mon, Tue, Wed, Thu, Fri 08:00-18:00 (Asia/Tokyo))" in message
+
+
 def test_sessions_closer_than_the_protocol_spacing_are_refused(
     db: Any, clock: FrozenClock, people: dict[str, Actor], make_chart: MakeChart, chairs: list[int]
 ) -> None:

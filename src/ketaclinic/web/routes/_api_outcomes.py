@@ -24,7 +24,7 @@ from ketaclinic.services import (
     record_assessment,
     record_trial_decision,
 )
-from ketaclinic.web._clinic_time import clinic_today
+from ketaclinic.web._clinic_time import clinic_hours, clinic_today, clinic_zone
 from ketaclinic.web._deps import api_permission, clock, database, request_actor
 from ketaclinic.web._schemas import ERROR_RESPONSES, StrictModel
 
@@ -121,10 +121,12 @@ def dashboard(
     ``day``: today at the clinic (``KETACLINIC_CLINIC_TIMEZONE``), as on the page."""
     db, actor, now = database(request), request_actor(request, user), clock(request)
     when = day or clinic_today(request)
-    page = dashboard_page(db, actor, when, after=after, patients=patients, clock=now)
+    zone, hours = clinic_zone(request), clinic_hours(request)
+    page = dashboard_page(db, actor, when, after=after, patients=patients, clock=now, zone=zone)
+    chairs = chair_calendar(db, actor, from_day=when, to_day=when, clock=now, hours=hours)
     return {
         "day": when.isoformat(),
-        "chairs": chair_calendar(db, actor, from_day=when, to_day=when, clock=now).to_dict(),
+        "chairs": chairs.to_dict(),
         "alerts": [a.to_dict() for a in page.alerts],
         "after": page.after,
         "patients": page.patients,
@@ -148,6 +150,7 @@ def schedule(
         from_day=start,
         to_day=to_day or start + timedelta(days=6),
         clock=clock(request),
+        hours=clinic_hours(request),
     )
     return calendar.to_dict()
 

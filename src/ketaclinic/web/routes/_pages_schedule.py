@@ -22,7 +22,7 @@ from ketaclinic.services import (
     patient_ical,
     schedule_series,
 )
-from ketaclinic.web._clinic_time import clinic_today
+from ketaclinic.web._clinic_time import clinic_hours, clinic_today, clinic_zone
 from ketaclinic.web._deps import clock, database, page_permission, request_actor
 from ketaclinic.web._forms import FormErrors, parse_date
 from ketaclinic.web._templates import render
@@ -78,8 +78,11 @@ def dashboard(
     )
     today = _day(day, "day", clinic_today(request), errors)
     db, actor, now = database(request), request_actor(request, user), clock(request)
-    calendar = chair_calendar(db, actor, from_day=today, to_day=today, clock=now)
-    alerts = dashboard_page(db, actor, today, after=first, patients=size, clock=now)
+    hours = clinic_hours(request)
+    calendar = chair_calendar(db, actor, from_day=today, to_day=today, clock=now, hours=hours)
+    alerts = dashboard_page(
+        db, actor, today, after=first, patients=size, clock=now, zone=clinic_zone(request)
+    )
     counts = courses_by_status(db, actor, clock=now)
     statuses = sorted({s for by in counts.values() for s in by})
     return render(
@@ -112,6 +115,7 @@ def schedule(
         from_day=start,
         to_day=end,
         clock=clock(request),
+        hours=clinic_hours(request),
     )
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     return render(
@@ -145,9 +149,11 @@ async def book_series(request: Request, user: WriteSchedule, course_id: Id) -> R
         course_id=course_id,
         first_day=first_day,
         clock=clock(request),
+        hours=clinic_hours(request),
     )
     first = min((e.starts_at for e in entries), default=None)
-    target = "/schedule" + (f"?from_day={first.date().isoformat()}" if first else "")
+    shown = first.astimezone(clinic_zone(request)).date().isoformat() if first else None
+    target = "/schedule" + (f"?from_day={shown}" if shown else "")
     return RedirectResponse(target, status_code=303)
 
 
