@@ -99,6 +99,7 @@ def test_the_services_export_exactly_their_facade() -> None:
         "PregnancyInput",
         "PriceList",
         "PriceListVersion",
+        "PRICE_ACCEPTED",
         "PRICE_FIELDS",
         "DEMO_LABEL",
         "Prompt",
