@@ -6,8 +6,9 @@ Usage::
 
 Each round measures every workload with the old and then the new interpreter (the order
 alternates between rounds), each in a fresh process, through the public API both versions
-share: W1 and W3 (``simulate``, 1-s grids; also with the Simons model, whose structure is
-the same in both, as Domino's is not after e9f709d), W2 at 10^5 and 10^6 patients
+share: W1 and W3 (``simulate``, 1-s grids; also with Domino's norketamine left out where
+the checkout can, and with the Simons model, whose structure is the same in both: Domino
+gained a metabolite after e9f709d), W2 at 10^5 and 10^6 patients
 (``simulate_population``), and whole processes (``ketaclinic simulate --json``,
 ``ketaclinic population --n 1000 --json``, and ``python -c "import numpy"`` for scale).
 The machine is shared and noisy: read the ranges, not one number.
@@ -22,16 +23,20 @@ import time
 from pathlib import Path
 
 _W1_W3 = """
-import statistics, time, numpy as np
+import inspect, statistics, time, numpy as np
 from ketaclinic.pharmacology import Patient, parse_doses, simulate
+# the curves W1/W3 are defined with (ketamine, effect site): newer checkouts add norketamine
+# to Domino and can leave it out, as W2 does
+accepted = inspect.signature(simulate).parameters
+extra = {{"norketamine": False}} if {lean} and "norketamine" in accepted else {{}}
 days = {days}
 patient = Patient(weight_kg=70, age_years=40, sex="male", height_cm=175)
 doses = parse_doses([f"iv-infusion 0.5 mg/kg over 40 min at {{d * 1440:g}} min" for d in days])
 grid = np.arange(round({t_end} * 60) + 1) / 60.0
-simulate("{model}", patient, doses, grid)
+simulate("{model}", patient, doses, grid, **extra)
 times = []
 for _ in range({repeat}):
-    t = time.perf_counter(); simulate("{model}", patient, doses, grid)
+    t = time.perf_counter(); simulate("{model}", patient, doses, grid, **extra)
     times.append(time.perf_counter() - t)
 print(statistics.median(times))
 """
@@ -53,17 +58,19 @@ for _ in range({repeat}):
 print(best)
 """
 
-# Domino gained a norketamine metabolite after e9f709d (three curves instead of two): the
-# Simons rows use a model without one in both checkouts, the same work on each side.
+# Domino gained a norketamine metabolite after e9f709d (three curves instead of two). The
+# "same curves" rows leave it out where the checkout can (``norketamine=False``), the Simons
+# rows use a model without one in both checkouts: the same work on each side. The plain W1
+# and W3 rows are what a caller gets by default (the new checkout's extra curve included).
+_W1 = {"days": (0,), "t_end": 1440.0, "repeat": 50}
+_W3 = {"days": (0, 2, 4, 7, 9, 11), "t_end": 20160.0, "repeat": 10}
 WORKLOADS = {
-    "W1 simulate 24 h at 1 s": _W1_W3.format(model="domino", days=(0,), t_end=1440.0, repeat=50),
-    "W3 simulate 14 d at 1 s": _W1_W3.format(
-        model="domino", days=(0, 2, 4, 7, 9, 11), t_end=20160.0, repeat=10
-    ),
-    "W1 same structure (simons)": _W1_W3.format(model="simons", days=(0,), t_end=1440.0, repeat=50),
-    "W3 same structure (simons)": _W1_W3.format(
-        model="simons", days=(0, 2, 4, 7, 9, 11), t_end=20160.0, repeat=10
-    ),
+    "W1 simulate 24 h at 1 s": _W1_W3.format(model="domino", lean=False, **_W1),
+    "W3 simulate 14 d at 1 s": _W1_W3.format(model="domino", lean=False, **_W3),
+    "W1 same curves (no norketamine)": _W1_W3.format(model="domino", lean=True, **_W1),
+    "W3 same curves (no norketamine)": _W1_W3.format(model="domino", lean=True, **_W3),
+    "W1 same structure (simons)": _W1_W3.format(model="simons", lean=False, **_W1),
+    "W3 same structure (simons)": _W1_W3.format(model="simons", lean=False, **_W3),
     "W2 population n=1e5": _W2.format(n=100_000, repeat=5),
     "W2 population n=1e6": _W2.format(n=1_000_000, repeat=2),
 }

@@ -284,3 +284,31 @@ def test_the_catalogue_holds_eleven_models_each_with_a_source_an_assumed_ke0_and
         assert model.source
         assert model.ke0_source.startswith("ke0 assumed")
         assert Route.IV in model.routes
+
+
+@pytest.mark.parametrize("child_pugh", ["none", "B"])
+def test_leaving_norketamine_out_keeps_every_ketamine_value(child_pugh: str) -> None:
+    """``norketamine=False``: no metabolite curve or summary, and the ketamine and
+    effect-site curves and summaries are those of the full run (the metabolite never feeds
+    back into the parent)."""
+    patient = Patient(weight_kg=70, age_years=40, child_pugh=child_pugh)
+    doses = ["iv-infusion 0.5 mg/kg over 40 min at 0 min", "oral 50 mg at 600 min"]
+    grid = np.arange(0, 1441, 0.5)
+    full = simulate("domino", patient, doses, grid, thresholds_ng_per_ml=[100], at_min=[45])
+    lean = simulate(
+        "domino",
+        patient,
+        doses,
+        grid,
+        thresholds_ng_per_ml=[100],
+        at_min=[45],
+        norketamine=False,
+    )
+    assert full.norketamine_ng_per_ml is not None
+    assert full.summary.norketamine is not None
+    assert lean.norketamine_ng_per_ml is None
+    assert lean.summary.norketamine is None
+    np.testing.assert_allclose(lean.ketamine_ng_per_ml, full.ketamine_ng_per_ml, rtol=1e-12)
+    assert lean.summary.ketamine == pytest.approx(full.summary.ketamine)
+    assert lean.summary.ketamine.values_at_min == pytest.approx(full.summary.ketamine.values_at_min)
+    assert lean.warnings == full.warnings

@@ -244,6 +244,7 @@ def simulate(
     thresholds_ng_per_ml: Sequence[float] = (),
     at_min: Sequence[float] = (),
     horizon_min: float | None = None,
+    norketamine: bool = True,
 ) -> SimulationResult:
     """Predict ketamine (and norketamine, effect-site) concentrations for one patient.
 
@@ -251,6 +252,8 @@ def simulate(
     dose); the summary (Cmax, Tmax, AUC, minutes above each threshold) comes from the exact
     solution over ``[0, horizon_min]`` whatever the grid (default: the grid's last time, or
     24 h after the last dose without a grid); ``at_min`` adds exact values at chosen times.
+    ``norketamine=False`` leaves the metabolite's curve and summary out (the ketamine values
+    are the same: the metabolite never feeds back), as ``simulate_population`` does.
 
     >>> r = simulate("domino", Patient(weight_kg=70), ["iv-infusion 0.5 mg/kg over 40 min"],
     ...              [0, 40, 60])
@@ -284,7 +287,7 @@ def simulate(
     routes = check_routes(spec, events)
     system, params = system_of(spec, cov, routes)
     inputs = inputs_of(spec, events, routes, cov.weight_kg, ethnicity=cov.ethnicity)
-    names = [o for o in OUTPUTS if system.has(STATE_OF[o])]
+    names = [o for o in OUTPUTS if system.has(STATE_OF[o]) and (norketamine or o != "norketamine")]
     rows = np.stack([system.concentration_row(STATE_OF[o]) for o in names], axis=1)
     rows *= MG_PER_L_TO_NG_PER_ML  # outputs straight in ng/mL
     modes = decompose(system.a_per_min)
@@ -332,7 +335,12 @@ def simulate(
     if patient.child_pugh != ChildPugh.NONE:
         basis = HEPATIC_SCALING[ChildPugh(patient.child_pugh)].basis
         normal = simulate(
-            spec, patient.replace(child_pugh=ChildPugh.NONE), dose_list, times, horizon_min=end
+            spec,
+            patient.replace(child_pugh=ChildPugh.NONE),
+            dose_list,
+            times,
+            horizon_min=end,
+            norketamine=norketamine,
         )
         warnings.append(
             f"hepatic impairment Child-Pugh {patient.child_pugh}: {basis}; "
