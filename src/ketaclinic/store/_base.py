@@ -9,6 +9,7 @@ on an amendment withdraws the record while keeping every version readable.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, declared_attr, mapped_column
 
@@ -98,6 +100,7 @@ def short(length: int = 200) -> String:
 
 
 _NEWER: dict[type[Any], Any] = {}
+_NEWER_LOCK = threading.Lock()
 
 
 def newer_version(model: type[Any]) -> Any:
@@ -105,9 +108,24 @@ def newer_version(model: type[Any]) -> Any:
     (``~exists().where(newer.amends_id == model.id)``): one per model, built once. Building an
     alias proxies every column of the table (and registers its foreign keys' events), which
     was most of the CPU of a page's statements when each statement built its own; an alias is
-    immutable, so statements and threads share it, and SQLAlchemy's compiled-statement cache
-    then sees the same statement each time."""
+    immutable once built, so statements and threads share it, and SQLAlchemy's
+    compiled-statement cache then sees the same statement each time.
+
+    An alias builds its column proxies lazily, and that is not thread-safe: two requests
+    touching a fresh alias at once can leave one of them with the model's own column instead
+    of the alias' (SQLAlchemy warns "Did not locate an expression in selectable"), which
+    turns "no newer version of this row" into "this row does not amend itself" and would
+    show amended records as current. So the alias is built under a lock with every column
+    attribute and its expression resolved before any other thread can see it.
+    """
     found = _NEWER.get(model)
-    if found is None:  # two threads may both build one: either serves
-        found = _NEWER.setdefault(model, aliased(model))
+    if found is not None:
+        return found
+    with _NEWER_LOCK:
+        found = _NEWER.get(model)
+        if found is None:
+            alias = aliased(model)
+            for attribute in inspect(model).column_attrs:
+                getattr(alias, attribute.key).__clause_element__()
+            _NEWER[model] = found = alias
     return found
