@@ -152,6 +152,12 @@ class _Tally:
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
+        self.examples: list[str] = []  # the first few errors, to say what they were
+
+    def error(self, kind: str, what: str) -> None:
+        self.errors[kind] += 1
+        if len(self.examples) < 5:
+            self.examples.append(f"{kind}: {what}")
 
     @property
     def requests(self) -> int:
@@ -198,13 +204,14 @@ async def _user(
                 async with client.request(method, path, **options) as answer:
                     body = await answer.read()
                     failed = answer.status >= 400
-            except aiohttp.ClientError:
-                tally.errors[kind] += 1
+            except aiohttp.ClientError as exc:
+                tally.error(kind, f"{method} {path}: {exc!r}")
                 continue
             tally.times[kind].append((time.perf_counter() - t0) * 1000)
             # a page that answers 200 without its form is broken too
             if failed or (kind == "session page" and _TOKEN.encode() not in body):
-                tally.errors[kind] += 1
+                text = body[:300].decode("utf-8", "replace").replace("\n", " ")
+                tally.error(kind, f"{method} {path}: {answer.status} {text}")
 
 
 class _Reading(NamedTuple):
@@ -360,6 +367,8 @@ def _report_reading(label: str, think_s: float, reading: _Reading, workers: int)
             f"p95 {p95:7.1f} ms (x{p95 / base:5.1f} /health){verdict}  "
             f"errors {tally.errors[kind]}"
         )
+    for example in tally.examples:
+        print(f"  error: {example}")
 
 
 def _report_pages(label: str, pages: dict[str, _Reading]) -> None:
