@@ -8,20 +8,9 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from web_helpers import csrf_of
+from web_helpers import csrf_of, intake_form
 
-INTAKE = {
-    "mrn": "W-200",
-    "given_name": "Wren",
-    "family_name": "Ng",
-    "birth_date": "1979-04-02",
-    "sex_at_birth": "female",
-    "weight_kg": "68",
-    "height_cm": "165",
-    "measured_on": "2026-03-01",
-    "icd10cm_code_0": "F33.2",
-    "diagnosis_text_0": "recurrent major depression",
-}
+INTAKE = intake_form("W-200")
 NOTICE = "Doses and weight are withheld until your independent double check"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,14 +89,17 @@ def test_a_shown_form_time_reads_back_as_the_same_minute(moment: datetime, zone:
         assert parsed == minute
 
 
-def _open_session(db: Database, clock: FrozenClock) -> int:
+def _checked_order(
+    db: Database, clock: FrozenClock, mrn: str = "TZ-1", start: date | None = None
+) -> Any:
+    """A depression course planned from ``start`` (default today), signed and double-checked."""
     doctor, checker = Actor("dr.adams", "127.0.0.1"), Actor("nurse.clark", "127.0.0.1")
     today = clock().date()
     patient = enrol_patient(
         db,
         doctor,
         {
-            "mrn": "TZ-1",
+            "mrn": mrn,
             "demographics": {
                 "given_name": "Zoe",
                 "family_name": "Zone",
@@ -107,10 +111,15 @@ def _open_session(db: Database, clock: FrozenClock) -> int:
         },
         clock=clock,
     )
-    planned = plan_course(db, doctor, patient, "depression-iv", today, clock=clock)
+    planned = plan_course(db, doctor, patient, "depression-iv", start or today, clock=clock)
     sign_order(db, doctor, planned.order_id, clock=clock)
     doses = [d["dose"]["text"] for d in planned.doses]
     double_check_order(db, checker, planned.order_id, planned.weight_kg, doses, clock=clock)
+    return planned
+
+
+def _open_session(db: Database, clock: FrozenClock) -> int:
+    planned = _checked_order(db, clock)
     nurse = Actor("nurse.brown", "127.0.0.1")
     return start_session(
         db, nurse, order_id=planned.order_id, lot_number="TZ", started_at=clock(), clock=clock
@@ -220,27 +229,7 @@ def test_a_tokyo_clinic_books_its_series_at_nine_in_tokyo(app_db: Database) -> N
     clock = FrozenClock()  # Monday 2026-03-02 09:00 UTC = 18:00 JST
     with app_db.transaction() as session:
         session.add(Chair(name="chair 1", created_at=clock()))
-    doctor, checker = Actor("dr.adams", "127.0.0.1"), Actor("nurse.clark", "127.0.0.1")
-    patient = enrol_patient(
-        app_db,
-        doctor,
-        {
-            "mrn": "TZ-2",
-            "demographics": {
-                "given_name": "Yui",
-                "family_name": "Zone",
-                "birth_date": "1980-05-01",
-                "sex_at_birth": "female",
-            },
-            "weight": {"weight_kg": 70, "measured_on": clock().date().isoformat()},
-            "diagnoses": [{"icd10cm_code": "F33.2", "free_text": "major depression"}],
-        },
-        clock=clock,
-    )
-    planned = plan_course(app_db, doctor, patient, "depression-iv", date(2026, 3, 9), clock=clock)
-    sign_order(app_db, doctor, planned.order_id, clock=clock)
-    doses = [d["dose"]["text"] for d in planned.doses]
-    double_check_order(app_db, checker, planned.order_id, planned.weight_kg, doses, clock=clock)
+    planned = _checked_order(app_db, clock, "TZ-2", date(2026, 3, 9))
     settings = app_db.settings.model_copy(update={"clinic_timezone": "Asia/Tokyo"})
     app = create_app(settings, db=app_db, clock=clock, warm=False)
     with TestClient(app, follow_redirects=False) as nurse:

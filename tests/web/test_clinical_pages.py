@@ -10,20 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from web_helpers import csrf_of
+from web_helpers import csrf_of, intake_form
 
-INTAKE = {
-    "mrn": "W-100",
-    "given_name": "Wren",
-    "family_name": "Ng",
-    "birth_date": "1979-04-02",
-    "sex_at_birth": "female",
-    "weight_kg": "68",
-    "height_cm": "165",
-    "measured_on": "2026-03-01",
-    "icd10cm_code_0": "F33.2",
-    "diagnosis_text_0": "recurrent major depression",
-}
+INTAKE = intake_form("W-100")
 
 
 def _post(client: Any, path: str, form_page: str, data: dict[str, str]) -> Any:

@@ -87,6 +87,22 @@ def client(app_db: Database, frozen: FrozenClock) -> Iterator[TestClient]:
 _CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
 
 
+def intake_form(mrn: str) -> dict[str, str]:
+    """The intake page's fields for a depressed adult the depression protocol allows."""
+    return {
+        "mrn": mrn,
+        "given_name": "Wren",
+        "family_name": "Ng",
+        "birth_date": "1979-04-02",
+        "sex_at_birth": "female",
+        "weight_kg": "68",
+        "height_cm": "165",
+        "measured_on": "2026-03-01",
+        "icd10cm_code_0": "F33.2",
+        "diagnosis_text_0": "recurrent major depression",
+    }
+
+
 def csrf_of(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "the page has no CSRF field"
