@@ -128,6 +128,10 @@ def test_run_starts_a_demo_clinic_and_prints_the_demo_passwords_once(tmp_path: P
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
     assert any(line.startswith("demo clinic: 20 patients") for line in lines)
+    # the engine is made ready, and said so, before the address is announced
+    ready = next(i for i, line in enumerate(lines) if line.startswith("pharmacology engine ready"))
+    announced = next(i for i, line in enumerate(lines) if line.startswith("ketaclinic on http"))
+    assert ready < announced, lines
     again = json.loads(_cli(tmp_path, "users", "list", "--json").stdout)["users"]
     assert {u["role"] for u in again} == {"physician", "nurse", "admin", "researcher"}
     restarted = _cli(tmp_path, "run", "--workers", "2")  # refused before anything is made

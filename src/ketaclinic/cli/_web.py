@@ -11,6 +11,7 @@ allows one writing process, hence one worker.
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import typer
@@ -81,6 +82,7 @@ def _serve(host: str, port: int, workers: int, demo: bool, demo_patients: int) -
         db.close()
     for line in lines:
         typer.echo(line)
+    _warm_up()
     typer.echo(f"ketaclinic on http://{host}:{port} ({workers} worker(s)); Ctrl-C stops it")
     uvicorn.run(
         APP_FACTORY,
@@ -92,6 +94,22 @@ def _serve(host: str, port: int, workers: int, demo: bool, demo_patients: int) -
         proxy_headers=False,
         server_header=False,
     )
+
+
+def _warm_up() -> None:
+    """Compile (first start) or load (later starts) the pharmacology kernels before serving,
+    saying so: compiling into an empty cache takes a minute or more, during which the
+    address does not answer yet. In one worker the app's own warm-up then finds them ready;
+    several workers load them from the on-disk cache this fills."""
+    from ketaclinic.pharmacology import warm_up
+
+    typer.echo(
+        "preparing the pharmacology engine: the first start compiles its kernels (1-3 min), "
+        "later starts load them from the cache ..."
+    )
+    started = time.monotonic()
+    warm_up()
+    typer.echo(f"pharmacology engine ready ({time.monotonic() - started:.1f} s)")
 
 
 def _read_password() -> str:
