@@ -6,8 +6,10 @@ protocol of the library with its trial criteria, a signed and double-checked ord
 protocol's doses for the patient's weight, the bookings, and every session up to ``now``
 (doses and rate changes given, vitals, MOAA/S, CADSS-6, adverse events, the discharge after
 the protocol's minimum observation, charges); outcome assessments that follow a responder,
-partial or non-responder trajectory; the course's status events (stopped trials, maintenance,
-completed); payments. Later bookings stay bookings.
+partial or non-responder trajectory, the baseline inside the trial's baseline window and the
+follow-up at its decision point; the physician's trial decision there, as the evaluation
+recommends, and the course's status events that follow it (stopped trials, maintenance,
+completed); payments. Later bookings stay bookings; a follow-up not yet due is not made.
 
 Rates used (demonstration assumptions, each named with what informed it):
 - response at the decision point: depression 55 % responders, 20 % partial (Sanacora 2017
@@ -30,7 +32,8 @@ from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from ketaclinic.outcomes import mme, score
+from ketaclinic.outcomes import Assessment as Scored
+from ketaclinic.outcomes import evaluate_trial, mme, score
 from ketaclinic.protocols import Protocol, concrete_dose, get_protocol
 from ketaclinic.safety import drug_library
 from ketaclinic.services._chair_book import ChairBook
@@ -399,15 +402,14 @@ class DemoClinic(SessionRows):
         first_chair = pid % len(self.staff.chairs)
         shift = timedelta(0)  # days a full clinic pushed this course's bookings back
         baseline = self._baseline(protocol)
-        self._assessment(
-            pid,
-            course,
-            protocol,
-            baseline,
-            0,
-            datetime.combine(start_day - timedelta(days=2), time(10), tzinfo=tz),
-            who,
-        )
+        started: list[datetime] = []  # the sessions given, and the trial's scores so far
+        # baseline two days ahead, or on the morning of the first session when the trial's
+        # baseline window is shorter (acute and palliative: 1 day)
+        if protocol.trial.minimum_data.baseline_window_days >= 2:
+            baseline_at = datetime.combine(start_day - timedelta(days=2), time(10), tzinfo=tz)
+        else:
+            baseline_at = datetime.combine(start_day, time(hour - 1), tzinfo=tz)
+        scored = [self._assessment(pid, course, protocol, baseline, 0, baseline_at, who)]
         for k, (offset, kind) in enumerate(zip(offsets, kinds, strict=True)):
             if k >= stop_after:
                 break
@@ -432,19 +434,28 @@ class DemoClinic(SessionRows):
             if starts + timedelta(minutes=length) > self.now:
                 continue  # booked, not yet given
             nurse = rng.choice(self.staff.nurses)
-            self._session(
-                pid, course, order, entry, chair, protocol, doses, weight, starts, k, nurse
+            started.append(
+                self._session(
+                    pid, course, order, entry, chair, protocol, doses, weight, starts, k, nurse
+                )
             )
             if k == 0:
                 self._status(course, "active", "first session given", starts, who)
             if k + 1 == induction or (kind == "maintenance" and k % 3 == 0):
+                at = starts + timedelta(days=1)
+                if k + 1 == induction:  # the follow-up the trial is judged on
+                    at = max(at, _decision_point(protocol, started) + timedelta(hours=1))
+                if at > self.now:
+                    continue  # not yet assessed (nor decided)
                 progress = 1.0 if k + 1 >= induction else (k + 1) / induction
                 value = self._follow_up(protocol, baseline, outcome, progress)
-                self._assessment(
-                    pid, course, protocol, value, k + 1, starts + timedelta(days=1), who
-                )
-            if k + 1 == induction:
-                self._decision(course, protocol, outcome, starts + timedelta(days=1), who)
+                scored.append(self._assessment(pid, course, protocol, value, k + 1, at, who))
+                if k + 1 == induction:
+                    decided = self._trial_decision(
+                        course, protocol, started, scored, at, doctor, who
+                    )
+                    if not self._decision(course, protocol, outcome, decided, at, who):
+                        break
 
     def _status(
         self, course: int, status: str, reason: str, at: datetime, who: dict[str, Any]
@@ -458,25 +469,64 @@ class DemoClinic(SessionRows):
             **{**who, "recorded_at": at},
         )
 
+    def _trial_decision(
+        self,
+        course: int,
+        protocol: Protocol,
+        started: list[datetime],
+        scored: list[Scored],
+        at: datetime,
+        doctor: int,
+        who: dict[str, Any],
+    ) -> str | None:
+        """The physician's trial decision at the decision point, as ``record_trial_decision``
+        records it: the evaluation of what was given and scored, decided as recommended
+        (nothing is recorded while the trial cannot be judged). Returns the decision."""
+        evaluation = evaluate_trial(protocol.trial, started[0], started, scored, at)
+        if evaluation.recommendation not in ("continue", "stop", "taper"):
+            return None
+        self._put(
+            "trial_decisions",
+            course_id=course,
+            evaluated_at=at,
+            recommendation=evaluation.recommendation,
+            evaluation=evaluation.to_dict(),
+            decision=evaluation.recommendation,
+            reason="; ".join(evaluation.reasons),
+            decided_by_id=doctor,
+            **{**who, "recorded_at": at, "recorded_by_id": doctor},
+        )
+        return evaluation.recommendation
+
     def _decision(
-        self, course: int, protocol: Protocol, outcome: str, at: datetime, who: dict[str, Any]
-    ) -> None:
-        if outcome == "responder":
-            if protocol.schedule.maintenance is not None:
+        self,
+        course: int,
+        protocol: Protocol,
+        outcome: str,
+        decided: str | None,
+        at: datetime,
+        who: dict[str, Any],
+    ) -> bool:
+        """The course's status after its trial: the recorded decision's, or the outcome's when
+        the trial could not be judged. True when the course goes on to maintenance."""
+        responded = decided == "continue" if decided is not None else outcome == "responder"
+        if responded:
+            if protocol.schedule.maintenance is not None and outcome == "responder":
                 self._status(
                     course, "maintenance", "responded at the decision point: maintenance", at, who
                 )
-            else:
-                self._status(course, "completed", "responded: course completed", at, who)
-        else:
-            why = "partial response" if outcome == "partial" else "no response"
-            self._status(
-                course,
-                "stopped",
-                f"{why} at the decision point: trial stopped (no clear benefit)",
-                at,
-                who,
-            )
+                return True
+            self._status(course, "completed", "responded: course completed", at, who)
+            return False
+        why = "partial response" if outcome == "partial" else "no response"
+        self._status(
+            course,
+            "stopped",
+            f"{why} at the decision point: trial stopped (no clear benefit)",
+            at,
+            who,
+        )
+        return False
 
     # -- outcomes ----------------------------------------------------------------------------
     def _baseline(self, protocol: Protocol) -> int:
@@ -508,7 +558,8 @@ class DemoClinic(SessionRows):
         k: int,
         at: datetime,
         who: dict[str, Any],
-    ) -> None:
+    ) -> Scored:
+        """One outcome assessment's rows; returns it as the trial reads it."""
         if protocol.category == "depression":
             answers, scored = _answers("phq-9", total, 9, 3)
             if total and k and self.rng.random() < 0.04:
@@ -529,6 +580,17 @@ class DemoClinic(SessionRows):
             score=scored,
             **{**who, "recorded_at": at},
         )
+        scale = protocol.trial.scale
+        values = {v["id"]: v["value_points"] for v in scored["scores"]}
+        return Scored(instrument, at, values[scale], scale)
+
+
+def _decision_point(protocol: Protocol, started: list[datetime]) -> datetime:
+    """When the trial of a course with these sessions is judged (``DecisionPoint``)."""
+    rule = protocol.trial.decision_point
+    if rule.after_sessions is None:
+        return started[0] + timedelta(days=rule.after_days)
+    return started[min(rule.after_sessions, len(started)) - 1] + timedelta(days=rule.after_days)
 
 
 def batches(

@@ -54,7 +54,8 @@ class SessionRows:
         starts: datetime,
         k: int,
         nurse: int,
-    ) -> None:
+    ) -> datetime:
+        """One session's rows; returns when it started."""
         rng = self.rng
         t0 = starts + timedelta(minutes=rng.randint(0, 15))
         multi_day = max(d.end_min for d in doses) >= 24 * 60
@@ -218,6 +219,7 @@ class SessionRows:
                 recorded_by_id=nurse,
                 entered_in_error=False,
             )
+        return t0
 
     def _doses(
         self, protocol: Protocol, doses: list[Dose], weight: float, t0: datetime

@@ -18,6 +18,7 @@ from ketaclinic.protocols import protocols
 from ketaclinic.services import (
     DEMO_STAFF,
     Actor,
+    dashboard_alerts,
     discharge_readiness,
     generate_demo_data,
     verify_audit,
@@ -33,6 +34,7 @@ from ketaclinic.store import (
     ScheduleEntry,
     TreatmentCourse,
     TreatmentSession,
+    TrialDecisionRecord,
     course_status,
     table_digest,
 )
@@ -88,6 +90,30 @@ def test_a_demo_clinic_has_every_indication_outcome_and_harm_and_audits_each_pat
     assert opioids > 100
     assert sorted(audited) == list(range(1, 201))
     assert verify_audit(db).ok
+
+
+def test_every_demo_trial_at_its_decision_point_is_decided_and_the_course_follows(
+    db: Any, clock: FrozenClock
+) -> None:
+    """A demo physician records each trial decision as the evaluation recommends, at the
+    trial's decision point (baseline inside the trial's window, follow-up at or after the
+    point): the course's status agrees with it, and the dashboard holds no stale 'trial
+    decision due' for decided courses."""
+    generate_demo_data(db, CLI, patients=200, seed=1, clock=clock)
+    with db.snapshot() as session:
+        courses = session.scalars(select(TreatmentCourse)).all()
+        statuses = {c.id: course_status(session, c.id).status for c in courses}  # type: ignore[union-attr]
+        decisions = {d.course_id: d for d in session.scalars(select(TrialDecisionRecord))}
+    closed = [c for c in courses if statuses[c.id] in ("stopped", "completed", "maintenance")]
+    assert {c.protocol_id for c in closed if c.id in decisions} == set(protocols())
+    assert all(c.id in decisions for c in closed)
+    for course_id, decision in decisions.items():
+        assert decision.decision == decision.recommendation == decision.evaluation["recommendation"]
+        expected = ("stopped",) if decision.decision != "continue" else ("maintenance", "completed")
+        assert statuses[course_id] in expected
+    physician = Actor(username="demo.dr.ames", client_address="test")
+    due = dashboard_alerts(db, physician, clock().date(), clock=clock)
+    assert not [a for a in due if a.kind == "trial_decision_due" and a.course_id in decisions]
 
 
 def test_every_demo_discharge_passes_the_discharge_gate(db: Any, clock: FrozenClock) -> None:
