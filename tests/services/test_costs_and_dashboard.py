@@ -182,6 +182,38 @@ def test_the_dashboard_day_is_a_day_at_the_clinic(db: Database, clock: FrozenClo
     assert item_9(date(2026, 3, 3)) == []
 
 
+def test_the_trial_decision_alert_names_the_clinic_date_of_its_decision_point(
+    db: Database, clock: FrozenClock
+) -> None:
+    """The sixth session at 23:30 EDT on 15 March (03:30 UTC on the 16th) is the decision
+    point: a New York clinic's dashboard of the 15th says the trial was judged on the 15th,
+    not on the UTC date; a UTC clinic sees it on the 16th."""
+    staff = personas(db, clock)
+    nurse = staff["nurse.brown"]
+    patient_id, course_id, order_id = ready_order(db, staff, clock, "depression-iv")
+    late = datetime.combine(START, datetime.min.time(), tzinfo=UTC).replace(hour=3, minute=30)
+    clock.at = late - timedelta(days=1)
+    record_assessment(db, nurse, patient_id, "phq-9", [3] * 6 + [2, 0, 0], clock(), clock=clock)
+    for day in (1, 3, 5, 8, 10, 12):
+        give_session(db, nurse, clock, order_id, late + timedelta(days=day), [DOSE])
+    clock.advance(minutes=15)
+    record_assessment(
+        db, nurse, patient_id, "phq-9", [1] * 8 + [1], clock(), course_id=course_id, clock=clock
+    )
+    new_york = ZoneInfo("America/New_York")
+    assert clock().astimezone(new_york).date() == date(2026, 3, 15)
+
+    def judged(day: date, **zone: ZoneInfo) -> list[str]:
+        alerts = dashboard_alerts(db, nurse, day, clock=clock, **zone)
+        return [a.message for a in alerts if a.kind == "trial_decision_due"]
+
+    (message,) = judged(date(2026, 3, 15), zone=new_york)
+    assert "judged on 2026-03-15: recommendation continue" in message
+    (message,) = judged(date(2026, 3, 16))  # UTC without a zone
+    assert "judged on 2026-03-16: recommendation continue" in message
+    assert judged(date(2026, 3, 15)) == []  # before 03:30 UTC on the 16th
+
+
 def test_a_weight_based_session_with_an_old_weight_is_an_alert(
     db: Database, clock: FrozenClock
 ) -> None:

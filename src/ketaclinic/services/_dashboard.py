@@ -289,7 +289,8 @@ def _day_alerts(cache: TableCache, course: Any, day: _Day, mrn: str) -> list[Das
                         mrn,
                         int(course.id),
                         f"REMS Patient Monitoring Form of the session on "
-                        f"{visit.actual_start_at.date().isoformat()} is due by {due.isoformat()}",
+                        f"{day.date_of(visit.actual_start_at).isoformat()} is due by "
+                        f"{due.isoformat()}",
                         _REMS,
                     )
                 )
@@ -319,7 +320,7 @@ def _trial_alert(cache: TableCache, course: Any, day: _Day, mrn: str) -> list[Da
                     mrn,
                     int(course.id),
                     f"trial of {protocol.id} judged on "
-                    f"{decision.decision_point.date().isoformat()}: recommendation "
+                    f"{day.date_of(decision.decision_point).isoformat()}: recommendation "
                     f"{decision.recommendation} ({'; '.join(decision.reasons)})",
                     criteria.source,
                 )
