@@ -121,20 +121,31 @@ def test_the_estimate_prices_the_planned_series_before_it_starts(
         estimate_course_cost(db, staff["admin.davis"], course_id, maintenance_sessions=-1)
 
 
+def _judged_trial(
+    db: Database, staff: dict[str, Actor], clock: FrozenClock, first_at: datetime, then: timedelta
+) -> int:
+    """A depression course judged at its sixth session (``first_at`` + 11 days): a PHQ-9
+    baseline of 20 points an hour before the first session, 9 points ``then`` after the
+    sixth (a 55 % response: continue); the clock stands there. Returns the course id."""
+    nurse = staff["nurse.brown"]
+    patient_id, course_id, order_id = ready_order(db, staff, clock, "depression-iv")
+    clock.at = first_at - timedelta(hours=1)
+    record_assessment(db, nurse, patient_id, "phq-9", [3] * 6 + [2, 0, 0], clock(), clock=clock)
+    for day in (0, 2, 4, 7, 9, 11):
+        give_session(db, nurse, clock, order_id, first_at + timedelta(days=day), [DOSE])
+    clock.at += then
+    record_assessment(
+        db, nurse, patient_id, "phq-9", [1] * 8 + [1], clock(), course_id=course_id, clock=clock
+    )
+    return course_id
+
+
 def test_the_dashboard_lists_the_days_alerts_most_urgent_first(
     db: Database, clock: FrozenClock
 ) -> None:
     staff = personas(db, clock)
     nurse, doctor = staff["nurse.brown"], staff["dr.adams"]
-    patient_id, course_id, order_id = ready_order(db, staff, clock, "depression-iv")
-    clock.at = FIRST_AT - timedelta(hours=1)
-    record_assessment(db, nurse, patient_id, "phq-9", [3] * 6 + [2, 0, 0], clock(), clock=clock)
-    for day in (0, 2, 4, 7, 9, 11):
-        give_session(db, nurse, clock, order_id, FIRST_AT + timedelta(days=day), [DOSE])
-    clock.advance(hours=2)
-    record_assessment(
-        db, nurse, patient_id, "phq-9", [1] * 8 + [1], clock(), course_id=course_id, clock=clock
-    )
+    course_id = _judged_trial(db, staff, clock, FIRST_AT, timedelta(hours=2))
     day = clock().date()
     alerts = dashboard_alerts(db, nurse, day, clock=clock)
     kinds = [a.kind for a in alerts]
@@ -190,16 +201,8 @@ def test_the_trial_decision_alert_names_the_clinic_date_of_its_decision_point(
     not on the UTC date; a UTC clinic sees it on the 16th."""
     staff = personas(db, clock)
     nurse = staff["nurse.brown"]
-    patient_id, course_id, order_id = ready_order(db, staff, clock, "depression-iv")
-    late = datetime.combine(START, datetime.min.time(), tzinfo=UTC).replace(hour=3, minute=30)
-    clock.at = late - timedelta(days=1)
-    record_assessment(db, nurse, patient_id, "phq-9", [3] * 6 + [2, 0, 0], clock(), clock=clock)
-    for day in (1, 3, 5, 8, 10, 12):
-        give_session(db, nurse, clock, order_id, late + timedelta(days=day), [DOSE])
-    clock.advance(minutes=15)
-    record_assessment(
-        db, nurse, patient_id, "phq-9", [1] * 8 + [1], clock(), course_id=course_id, clock=clock
-    )
+    first_at = FIRST_AT.replace(hour=3, minute=30) + timedelta(days=1)
+    _judged_trial(db, staff, clock, first_at, timedelta(minutes=15))
     new_york = ZoneInfo("America/New_York")
     assert clock().astimezone(new_york).date() == date(2026, 3, 15)
 

@@ -87,6 +87,7 @@ from ketaclinic.services._charges import (
     patient_account,
     record_payment,
 )
+from ketaclinic.services._clinic_time import DATE_AND_TIME, local_time
 from ketaclinic.services._costs import (
     CostEstimate,
     CourseCost,
@@ -303,6 +304,7 @@ __all__ = [
     "CHECK_KINDS",
     "DASHBOARD_PAGE_PATIENTS",
     "DASHBOARD_PAGE_PATIENTS_MAX",
+    "DATE_AND_TIME",
     "DECISIONS",
     "DEMO_LABEL",
     "DEMO_PATIENTS",
@@ -454,6 +456,7 @@ __all__ = [
     "get_patient_record",
     "list_courses",
     "list_staff_users",
+    "local_time",
     "open_clinic_database",
     "open_course",
     "opioid_sparing",

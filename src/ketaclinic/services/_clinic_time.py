@@ -1,6 +1,7 @@
 """Instants in the words of the clinic: messages built in the services show a time in the
 clinic's time zone with the zone's abbreviation (``09:40 GMT``, ``2026-07-01 10:40 BST``),
-as the pages do; the instants themselves stay UTC in the store and in the API's fields.
+as the pages do (their ``clinic_time`` filter formats with ``local_time``); the instants
+themselves stay UTC in the store and in the API's fields.
 
 The zone is passed in by the interface that holds the settings (the web application from
 ``KETACLINIC_CLINIC_TIMEZONE``); the services never read the environment. Without one they
@@ -11,17 +12,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
-__all__ = ["clock_time", "clock_time_span", "date_and_time"]
+__all__ = ["DATE_AND_TIME", "clock_time", "clock_time_span", "date_and_time", "local_time"]
+
+#: How an instant is shown: date, time to the minute, the zone's abbreviation.
+DATE_AND_TIME = "%Y-%m-%d %H:%M %Z"
+
+
+def local_time(moment: datetime, zone: tzinfo = UTC, shown: str = DATE_AND_TIME) -> str:
+    """An instant at the clinic, formatted with ``shown`` (strftime); a naive instant is UTC
+    (as the store keeps them)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime(shown)
 
 
 def clock_time(moment: datetime, zone: tzinfo = UTC) -> str:
     """``09:40 GMT``: the time of day at the clinic, with the zone's abbreviation."""
-    return moment.astimezone(zone).strftime("%H:%M %Z")
+    return local_time(moment, zone, "%H:%M %Z")
 
 
 def date_and_time(moment: datetime, zone: tzinfo = UTC) -> str:
     """``2026-03-02 09:40 GMT``: the date and time at the clinic."""
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return local_time(moment, zone)
 
 
 def clock_time_span(low: datetime, high: datetime, zone: tzinfo = UTC) -> str:

@@ -10,7 +10,7 @@ from fastapi import Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from ketaclinic.services import ClinicHours
+from ketaclinic.services import DATE_AND_TIME, ClinicHours, local_time
 
 __all__ = [
     "as_clinic_time",
@@ -20,9 +20,6 @@ __all__ = [
     "clinic_zone",
     "zone_name",
 ]
-
-#: How the pages show an instant: date, time to the minute, the zone's abbreviation.
-SHOWN = "%Y-%m-%d %H:%M %Z"
 
 
 def clinic_zone(request: Request) -> tzinfo:
@@ -42,16 +39,14 @@ def zone_name(zone: tzinfo) -> str:
     return str(getattr(zone, "key", None) or zone.tzname(None) or "UTC")
 
 
-def as_clinic_time(value: datetime | str, zone: tzinfo, shown: str = SHOWN) -> str:
+def as_clinic_time(value: datetime | str, zone: tzinfo, shown: str = DATE_AND_TIME) -> str:
     """An instant (aware, or naive meaning UTC, or its ISO text) in the clinic's zone."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # the store keeps UTC
-    return moment.astimezone(zone).strftime(shown)
+    return local_time(moment, zone, shown)
 
 
 @pass_context
-def clinic_time(context: Context, value: Any, shown: str = SHOWN) -> str:
+def clinic_time(context: Context, value: Any, shown: str = DATE_AND_TIME) -> str:
     """Jinja filter: ``{{ session.started_at | clinic_time }}`` -> ``2026-03-02 09:30 GMT``;
     ``-`` for no value."""
     if value is None or value == "":
