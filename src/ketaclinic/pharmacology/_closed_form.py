@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from ketaclinic.pharmacology._grid_compiled import PATIENTS_PER_TASK
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML
+from ketaclinic.pharmacology._sampling import scratch_buffer
 from ketaclinic.pharmacology._solver import MIN_RELATIVE_GAP
 
 __all__ = ["Disposition", "IvInputs", "ModalCoefficients", "mammillary_coefficients", "warm_up"]
@@ -228,14 +229,20 @@ _KERNEL = numba.njit(parallel=True, cache=True)(_fill)
 
 
 def mammillary_coefficients(
-    params: Mapping[str, FloatArray], compartments: int, effect_site: bool, doses: IvInputs
+    params: Mapping[str, FloatArray],
+    compartments: int,
+    effect_site: bool,
+    doses: IvInputs,
+    scratch: dict[str, FloatArray] | None = None,
 ) -> ModalCoefficients:
     """Modes, coefficients and AUC of every patient of a mammillary model with
     ``compartments`` (1-3) for IV inputs into the central compartment.
 
     Output k = 0 is plasma, k = 1 the effect site (with ``effect_site``), in ng/mL; ``area``
     is each output's exact AUC to ``doses.t_last`` (ng*min/mL); patients with a
-    near-degenerate pair of rates are not ``good`` (their rows are left unset).
+    near-degenerate pair of rates are not ``good`` (their rows are left unset). With
+    ``scratch`` (``_sampling.scratch_buffer``) the outputs are views of buffers kept there
+    for the next call: valid until then.
     """
     n, g_count = doses.bolus_mg.shape
     s_count = compartments + (1 if effect_site else 0)
@@ -254,11 +261,13 @@ def mammillary_coefficients(
         param("V3"),
         param("ke0", effect_site),
     )
+    area = scratch_buffer(scratch, "modal_area", (n, k_count))
+    area[...] = 0.0
     out = ModalCoefficients(
-        np.empty((n, s_count)),
-        np.empty((n, g_count, k_count)),
-        np.empty((n, g_count, k_count, s_count)),
-        np.zeros((n, k_count)),
+        scratch_buffer(scratch, "modal_lam", (n, s_count)),
+        scratch_buffer(scratch, "modal_const", (n, g_count, k_count)),
+        scratch_buffer(scratch, "modal_coef", (n, g_count, k_count, s_count)),
+        area,
         np.empty(n, dtype=np.bool_),
     )
     inputs = IvInputs(

@@ -10,7 +10,8 @@ The catalogue lives in ``_catalogue.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -224,17 +225,21 @@ class PKModel:
                 f"{self.name}: typical values for {sorted(typical)} but the model declares "
                 f"{[p.name for p in self.parameter_specs]}"
             )
-        # own arrays of one value per patient (scalars broadcast; another shape is refused)
-        params = {k: np.full(cov.n, v, dtype=float) for k, v in typical.items()}
+        params = _own_arrays(typical, cov)
         factor = np.ones(cov.n)
+        impaired = False
         for cls, scaling in HEPATIC_SCALING.items():
             if scaling.clearance_factor != 1.0:  # classes without a change need no mask
-                factor[cov.child_pugh == cls.value] = scaling.clearance_factor
+                mask = cov.child_pugh == cls.value
+                if mask.any():
+                    factor[mask] = scaling.clearance_factor
+                    impaired = True
         if self.structure.liver:
             factor = _intrinsic_factor(params, factor)
-        for spec in self.parameter_specs:
-            if spec.hepatic:
-                params[spec.name] = params[spec.name] * factor
+        if impaired or self.structure.liver:  # x * 1.0 is x: nothing to scale otherwise
+            for spec in self.parameter_specs:
+                if spec.hepatic:
+                    params[spec.name] = params[spec.name] * factor
         young = cov.age_years < CHILD_BELOW_AGE_YEARS
         for path in self.paths(routes):
             ka = np.full(cov.n, path.ka_per_min)
@@ -246,6 +251,26 @@ class PKModel:
             params[path.ka_name] = ka
             params[path.f_name] = f
         return params
+
+
+def _own_arrays(typical: Mapping[str, Any], cov: Covariates) -> dict[str, FloatArray]:
+    """Arrays of one value per patient, each the dict's own (scalars broadcast; another
+    shape is refused): later steps (IIV) scale them in place. A new float array that no other
+    key and no covariate holds is kept as it is: copying it would only cost fresh memory."""
+    n = cov.n
+    held = {id(getattr(cov, f.name)) for f in fields(cov)}
+    params: dict[str, FloatArray] = {}
+    for key, value in typical.items():
+        fresh = (
+            type(value) is np.ndarray
+            and value.dtype == np.float64
+            and value.shape == (n,)
+            and value.base is None
+            and id(value) not in held
+        )
+        params[key] = value if fresh else np.full(n, value, dtype=float)
+        held.add(id(params[key]))
+    return params
 
 
 def _intrinsic_factor(params: dict[str, FloatArray], factor: FloatArray) -> FloatArray:

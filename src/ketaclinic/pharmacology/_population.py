@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from queue import Empty, SimpleQueue
 from typing import Any
 
 import numpy as np
@@ -184,9 +185,32 @@ def _run_chunk(
     n_total: int,
     out: _Chunk | None = None,
     submit: Submit | None = None,
+    spare: SimpleQueue[dict[str, FloatArray]] | None = None,
 ) -> _Chunk:
     """Patients of blocks ``[first_block, first_block + blocks)`` (the last may be short),
-    written into ``out`` (views of the whole population) or into new arrays."""
+    written into ``out`` (views of the whole population) or into new arrays. ``spare``
+    holds scratch buffers that chunks of one call pass on to one another (chunks running
+    at once each take their own)."""
+    try:
+        scratch = spare.get_nowait() if spare is not None else None
+    except Empty:
+        scratch = {}
+    try:
+        return _chunk(job, first_block, blocks, n_total, out, submit, scratch)
+    finally:
+        if spare is not None and scratch is not None:
+            spare.put(scratch)
+
+
+def _chunk(
+    job: _Job,
+    first_block: int,
+    blocks: int,
+    n_total: int,
+    out: _Chunk | None,
+    submit: Submit | None,
+    scratch: dict[str, FloatArray] | None,
+) -> _Chunk:
     model = job.model
     cov, params = sample_patients(
         job.population,
@@ -198,6 +222,7 @@ def _run_chunk(
         blocks,
         n_total,
         submit,
+        scratch,
     )
     n = cov.n
     inputs = inputs_of(model, job.events, job.routes, cov.weight_kg, ethnicity=cov.ethnicity)
@@ -210,24 +235,31 @@ def _run_chunk(
         getattr(out, name)[:] = getattr(cov, name)
     t_last = job.horizon_min
     n_states = len(model.structure.states(job.paths))
-    segs = input_segments(inputs, n, n_states, t_last)
     system: LinearSystem | None = None
     if job.closed_form:
         from ketaclinic.pharmacology._closed_form import IvInputs, mammillary_coefficients
 
+        # IV doses all enter the central compartment, state 0: its column is all the closed
+        # form reads, so only that one is built (the whole (n, states) pairs of arrays per
+        # breakpoint were fresh memory, page faults, for columns never read)
+        assert all(inp.state == 0 for inp in inputs)
+        central = input_segments(inputs, n, 1, t_last)
         modal = mammillary_coefficients(
             params,
             model.structure.compartments,
             any(state == "effect" for _, state in outputs),
             IvInputs(
-                np.stack([b[:, 0] for _, b, _ in segs], axis=1),  # state 0 is the central one
-                np.stack([r[:, 0] for _, _, r in segs], axis=1),
-                np.array([t for t, _, _ in segs]),
+                np.concatenate([b for _, b, _ in central], axis=1),
+                np.concatenate([r for _, _, r in central], axis=1),
+                np.array([t for t, _, _ in central]),
                 t_last,
             ),
+            scratch,
         )
         lam, const, coef, area, good = modal
+        segs = central  # the breakpoints; every state's inputs only if the expm path needs them
     else:
+        segs = input_segments(inputs, n, n_states, t_last)
         system = build_system(model.structure, params, job.paths)
         modes = decompose(system.a_per_min)
         lam, good = modes.lam, modes.good
@@ -239,6 +271,7 @@ def _run_chunk(
     if bad.size:
         if system is None:
             system = build_system(model.structure, params, job.paths)
+            segs = input_segments(inputs, n, n_states, t_last)
         _expm_metrics(job, out, outputs, system, segs, bad, keep)
     return out
 
@@ -467,8 +500,9 @@ def _run(
     starts = [first * BLOCK_SIZE for first, _ in ranges]
     stops = [min(n, s + count * BLOCK_SIZE) for s, (_, count) in zip(starts, ranges, strict=True)]
     if executor.shares_memory:
+        spare: SimpleQueue[dict[str, FloatArray]] = SimpleQueue()
         tasks: list[tuple[Any, ...]] = [
-            (job, first, count, n, whole.part(start, stop), executor.submit)
+            (job, first, count, n, whole.part(start, stop), executor.submit, spare)
             for (first, count), start, stop in zip(ranges, starts, stops, strict=True)
         ]
     else:

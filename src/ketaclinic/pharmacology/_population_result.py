@@ -175,7 +175,9 @@ def sorted_percentiles(ordered: FloatArray, percentiles: Sequence[float]) -> Flo
 
 
 def _sort_rows(rows: FloatArray, ordered: FloatArray, part: slice) -> None:
-    ordered[part] = np.sort(rows[part], axis=1)
+    # copied then sorted in place: what np.sort does, without its second array
+    ordered[part] = rows[part]
+    ordered[part].sort(axis=1)
 
 
 def start_percentiles(

@@ -94,6 +94,7 @@ def apply_iiv(
     ``f_names`` (the absorption paths in use) by the same factor. Bioavailabilities stay <= 1.
     """
     n = next(iter(params.values())).shape[0]
+    buffer: FloatArray | None = None  # one for every name: no fresh memory per name
     for (name, om), z in zip(omega.items(), normals, strict=True):
         keys: Sequence[str] = [name] if name in params else []
         if name == "ka":
@@ -102,12 +103,14 @@ def apply_iiv(
             keys = f_names
         if not keys:
             continue
-        factor = np.multiply(z, om).reshape(-1)[:n]
+        if buffer is None or buffer.shape != np.shape(z):
+            buffer = np.empty(np.shape(z))
+        factor = np.multiply(z, om, out=buffer).reshape(-1)[:n]
         np.exp(factor, out=factor)
-        for key in keys:
-            params[key] = params[key] * factor
+        for key in keys:  # the arrays are the dict's own (PKModel.parameters): in place
+            np.multiply(params[key], factor, out=params[key])
             if key in f_names:
-                params[key] = np.minimum(params[key], 1.0)
+                np.minimum(params[key], 1.0, out=params[key])
 
 
 def parse_variability(variability: Any, model: PKModel) -> Variability:
