@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
 
 from ketaclinic.errors import UserInputError
 from ketaclinic.services._audit import Actor, Clock, audited_read, utc_now
@@ -148,24 +148,131 @@ class PatientListItem:
         }
 
 
-_CURRENT_DEMOGRAPHICS: list[Any] = []
+def _amended_demographics() -> Any:
+    """The ids of the demographics rows a newer version amends. They are few (corrections
+    are rare), so they are read once per statement (``NOT IN``: a list on SQLite, a hashed
+    subplan on PostgreSQL) rather than probed once per row."""
+    newer = newer_version(Demographics)
+    return select(newer.amends_id).where(newer.amends_id.is_not(None))
 
 
-def _current_demographics() -> Any:
-    """The current, not withdrawn demographics rows, as a subquery built once. The amended
-    ids are few (corrections are rare), so they are read once per statement (``NOT IN``: a
-    list on SQLite, a hashed subplan on PostgreSQL) rather than probed once per patient: the
-    list page's statement reads every patient to sort them by name."""
-    if not _CURRENT_DEMOGRAPHICS:
-        newer = newer_version(Demographics)
-        amended = select(newer.amends_id).where(newer.amends_id.is_not(None))
-        _CURRENT_DEMOGRAPHICS.append(
-            select(Demographics)
-            .where(Demographics.id.not_in(amended))
-            .where(Demographics.entered_in_error.is_(False))
-            .subquery()
+def _named() -> Any:
+    """The patients with current demographics in the list's order, read from the demographics
+    side: the database walks ``ix_demographics_family_name_patient_id`` and stops at the
+    page's end instead of sorting every patient for each page."""
+    return (
+        select(
+            Patient.id,
+            Patient.mrn,
+            Demographics.given_name,
+            Demographics.family_name,
+            Demographics.birth_date,
         )
-    return _CURRENT_DEMOGRAPHICS[0]
+        .select_from(Demographics)
+        .join(Patient, Patient.id == Demographics.patient_id)
+        .where(Demographics.id.not_in(_amended_demographics()))
+        .where(Demographics.entered_in_error.is_(False))
+        .order_by(Demographics.family_name, Demographics.patient_id)
+    )
+
+
+def _unnamed(session: Any) -> list[PatientListItem]:
+    """The patients without current demographics (every version withdrawn or amended, or none
+    recorded), by id. Only candidates are checked: a patient none of whose demographics rows
+    is an amendment or amended has a current one if it has any, and whether any patient has
+    none at all is two counts."""
+    counts = select(
+        select(func.count()).select_from(Patient).scalar_subquery(),
+        select(func.count(Demographics.patient_id.distinct())).scalar_subquery(),
+    )
+    patients, with_rows = session.execute(counts).one()
+    # a withdrawn row is an amendment (the amendment rule: an original is never in error), so
+    # the amendments and the rows they amend are found on the amends_id index
+    odd = union(
+        select(Demographics.patient_id).where(Demographics.amends_id.is_not(None)),
+        select(Demographics.patient_id).where(Demographics.id.in_(_amended_demographics())),
+    )
+    candidates = set(session.scalars(odd))
+    if patients != with_rows:
+        rowless = select(Patient.id).where(Patient.id.not_in(select(Demographics.patient_id)))
+        candidates |= set(session.scalars(rowless))
+    if not candidates:
+        return []
+    current = (
+        select(Demographics.id)
+        .where(Demographics.patient_id == Patient.id)
+        .where(Demographics.id.not_in(_amended_demographics()))
+        .where(Demographics.entered_in_error.is_(False))
+    )
+    statement = (
+        select(Patient.id, Patient.mrn)
+        .where(Patient.id.in_(sorted(candidates)))
+        .where(~current.exists())
+        .order_by(Patient.id)
+    )
+    return [PatientListItem(r.id, r.mrn, None, None, None) for r in session.execute(statement)]
+
+
+def _page(session: Any, limit: int, offset: int, nulls_first: bool) -> list[PatientListItem]:
+    """One page of every patient ordered by family name, then id, the patients without a name
+    where the database sorts a missing name (first on SQLite, last on PostgreSQL), as the
+    search's outer join does."""
+    unnamed = _unnamed(session)
+    named = _named()
+
+    def named_rows(skip: int, count: int) -> list[PatientListItem]:
+        if count <= 0:
+            return []
+        rows = session.execute(named.limit(count).offset(skip))
+        return [
+            PatientListItem(r.id, r.mrn, r.given_name, r.family_name, r.birth_date) for r in rows
+        ]
+
+    if nulls_first:
+        first = unnamed[offset : offset + limit]
+        return first + named_rows(max(0, offset - len(unnamed)), limit - len(first))
+    found = named_rows(offset, limit)
+    if len(found) == limit or not unnamed:
+        return found
+    if found or offset == 0:
+        named_count = offset + len(found)
+    else:  # past the named patients: how many there are
+        named_count = session.scalar(
+            select(func.count()).select_from(named.order_by(None).subquery())
+        )
+    skip = max(0, offset - named_count)
+    return found + unnamed[skip : skip + limit - len(found)]
+
+
+def _searched(text: str) -> Any:
+    """The patients whose record number starts with ``text`` or whose current name contains
+    it: every patient is read and the matches sorted (walking the name index would read every
+    row beside it to match the text, which costs more)."""
+    current = (
+        select(Demographics)
+        .where(Demographics.id.not_in(_amended_demographics()))
+        .where(Demographics.entered_in_error.is_(False))
+        .subquery()
+    )
+    literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    full_name = func.lower(current.c.given_name + " " + current.c.family_name)
+    return (
+        select(
+            Patient.id,
+            Patient.mrn,
+            current.c.given_name,
+            current.c.family_name,
+            current.c.birth_date,
+        )
+        .outerjoin(current, current.c.patient_id == Patient.id)
+        .where(
+            or_(
+                func.lower(Patient.mrn).like(f"{literal}%", escape="\\"),
+                full_name.like(f"%{literal}%", escape="\\"),
+            )
+        )
+        .order_by(current.c.family_name, Patient.id)
+    )
 
 
 def search_patients(
@@ -188,32 +295,17 @@ def search_patients(
     text = query.strip().lower()
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "searching patients")
-        current = _current_demographics()
-        statement = select(
-            Patient.id,
-            Patient.mrn,
-            current.c.given_name,
-            current.c.family_name,
-            current.c.birth_date,
-        ).outerjoin(current, current.c.patient_id == Patient.id)
         if text:
-            literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{literal}%"
-            full_name = func.lower(current.c.given_name + " " + current.c.family_name)
-            statement = statement.where(
-                or_(
-                    func.lower(Patient.mrn).like(f"{literal}%", escape="\\"),
-                    full_name.like(pattern, escape="\\"),
-                )
-            )
-        rows = uc.session.execute(
-            statement.order_by(current.c.family_name, Patient.id).limit(limit).offset(offset)
-        ).all()
+            found = uc.session.execute(_searched(text).limit(limit).offset(offset))
+            rows = [
+                PatientListItem(r.id, r.mrn, r.given_name, r.family_name, r.birth_date)
+                for r in found
+            ]
+        else:
+            rows = _page(uc.session, limit, offset, db.dialect == "sqlite")
         uc.audit(
             "patient.search",
             record_type="patients",
-            details={"query": query, "results": [r.id for r in rows]},
+            details={"query": query, "results": [r.patient_id for r in rows]},
         )
-        return [
-            PatientListItem(r.id, r.mrn, r.given_name, r.family_name, r.birth_date) for r in rows
-        ]
+        return rows
