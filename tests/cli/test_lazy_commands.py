@@ -37,6 +37,8 @@ def test_simulate_loads_neither_protocols_safety_yaml_numba_nor_scipy() -> None:
     assert "ketaclinic.pharmacology._simulate" in loaded
     heavy = {"ketaclinic.protocols", "ketaclinic.safety", "yaml", "numba", "scipy", "rich"}
     heavy |= {"ketaclinic.pharmacology._population", "ketaclinic.compute", "matplotlib"}
+    # the vectorised extrema serve populations and the rare expm fallback, not one patient
+    heavy |= {"ketaclinic.pharmacology._extrema"}
     assert not heavy & loaded
 
 

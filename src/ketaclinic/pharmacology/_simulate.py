@@ -13,7 +13,6 @@ from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._catalogue import get_model
 from ketaclinic.pharmacology._dose_grammar import parse_doses
 from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
-from ketaclinic.pharmacology._extrema import dense_metrics
 from ketaclinic.pharmacology._extrema_one import one_patient_metrics
 from ketaclinic.pharmacology._metrics import (
     MG_PER_L_TO_NG_PER_ML,
@@ -115,7 +114,9 @@ def _curves_and_summary(
             modes.lam[0], const[0], coef[0], starts, end_min, thresholds
         )
         return curves[0], cmax, tmax, above, area[0]
-    from ketaclinic.pharmacology._expm import solve_expm  # SciPy: only when needed
+    # only when needed: SciPy, and the vectorised extrema the single-patient path never uses
+    from ketaclinic.pharmacology._expm import solve_expm
+    from ketaclinic.pharmacology._extrema import dense_metrics
 
     segs = input_segments(inputs, 1, s, end_min)
     starts = [t for t, _, _ in segs]
