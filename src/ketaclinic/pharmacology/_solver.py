@@ -147,6 +147,9 @@ def input_segments(inputs: Sequence[Input], n: int, s: int, t_end: float) -> lis
     return segments
 
 
+# OpenBLAS runs a product of m x n x k at most 65536 x 4 (its SMP_THRESHOLD_MIN times the
+# default GEMM_MULTITHREAD_THRESHOLD) on the calling thread
+_ONE_THREAD_GEMM = 65536 * 4
 _CHUNK = 16_000  # differences at once: 128 kB, under glibc's mmap threshold (no page faults)
 
 
@@ -202,7 +205,13 @@ def _sum_of_exponentials(
     np.multiply(coef[:, :, None, :], big[:, None, :, :], out=left[..., :s])
     left[..., s] = const[:, :, None]
     full = out[:, :, : rows * block].reshape(n, k, rows, block)
-    np.matmul(left[:, :, :rows], small[:, None, :, :], out=full)
+    # in groups of rows small enough for OpenBLAS to keep each product on the calling thread:
+    # waking its threads for a product this small cost up to 70 ms per W1 call on a loaded
+    # 2-core machine (1.5 ms on one thread), and saves nothing when the machine is quiet
+    step = max(1, _ONE_THREAD_GEMM // (block * (s + 1)))
+    for r0 in range(0, rows, step):
+        r1 = min(rows, r0 + step)
+        np.matmul(left[:, :, r0:r1], small[:, None, :, :], out=full[:, :, r0:r1])
     tail = t_count - rows * block
     if tail:
         out[:, :, rows * block :] = np.matmul(left[:, :, rows:], small[:, None, :, :tail])[
