@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from ketaclinic.store._database import Database
 
@@ -49,10 +49,21 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+#: The PostgreSQL advisory lock that one upgrade at a time holds (any number, fixed).
+_UPGRADE_LOCK = 4_711_012
+
+
 def upgrade(db: Database, revision: str = "head") -> str:
-    """Apply pending migrations up to ``revision`` in one transaction; return the revision."""
+    """Apply pending migrations up to ``revision`` in one transaction; return the revision.
+
+    On PostgreSQL the transaction first takes an advisory lock, so that the workers of one
+    server upgrading at start-up take turns: the second finds the schema at head and does
+    nothing, instead of creating the same table or index beside the first and failing on
+    the catalog's unique index. (SQLite's single writer serialises them already.)"""
     config = _config(db)
     with db.writer_engine.begin() as connection:
+        if db.dialect == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
         return MigrationContext.configure(connection).get_current_revision() or ""
