@@ -117,6 +117,12 @@ def _fitting_section(run: ValidationRun) -> list[str]:
     return lines
 
 
+def _ratio(ratio: float) -> str:
+    """A ratio to 2 decimals, rounded to 9 first: a ratio on a tie (0.28 / 0.32 = 0.875) must
+    not print 0.87 or 0.88 by the last bit of floating-point summation order."""
+    return f"{round(ratio, 9):.2f}"
+
+
 def render_markdown(run: ValidationRun) -> str:
     """The text of docs/validation.md for ``run`` (the whole set, every model)."""
     lines = [
@@ -184,7 +190,7 @@ def render_markdown(run: ValidationRun) -> str:
     for obs_id, preds in failures.items():
         obs = preds[0].observation
         pairs = ", ".join(
-            f"`{p.model_id}` {_value(p.predicted)} (x{p.ratio:.2f}"
+            f"`{p.model_id}` {_value(p.predicted)} (x{_ratio(p.ratio)}"
             + (", extrapolated)" if p.extrapolated else ")")
             for p in preds
         )
@@ -206,7 +212,7 @@ def render_markdown(run: ValidationRun) -> str:
     for p in run.predictions:
         obs = p.observation
         result = _status(p) if p.ran else f"n/a: {p.reason}"
-        ratio = "-" if p.ratio is None else f"{p.ratio:.2f}"
+        ratio = "-" if p.ratio is None else _ratio(p.ratio)
         lines.append(
             f"| {obs.id} | {obs.route} | {obs.group} | {obs.metric} | {obs.spread_text} | "
             f"`{p.model_id}` | {_value(p.predicted)} | {ratio} | {result} |"
