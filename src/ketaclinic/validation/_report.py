@@ -117,10 +117,10 @@ def _fitting_section(run: ValidationRun) -> list[str]:
     return lines
 
 
-def _ratio(ratio: float) -> str:
+def _ratio(ratio: float | None) -> str:
     """A ratio to 2 decimals, rounded to 9 first: a ratio on a tie (0.28 / 0.32 = 0.875) must
-    not print 0.87 or 0.88 by the last bit of floating-point summation order."""
-    return f"{round(ratio, 9):.2f}"
+    not print 0.87 or 0.88 by the last bit of floating-point summation order; "-" for none."""
+    return "-" if ratio is None else f"{round(ratio, 9):.2f}"
 
 
 def render_markdown(run: ValidationRun) -> str:
@@ -212,7 +212,7 @@ def render_markdown(run: ValidationRun) -> str:
     for p in run.predictions:
         obs = p.observation
         result = _status(p) if p.ran else f"n/a: {p.reason}"
-        ratio = "-" if p.ratio is None else _ratio(p.ratio)
+        ratio = _ratio(p.ratio)
         lines.append(
             f"| {obs.id} | {obs.route} | {obs.group} | {obs.metric} | {obs.spread_text} | "
             f"`{p.model_id}` | {_value(p.predicted)} | {ratio} | {result} |"
