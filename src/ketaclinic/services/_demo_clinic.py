@@ -444,7 +444,9 @@ class DemoClinic(SessionRows):
             if k + 1 == induction or (kind == "maintenance" and k % 3 == 0):
                 at = starts + timedelta(days=1)
                 if k + 1 == induction:  # the follow-up the trial is judged on
-                    at = max(at, _decision_point(protocol, started) + timedelta(hours=1))
+                    point = evaluate_trial(protocol.trial, started[0], started, scored, at)
+                    if point.decision_point is not None:
+                        at = max(at, point.decision_point + timedelta(hours=1))
                 if at > self.now:
                     continue  # not yet assessed (nor decided)
                 progress = 1.0 if k + 1 >= induction else (k + 1) / induction
@@ -583,14 +585,6 @@ class DemoClinic(SessionRows):
         scale = protocol.trial.scale
         values = {v["id"]: v["value_points"] for v in scored["scores"]}
         return Scored(instrument, at, values[scale], scale)
-
-
-def _decision_point(protocol: Protocol, started: list[datetime]) -> datetime:
-    """When the trial of a course with these sessions is judged (``DecisionPoint``)."""
-    rule = protocol.trial.decision_point
-    if rule.after_sessions is None:
-        return started[0] + timedelta(days=rule.after_days)
-    return started[min(rule.after_sessions, len(started)) - 1] + timedelta(days=rule.after_days)
 
 
 def batches(
