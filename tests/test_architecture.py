@@ -62,3 +62,13 @@ def test_the_pure_packages_never_import_io_or_interface_libraries() -> None:
     assert pure, "no contract keeps the pure packages free of I/O"
     for module in ("sqlalchemy", "fastapi", "starlette", "httpx"):
         assert module in pure[0]["forbidden_modules"]
+
+
+def test_no_module_in_src_is_over_600_lines() -> None:
+    """Modules are split by concept before they grow past 600 lines (issue 8, item 5)."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in (ROOT / "src").rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > 600
+    }
+    assert not long, long
