@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
+from ketaclinic.cli._web import SERVER_OPTIONS
 from ketaclinic.services import PASSWORD_HASHER
 from ketaclinic.services.testing import (
     PERSONAS,
@@ -210,6 +211,7 @@ class LiveServer:
             port=self.port,
             log_level="warning",
             lifespan="on",
+            **SERVER_OPTIONS,  # as ``ketaclinic run`` serves
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

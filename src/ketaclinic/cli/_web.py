@@ -20,10 +20,21 @@ from ketaclinic.cli._app import EXIT_USER_ERROR
 from ketaclinic.cli._database import _JSON_HELP, _actor, _database, _fail, _run
 from ketaclinic.errors import UserInputError
 
-__all__ = ["APP_FACTORY", "register"]
+__all__ = ["APP_FACTORY", "SERVER_OPTIONS", "register"]
 
 #: What uvicorn imports in each worker (a string: the CLI does not import the web package).
 APP_FACTORY = "ketaclinic.web:create_app_from_environment"
+
+#: uvicorn's options in every worker (the load bench serves with the same). An idle
+#: connection stays open 75 s, longer than the connection pools of common HTTP clients
+#: keep one (httpx 5 s, aiohttp 15 s): with uvicorn's default of 5 s, a client could send a
+#: request on a connection at the instant the server closed it, and that request failed
+#: ("Can not write request body"; seen once in the load bench, reproduced on purpose).
+SERVER_OPTIONS: dict[str, Any] = {
+    "proxy_headers": False,
+    "server_header": False,
+    "timeout_keep_alive": 75,
+}
 
 
 def _first_start(db: Any, demo: bool, demo_patients: int) -> list[str]:
@@ -91,8 +102,7 @@ def _serve(host: str, port: int, workers: int, demo: bool, demo_patients: int) -
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=False,
-        server_header=False,
+        **SERVER_OPTIONS,
     )
 
 
