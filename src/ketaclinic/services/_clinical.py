@@ -24,10 +24,13 @@ from ketaclinic.services._inputs import who as record_columns
 from ketaclinic.services._orders import administration_status
 from ketaclinic.store import (
     ClinicalRecord,
+    DoseGiven,
     Order,
+    SessionScore,
     StaffUser,
     TreatmentCourse,
     TreatmentSession,
+    VitalSigns,
     current_version,
     get,
     newer_version,
@@ -36,12 +39,14 @@ from ketaclinic.store import (
 __all__ = [
     "FUTURE_TOLERANCE",
     "SessionContext",
+    "SessionRows",
     "administration_block",
     "checked_instant",
     "current_rows",
     "load_course",
     "load_session",
     "order_doses",
+    "session_rows",
     "who",
 ]
 
@@ -100,6 +105,24 @@ def current_rows(session: Session, model: type[Any], **where: Any) -> list[Any]:
             query = query.where(getattr(model, column) == value)
         return list(session.scalars(query))
     return list(session.scalars(query, where))
+
+
+@dataclass(frozen=True)
+class SessionRows:
+    """The current doses, vital signs and session scores of one session: what the discharge
+    gate reads, read once when a page shows them beside the gate."""
+
+    doses: list[DoseGiven]
+    vitals: list[VitalSigns]
+    scores: list[SessionScore]
+
+
+def session_rows(session: Session, session_id: int) -> SessionRows:
+    return SessionRows(
+        current_rows(session, DoseGiven, session_id=session_id),
+        current_rows(session, VitalSigns, session_id=session_id),
+        current_rows(session, SessionScore, session_id=session_id),
+    )
 
 
 def _original_id(session: Session, record: ClinicalRecord) -> int:

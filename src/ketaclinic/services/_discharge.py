@@ -45,9 +45,11 @@ from ketaclinic.services._audit import (
 from ketaclinic.services._clinic_time import clock_time, clock_time_span, date_and_time
 from ketaclinic.services._clinical import (
     SessionContext,
+    SessionRows,
     checked_instant,
     current_rows,
     load_session,
+    session_rows,
     who,
 )
 from ketaclinic.services._inputs import authorize
@@ -57,10 +59,7 @@ from ketaclinic.store import (
     ChildPughAssessment,
     Database,
     Discharge,
-    DoseGiven,
-    SessionScore,
     TreatmentSession,
-    VitalSigns,
     amend,
     current_version,
 )
@@ -249,12 +248,15 @@ def _latest(rows: list[Any], attr: str, before: datetime, after: datetime | None
 
 
 def _readiness(
-    uc: UseCase, ctx: SessionContext, at: datetime, zone: tzinfo = UTC
+    uc: UseCase,
+    ctx: SessionContext,
+    at: datetime,
+    zone: tzinfo = UTC,
+    rows: SessionRows | None = None,
 ) -> DischargeReadiness:
     s = uc.session
-    doses = current_rows(s, DoseGiven, session_id=ctx.session_id)
-    vitals = current_rows(s, VitalSigns, session_id=ctx.session_id)
-    scores = current_rows(s, SessionScore, session_id=ctx.session_id)
+    rows = rows or session_rows(s, ctx.session_id)
+    doses, vitals, scores = rows.doses, rows.vitals, rows.scores
     times = dosing_times(doses)
     minimum = float(ctx.protocol.monitoring.min_observation_min)
     monitoring = f"protocol {ctx.protocol.id} monitoring ({ctx.protocol.monitoring.source})"
@@ -460,11 +462,16 @@ def discharge_readiness(
 
 
 def read_readiness(
-    uc: UseCase, ctx: SessionContext, at: datetime, zone: tzinfo = UTC
+    uc: UseCase,
+    ctx: SessionContext,
+    at: datetime,
+    zone: tzinfo = UTC,
+    rows: SessionRows | None = None,
 ) -> DischargeReadiness:
     """The gate at ``at`` inside a caller's use case, with its audit event (for reads that
-    show the gate beside other records: the session page)."""
-    readiness = _readiness(uc, ctx, at, zone)
+    show the gate beside other records: the session page, which passes the session's
+    ``rows`` it has read already)."""
+    readiness = _readiness(uc, ctx, at, zone, rows)
     uc.audit(
         "session.discharge.readiness",
         record_type="treatment_sessions",

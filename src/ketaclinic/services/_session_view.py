@@ -9,9 +9,11 @@ from typing import Any
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_read, utc_now
 from ketaclinic.services._clinical import (
     SessionContext,
+    SessionRows,
     current_rows,
     load_course,
     load_session,
+    session_rows,
 )
 from ketaclinic.services._discharge import (
     DischargeReadiness,
@@ -26,8 +28,6 @@ from ketaclinic.store import (
     AdverseEvent,
     Database,
     Discharge,
-    DoseGiven,
-    SessionScore,
     TreatmentSession,
     VitalSigns,
 )
@@ -144,14 +144,19 @@ def session_view(
     with audited_read(db, actor, clock) as uc:
         authorize(uc, Permission.PATIENT_READ, "reading a session")
         ctx = load_session(uc.session, session_id)
-        record = _read_record(uc, ctx)
-        readiness = None if record.discharge is not None else read_readiness(uc, ctx, uc.now, zone)
-        return SessionView(record, readiness)
+        rows = session_rows(uc.session, ctx.session_id)  # for the record and the gate
+        record = _read_record(uc, ctx, rows)
+        if record.discharge is not None:
+            return SessionView(record, None)
+        return SessionView(record, read_readiness(uc, ctx, uc.now, zone, rows))
 
 
-def _read_record(uc: UseCase, ctx: SessionContext) -> SessionRecord:
+def _read_record(
+    uc: UseCase, ctx: SessionContext, rows: SessionRows | None = None
+) -> SessionRecord:
     s, sid = uc.session, ctx.session_id
-    doses = current_rows(s, DoseGiven, session_id=sid)
+    rows = rows or session_rows(s, sid)
+    doses = rows.doses
     done = current_rows(s, Discharge, session_id=sid)
     last = max(done, key=lambda d: (d.decided_at, d.id), default=None)
     record = SessionRecord(
@@ -178,12 +183,7 @@ def _read_record(uc: UseCase, ctx: SessionContext) -> SessionRecord:
             }
             for d in sorted(doses, key=lambda d: (d.given_at, d.id))
         ),
-        vitals=tuple(
-            _vitals(v)
-            for v in sorted(
-                current_rows(s, VitalSigns, session_id=sid), key=lambda v: v.measured_at
-            )
-        ),
+        vitals=tuple(_vitals(v) for v in sorted(rows.vitals, key=lambda v: v.measured_at)),
         scores=tuple(
             {
                 "id": r.id,
@@ -191,7 +191,7 @@ def _read_record(uc: UseCase, ctx: SessionContext) -> SessionRecord:
                 "instrument": r.instrument_id,
                 "score_points": r.score,
             }
-            for r in current_rows(s, SessionScore, session_id=sid)
+            for r in rows.scores
         ),
         adverse_events=tuple(
             {
