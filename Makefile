@@ -14,11 +14,17 @@ help:
 	@echo "make lint   ruff, mypy and the import-linter layer contracts"
 	@echo "make bench  run the benchmarks in benchmarks/ (ratios against in-run baselines)"
 
+# Our sources compiled to bytecode ahead of time, as pip does for installed packages: an
+# editable install leaves that to the first import, and where PYTHONDONTWRITEBYTECODE is set
+# (this kind of machine) every process compiled them anew (half of `ketaclinic simulate`).
+BYTECODE = $(PY) -m compileall -q src > /dev/null
+
 $(STAMP): pyproject.toml scripts/install_opentiva.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,dask]'
 	bash scripts/install_opentiva.sh $(PY)
+	$(BYTECODE)
 	@touch $(STAMP)
 
 # JavaScript for the browser tests only (axe-core), from npm at the locked versions.
@@ -30,6 +36,7 @@ $(NODE_STAMP): package.json package-lock.json
 venv: $(STAMP)
 
 run: $(STAMP)
+	@$(BYTECODE)
 	$(VENV)/bin/ketaclinic run
 
 lint: $(STAMP)
@@ -46,6 +53,7 @@ PURE_SRC := $(addprefix src/ketaclinic/,$(PURE))
 PURE_TESTS := tests/pharmacology tests/vpop tests/protocols tests/safety tests/outcomes
 
 test: lint $(NODE_STAMP)
+	@$(BYTECODE)
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider $(PURE_SRC) $(PURE_TESTS) --cov --cov-report=term
 	$(PY) -m pytest -n 2 -q src tests $(addprefix --ignore=,$(PURE_SRC) $(PURE_TESTS))
 
@@ -54,6 +62,7 @@ screenshots: $(STAMP) $(NODE_STAMP)
 	$(PY) scripts/screenshots.py
 
 bench: $(STAMP)
+	@$(BYTECODE)
 	$(PY) benchmarks/run.py
 
 clean:
