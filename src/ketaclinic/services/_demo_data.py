@@ -114,7 +114,11 @@ def generate_demo_data(
         raise UserInputError(f"seed {seed!r} is not accepted; accepted: 0 to {2**32 - 1}")
     day = as_of if as_of is not None else clock().date()
     CLINIC_DATE.check(day, "as_of")
-    now = datetime.combine(day, time(18, 0), tzinfo=UTC)
+    # the clinic's day ends at 18:00 UTC; on the current day the demo stops at the present
+    # moment, so that nothing in it happens after the clock (the services refuse records in
+    # the future) and today's later sessions are bookings a nurse can document
+    real, closing = clock(), datetime.combine(day, time(18, 0), tzinfo=UTC)
+    now = real if day == real.date() and real < closing else closing
     started = timer.perf_counter()
     tables = METADATA.tables
     counts: dict[str, int] = {}

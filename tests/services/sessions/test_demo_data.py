@@ -192,3 +192,31 @@ def test_demo_bookings_keep_to_one_session_per_chair_at_a_time(db: Any, clock: F
     assert clashes == []
     assert given
     assert all(session_chair == booked for session_chair, booked in given)
+
+
+# Times that lie ahead by nature: bookings, checks due, a price list's or a session's planned
+# window. Every other time stamps something that happened.
+_PLANNED = {"scheduled_start_at", "due_at", "starts_at", "ends_at", "effective_at"}
+
+
+def test_a_demo_made_during_the_day_has_nothing_after_the_clock(
+    db: Any, clock: FrozenClock
+) -> None:
+    """The demo's day ends at 18:00 UTC, but a demo made at 09:00 stops at 09:00: a session
+    documented at 14:00 would lie in the future, which the services themselves refuse (the
+    old generator stamped 18 kinds of record after the clock)."""
+    from ketaclinic.store._types import UTCDateTime
+
+    assert clock().hour < 18
+    generate_demo_data(db, CLI, patients=60, seed=4, clock=clock)
+    late = {}
+    with db.snapshot() as session:
+        for table in METADATA.sorted_tables:
+            for column in table.c:
+                if isinstance(column.type, UTCDateTime) and column.name not in _PLANNED:
+                    count = session.execute(
+                        select(func.count()).select_from(table).where(column > clock())
+                    ).scalar_one()
+                    if count:
+                        late[f"{table.name}.{column.name}"] = count
+    assert late == {}
