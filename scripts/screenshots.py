@@ -33,6 +33,10 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 PATIENTS = 60
 MAX_HEIGHT_PX = 1800  # the top of a long page: enough to see it, small enough to keep
 USERNAME, PASSWORD = "shots.physician", "screenshots only, loopback"
+WIDER_THAN_THE_WINDOW = (
+    "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
+)
+ADMIN = "shots.admin"  # the admin pages need the admin role (no clinical notes)
 
 
 def _port() -> int:
@@ -69,6 +73,9 @@ def main() -> None:
     add_staff_user(
         db, cli, username=USERNAME, role="physician", password=PASSWORD, display_name="Dr Demo"
     )
+    add_staff_user(
+        db, cli, username=ADMIN, role="admin", password=PASSWORD, display_name="Admin Demo"
+    )
     doctor = Actor(USERNAME, "127.0.0.1")
     patient, course, order, session = _showcase(db, doctor)
     port = _port()
@@ -96,28 +103,41 @@ def main() -> None:
         "trial": f"/courses/{course}/trial",
         "schedule": "/schedule",
     }
+    admin_pages = {
+        "admin-users": "/admin/users",
+        "admin-audit": "/admin/audit",
+        "admin-audit-verify": "/admin/audit/verify",
+    }
     OUT.mkdir(parents=True, exist_ok=True)
+    too_wide: list[str] = []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
             )
-            page = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
-            page.goto(f"{base}/login")
-            page.get_by_label("Username").fill(USERNAME)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_load_state()
-            for name, path in pages.items():
-                page.goto(base + path)
-                if page.locator("[data-figure]").count():
-                    page.wait_for_selector(".chart .main-svg")
-                height = min(MAX_HEIGHT_PX, page.evaluate("document.body.scrollHeight"))
-                page.set_viewport_size({"width": 1024, "height": height})
-                page.screenshot(path=str(OUT / f"{name}.png"))
-                page.set_viewport_size({"width": 1024, "height": 768})
-                print(f"docs/screenshots/{name}.png  {path}")
+            for username, shots in ((USERNAME, pages), (ADMIN, admin_pages)):
+                context = browser.new_context(viewport={"width": 1024, "height": 768})
+                page = context.new_page()
+                page.goto(f"{base}/login")
+                page.get_by_label("Username").fill(username)
+                page.get_by_label("Password").fill(PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_load_state()
+                for name, path in shots.items():
+                    page.goto(base + path)
+                    if page.locator("[data-figure]").count():
+                        page.wait_for_selector(".chart .main-svg")
+                    if page.evaluate(WIDER_THAN_THE_WINDOW):
+                        too_wide.append(path)
+                    height = min(MAX_HEIGHT_PX, page.evaluate("document.body.scrollHeight"))
+                    page.set_viewport_size({"width": 1024, "height": height})
+                    page.screenshot(path=str(OUT / f"{name}.png"))
+                    page.set_viewport_size({"width": 1024, "height": 768})
+                    print(f"docs/screenshots/{name}.png  {path}")
+                context.close()
             browser.close()
+        if too_wide:  # a page on the demo clinic scrolls sideways on the tablet
+            raise SystemExit(f"wider than 1024 px: {', '.join(too_wide)}")
     finally:
         server.should_exit = True
         thread.join(timeout=10)

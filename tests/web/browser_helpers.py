@@ -69,7 +69,33 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     return [v for v in result["violations"] if v.get("impact") in BLOCKING_IMPACTS]
 
 
+def wider_than_the_window(page: Any) -> list[str]:
+    """The elements that stick out past the window's right edge (a page wider than the
+    tablet scrolls sideways: a column of a table slides out of sight). Content inside a
+    scrolling region (``overflow-x: auto``) stays within the window and is not counted."""
+    return list(
+        page.evaluate(
+            """() => {
+            const width = document.documentElement.clientWidth;
+            if (document.documentElement.scrollWidth <= width) return [];
+            const out = [];
+            for (const el of document.body.querySelectorAll('*')) {
+                const r = el.getBoundingClientRect();
+                if (r.right > width + 1 && !(el.parentElement && out.includes(el.parentElement)))
+                    out.push(el);
+            }
+            return out.slice(0, 5).map(el => el.tagName.toLowerCase() +
+                (el.className ? '.' + el.className : '') + ' ' + Math.round(el.getBoundingClientRect().right) + ' px');
+        }"""
+        )
+    )
+
+
 def assert_accessible(page: Any) -> None:
+    """axe-core finds no serious or critical violation, and the page fits the window's
+    width (every page in these tests is shown at the tablet's 1024 px)."""
     found = axe_violations(page)
     summary = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in found]
     assert not found, f"axe-core on {page.url}: {summary}"
+    wide = wider_than_the_window(page)
+    assert not wide, f"{page.url} is wider than the window ({page.viewport_size}): {wide}"
