@@ -84,8 +84,9 @@ def wider_than_the_window(page: Any) -> list[str]:
                 if (r.right > width + 1 && !(el.parentElement && out.includes(el.parentElement)))
                     out.push(el);
             }
-            return out.slice(0, 5).map(el => el.tagName.toLowerCase() +
-                (el.className ? '.' + el.className : '') + ' ' + Math.round(el.getBoundingClientRect().right) + ' px');
+            return out.slice(0, 5).map(el => el.tagName.toLowerCase()
+                + (el.className ? '.' + el.className : '') + ' '
+                + Math.round(el.getBoundingClientRect().right) + ' px');
         }"""
         )
     )
