@@ -251,3 +251,25 @@ def test_a_tokyo_clinic_books_its_series_at_nine_in_tokyo(app_db: Database) -> N
         )
     entries = [e for c in api.json()["chairs"] for e in c["entries"]]
     assert [e["starts_at"] for e in entries] == ["2026-03-09T00:00:00+00:00"]
+
+
+def test_a_span_that_ends_on_a_later_day_shows_the_end_date() -> None:
+    """An inpatient booking from 11:00 to 05:00 the next day read "11:00-05:00 GMT" on the
+    dashboard and the calendar: an end before its start."""
+    from ketaclinic.services import clock_time_span
+
+    start = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)
+    assert clock_time_span(start, datetime(2026, 12, 2, 13, 45, tzinfo=UTC), LONDON) == (
+        "11:00-13:45 GMT"
+    )
+    assert clock_time_span(start, datetime(2026, 12, 5, 5, 0, tzinfo=UTC), LONDON) == (
+        "2026-12-02 11:00 GMT to 2026-12-05 05:00 GMT"
+    )
+    # the same instants in New York: 06:00 to 00:00 the next day
+    assert clock_time_span(start, datetime(2026, 12, 3, 5, 0, tzinfo=UTC), NEW_YORK) == (
+        "2026-12-02 06:00 EST to 2026-12-03 00:00 EST"
+    )
+    # clocks going back in the night (BST to GMT), same day: each end with its abbreviation
+    assert clock_time_span(
+        datetime(2026, 10, 25, 0, 50, tzinfo=UTC), datetime(2026, 10, 25, 1, 10, tzinfo=UTC), LONDON
+    ) == ("01:50 BST-01:10 GMT")

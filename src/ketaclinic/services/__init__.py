@@ -87,7 +87,7 @@ from ketaclinic.services._charges import (
     patient_account,
     record_payment,
 )
-from ketaclinic.services._clinic_time import DATE_AND_TIME, local_time
+from ketaclinic.services._clinic_time import DATE_AND_TIME, clock_time_span, local_time
 from ketaclinic.services._costs import (
     CostEstimate,
     CourseCost,
@@ -427,6 +427,7 @@ __all__ = [
     "check_patient_order",
     "check_status",
     "clinic_price_list",
+    "clock_time_span",
     "condition_table",
     "conditions_of_code",
     "correct_patient_record",

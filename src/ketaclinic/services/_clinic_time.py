@@ -38,8 +38,16 @@ def date_and_time(moment: datetime, zone: tzinfo = UTC) -> str:
 
 def clock_time_span(low: datetime, high: datetime, zone: tzinfo = UTC) -> str:
     """``09:30-09:50 GMT``; each end with its own abbreviation when the clocks change
-    between them (``00:50 BST-01:10 GMT``)."""
+    between them (``00:50 BST-01:10 GMT``); both ends with their dates when they fall on
+    different days at the clinic (``2026-12-01 11:00 GMT to 2026-12-02 05:00 GMT``: a
+    multi-day infusion, not one that ends before it starts)."""
+    if low.tzinfo is None:
+        low = low.replace(tzinfo=UTC)
+    if high.tzinfo is None:
+        high = high.replace(tzinfo=UTC)
     start, end = low.astimezone(zone), high.astimezone(zone)
+    if end.date() != start.date():
+        return f"{date_and_time(start, zone)} to {date_and_time(end, zone)}"
     if start.tzname() == end.tzname():
         return f"{start:%H:%M}-{clock_time(end, zone)}"
     return f"{clock_time(start, zone)}-{clock_time(end, zone)}"

@@ -90,8 +90,12 @@ class ClinicHours:
         return date_and_time(at, ZoneInfo(self.zone))
 
     def shown_span(self, starts: datetime, ends: datetime) -> str:
-        """``2026-03-02 09:00-09:50 GMT``."""
-        return f"{self.local(starts):%Y-%m-%d} {clock_time_span(starts, ends, ZoneInfo(self.zone))}"
+        """``2026-03-02 09:00-09:50 GMT`` (``clock_time_span`` dates both ends of a span
+        over several days itself)."""
+        span = clock_time_span(starts, ends, ZoneInfo(self.zone))
+        if self.local(starts).date() != self.local(ends).date():
+            return span
+        return f"{self.local(starts):%Y-%m-%d} {span}"
 
     def instant(self, day: date, at: time) -> datetime:
         return datetime.combine(day, at, tzinfo=ZoneInfo(self.zone)).astimezone(ZoneInfo("UTC"))

@@ -10,11 +10,12 @@ from fastapi import Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from ketaclinic.services import DATE_AND_TIME, ClinicHours, local_time
+from ketaclinic.services import DATE_AND_TIME, ClinicHours, clock_time_span, local_time
 
 __all__ = [
     "as_clinic_time",
     "clinic_hours",
+    "clinic_span",
     "clinic_time",
     "clinic_today",
     "clinic_zone",
@@ -52,6 +53,13 @@ def clinic_time(context: Context, value: Any, shown: str = DATE_AND_TIME) -> str
     if value is None or value == "":
         return "-"
     return as_clinic_time(value, context.get("clinic_zone") or UTC, shown)
+
+
+@pass_context
+def clinic_span(context: Context, starts: datetime, ends: datetime) -> str:
+    """Jinja filter: ``{{ e.starts_at | clinic_span(e.ends_at) }}`` -> ``09:00-11:45 GMT``, or
+    with the end's date when it falls on a later day (``clock_time_span``)."""
+    return clock_time_span(starts, ends, context.get("clinic_zone") or UTC)
 
 
 def clinic_today(request: Request) -> date:

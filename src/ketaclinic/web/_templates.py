@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from ketaclinic import __version__
 from ketaclinic.services import Permission, SignedIn
-from ketaclinic.web._clinic_time import clinic_time, clinic_zone, zone_name
+from ketaclinic.web._clinic_time import clinic_span, clinic_time, clinic_zone, zone_name
 from ketaclinic.web._security import CSRF_FIELD, csrf_token_from_cookies
 
 __all__ = ["NAVIGATION", "TEMPLATES", "money", "render"]
@@ -34,6 +34,7 @@ TEMPLATES.env.auto_reload = False
 TEMPLATES.env.globals["Permission"] = Permission  # templates ask user.can(Permission.X)
 TEMPLATES.env.filters["money"] = money
 TEMPLATES.env.filters["clinic_time"] = clinic_time
+TEMPLATES.env.filters["clinic_span"] = clinic_span
 
 #: (label, path, permission needed or None for any signed-in user), in menu order. Pages add
 #: their entries here.
