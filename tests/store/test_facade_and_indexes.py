@@ -149,6 +149,7 @@ def test_the_services_export_exactly_their_facade() -> None:
         "check_database",
         "check_patient_order",
         "check_status",
+        "clock_time_span",
         "condition_table",
         "conditions_of_code",
         "correct_patient_record",
