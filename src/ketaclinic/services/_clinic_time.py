@@ -12,18 +12,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
-__all__ = ["DATE_AND_TIME", "clock_time", "clock_time_span", "date_and_time", "local_time"]
+__all__ = [
+    "DATE_AND_TIME",
+    "clock_time",
+    "clock_time_span",
+    "date_and_time",
+    "date_and_time_span",
+    "local_time",
+]
 
 #: How an instant is shown: date, time to the minute, the zone's abbreviation.
 DATE_AND_TIME = "%Y-%m-%d %H:%M %Z"
 
 
+def _at_clinic(moment: datetime, zone: tzinfo) -> datetime:
+    """``moment`` at the clinic (a naive instant is UTC, as the store keeps them)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone)
+
+
 def local_time(moment: datetime, zone: tzinfo = UTC, shown: str = DATE_AND_TIME) -> str:
     """An instant at the clinic, formatted with ``shown`` (strftime); a naive instant is UTC
     (as the store keeps them)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).strftime(shown)
+    return _at_clinic(moment, zone).strftime(shown)
 
 
 def clock_time(moment: datetime, zone: tzinfo = UTC) -> str:
@@ -41,13 +52,17 @@ def clock_time_span(low: datetime, high: datetime, zone: tzinfo = UTC) -> str:
     between them (``00:50 BST-01:10 GMT``); both ends with their dates when they fall on
     different days at the clinic (``2026-12-01 11:00 GMT to 2026-12-02 05:00 GMT``: a
     multi-day infusion, not one that ends before it starts)."""
-    if low.tzinfo is None:
-        low = low.replace(tzinfo=UTC)
-    if high.tzinfo is None:
-        high = high.replace(tzinfo=UTC)
-    start, end = low.astimezone(zone), high.astimezone(zone)
+    start, end = _at_clinic(low, zone), _at_clinic(high, zone)
     if end.date() != start.date():
         return f"{date_and_time(start, zone)} to {date_and_time(end, zone)}"
     if start.tzname() == end.tzname():
         return f"{start:%H:%M}-{clock_time(end, zone)}"
     return f"{clock_time(start, zone)}-{clock_time(end, zone)}"
+
+
+def date_and_time_span(low: datetime, high: datetime, zone: tzinfo = UTC) -> str:
+    """``2026-03-02 09:30-09:50 GMT``: ``clock_time_span`` with the day, which a span over
+    several days names at both ends already."""
+    start, end = _at_clinic(low, zone), _at_clinic(high, zone)
+    span = clock_time_span(start, end, zone)
+    return span if end.date() != start.date() else f"{start:%Y-%m-%d} {span}"

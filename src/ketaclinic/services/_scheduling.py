@@ -23,7 +23,7 @@ from ketaclinic.ranges import CLINIC_DATE, SESSION_MIN
 from ketaclinic.safety import drug_library
 from ketaclinic.services._audit import Actor, Clock, UseCase, audited_transaction, utc_now
 from ketaclinic.services._chair_book import overlaps
-from ketaclinic.services._clinic_time import clock_time_span, date_and_time
+from ketaclinic.services._clinic_time import date_and_time, date_and_time_span
 from ketaclinic.services._clinical import (
     current_rows,
     load_course,
@@ -90,12 +90,8 @@ class ClinicHours:
         return date_and_time(at, ZoneInfo(self.zone))
 
     def shown_span(self, starts: datetime, ends: datetime) -> str:
-        """``2026-03-02 09:00-09:50 GMT`` (``clock_time_span`` dates both ends of a span
-        over several days itself)."""
-        span = clock_time_span(starts, ends, ZoneInfo(self.zone))
-        if self.local(starts).date() != self.local(ends).date():
-            return span
-        return f"{self.local(starts):%Y-%m-%d} {span}"
+        """``2026-03-02 09:00-09:50 GMT``."""
+        return date_and_time_span(starts, ends, ZoneInfo(self.zone))
 
     def instant(self, day: date, at: time) -> datetime:
         return datetime.combine(day, at, tzinfo=ZoneInfo(self.zone)).astimezone(ZoneInfo("UTC"))
