@@ -466,9 +466,10 @@ def test_what_a_cluster_receives_pickles_and_gives_the_same_numbers() -> None:
     )  # type: ignore[union-attr]
 
 
-def test_a_single_helper_thread_is_enough() -> None:
-    """Helper tasks (half of a chunk's draws, the halves of the band sort) never wait for
-    each other: one helper thread finishes the run, with the default run's numbers."""
+@pytest.mark.parametrize("kernel", ["numpy", "compiled"])  # bands sorted, or selected
+def test_a_single_helper_thread_is_enough(kernel: str) -> None:
+    """Helper tasks (half of a chunk's draws, the halves of the band sort or selection) never
+    wait for each other: one helper thread finishes the run, with the default run's numbers."""
     from concurrent.futures import ThreadPoolExecutor
 
     kwargs: dict[str, Any] = {
@@ -476,7 +477,7 @@ def test_a_single_helper_thread_is_enough() -> None:
         "seed": 5,
         "step_min": 10.0,
         "chunk_size": 16 * BLOCK_SIZE,  # >= 8 blocks a chunk: draws are split
-        "kernel": "numpy",
+        "kernel": kernel,
     }
     with ThreadExecutor(helper_threads=1) as one, ThreadPoolExecutor(1) as watchdog:
         run = watchdog.submit(simulate_population, "kamp", INFUSION, executor=one, **kwargs)

@@ -15,11 +15,12 @@ import pytest
 _RUN = """
 import json, sys, time
 from ketaclinic.pharmacology import simulate_population, warm_up
-from ketaclinic.pharmacology import _closed_form, _grid_compiled
+from ketaclinic.pharmacology import _closed_form, _grid_compiled, _order_statistics
 t = time.perf_counter()
 ready = warm_up()
 warm_s = time.perf_counter() - t
-kernels = {"closed_form": _closed_form._KERNEL, "grid": _grid_compiled._KERNEL}
+kernels = {"closed_form": _closed_form._KERNEL, "grid": _grid_compiled._KERNEL,
+           "order": _order_statistics._rows}
 before = {k: len(d.signatures) for k, d in kernels.items()}
 hits = {k: sum(d.stats.cache_hits.values()) for k, d in kernels.items()}
 iv = ["iv-infusion 0.5 mg/kg over 40 min at 0 min"]
@@ -51,16 +52,19 @@ def test_warm_up_compiles_into_numba_cache_dir_and_later_runs_compile_nothing(
     assert first["ready"] == [
         "closed-form IV coefficients",
         "bounded grid metrics",
+        "band order statistics",
         "scipy.linalg.expm",
     ]
     assert first["after"] == first["before"]  # every layout a run uses was compiled ahead
-    assert first["hits"] == {"closed_form": 0, "grid": 0}  # an empty cache: compiled
+    assert first["hits"] == {"closed_form": 0, "grid": 0, "order": 0}  # an empty cache: compiled
     cached = list(tmp_path.rglob("*.nbi"))
     assert any("_grid_compiled" in p.name for p in cached)
     assert any("_closed_form" in p.name for p in cached)
+    assert any("_order_statistics" in p.name for p in cached)
     second = _run(tmp_path)  # a new process loads what the first one compiled
     assert second["after"] == second["before"]
     hits = second["hits"]
     assert isinstance(hits, dict)
     assert hits["closed_form"] > 0
     assert hits["grid"] > 0
+    assert hits["order"] > 0

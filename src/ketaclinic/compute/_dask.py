@@ -121,7 +121,7 @@ class DaskExecutor:
             yield result
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
-        """Helper work in this process (the band sort), on two threads."""
+        """Helper work in this process (the band percentiles), on two threads."""
         if self._pool is None:
             raise RuntimeError("DaskExecutor is used inside a 'with' block only")
         return self._pool.submit(fn, *args)

@@ -14,7 +14,7 @@ R = TypeVar("R")
 
 class ThreadExecutor:
     """Chunks run one after another in the calling thread (each chunk is already parallel
-    over patients); helper work (half of a chunk's random draws, the band sort) runs on
+    over patients); helper work (half of a chunk's random draws, the band percentiles) runs on
     ``helper_threads`` threads that live until :meth:`close`.
 
     >>> with ThreadExecutor() as ex:

@@ -10,7 +10,8 @@ first use. Inside, by concept: models (``_structure``, ``_models``; the catalogu
 (``_doses``, ``_regimen``), solver (``_system``, ``_solver``, ``_expm``), one patient
 (``_simulate``, ``_metrics``), populations (``_sampling``, ``_variability``,
 ``_population``, ``_population_result``) and their kernels (``_grid``, ``_grid_compiled``,
-``_closed_form``, compiled by Numba on first use or by :func:`warm_up`).
+``_closed_form``, ``_order_statistics``, compiled by Numba on first use or by
+:func:`warm_up`).
 """
 
 import typing as _typing

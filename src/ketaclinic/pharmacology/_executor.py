@@ -57,7 +57,7 @@ class Executor(Protocol):
 class CallThreads:
     """The default executor: chunks one after another in the calling thread (each chunk is
     parallel inside, over patients), helper work on threads that live for one ``with``
-    (half of a chunk's draws; the two halves of the band sort).
+    (half of a chunk's draws; the two halves of the band percentiles).
 
     >>> with CallThreads() as ex:
     ...     list(ex.map_unordered(pow, [(2, 3), (3, 2)])), ex.submit(pow, 2, 10).result()

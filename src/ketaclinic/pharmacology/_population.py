@@ -458,7 +458,7 @@ def _run(
         done += chunk.size
         band_chunks.discard(chunk.start)
         if band_values is None and not band_chunks:
-            band_values = start_percentiles(whole.bands, PERCENTILES, executor.submit)
+            band_values = start_percentiles(whole.bands, PERCENTILES, executor.submit, job.compiled)
         if progress:
             progress(done, n)
     assert band_values is not None  # the first chunk always holds band patients

@@ -161,17 +161,25 @@ class PopulationResult:
         }
 
 
+def _ranks(count: int, percentiles: Sequence[float]) -> tuple[Any, Any, FloatArray]:
+    """The two order statistics (from 0) and the weight between them of each percentile of
+    ``count`` values: NumPy's default "linear" method."""
+    virtual = np.asarray(percentiles, dtype=float) / 100.0 * (count - 1)
+    low = np.floor(virtual).astype(np.int64)
+    high = np.minimum(low + 1, count - 1)
+    return low, high, virtual - low
+
+
+def _interpolate(below: FloatArray, above: FloatArray, frac: FloatArray) -> FloatArray:
+    return np.asarray((below + (above - below) * frac).T, dtype=float)
+
+
 def sorted_percentiles(ordered: FloatArray, percentiles: Sequence[float]) -> FloatArray:
     """Percentiles of each row of row-sorted values (numpy's default "linear" method),
     shape (len(q), rows). Sorting rows is several times faster than ``np.percentile``'s
     partitioning here (NumPy's vectorised sort); the interpolation is the same formula."""
-    count = ordered.shape[1]
-    virtual = np.asarray(percentiles, dtype=float) / 100.0 * (count - 1)
-    low = np.floor(virtual).astype(np.int64)
-    high = np.minimum(low + 1, count - 1)
-    frac = virtual - low
-    below, above = ordered[:, low], ordered[:, high]
-    return np.asarray((below + (above - below) * frac).T, dtype=float)
+    low, high, frac = _ranks(ordered.shape[1], percentiles)
+    return _interpolate(ordered[:, low], ordered[:, high], frac)
 
 
 def _sort_rows(rows: FloatArray, ordered: FloatArray, part: slice) -> None:
@@ -181,21 +189,40 @@ def _sort_rows(rows: FloatArray, ordered: FloatArray, part: slice) -> None:
 
 
 def start_percentiles(
-    rows: FloatArray, percentiles: Sequence[float], submit: Submit
+    rows: FloatArray, percentiles: Sequence[float], submit: Submit, compiled: bool = False
 ) -> Callable[[], FloatArray]:
-    """Sort ``rows`` on helper threads (two halves when large: NumPy releases the GIL while
-    sorting) and return the function that waits and gives :func:`sorted_percentiles`.
+    """Percentiles of each row of ``rows`` (shape (len(q), rows), as
+    :func:`sorted_percentiles`), computed on helper threads (two halves when large: the work
+    releases the GIL); returns the function that waits for them and gives them.
 
-    The helper tasks never wait for each other, so any pool size makes progress."""
-    ordered = np.empty_like(rows)
+    ``compiled`` selects the needed order statistics with the compiled kernel
+    (``_order_statistics``: the same values, about 6 times faster than sorting the rows);
+    otherwise the rows are sorted. The helper tasks never wait for each other, so any pool
+    size makes progress."""
     half = rows.shape[0] // 2
     large = rows.size >= PARALLEL_SORT_MIN and rows.shape[0] > 1
     parts = [slice(0, half), slice(half, None)] if large else [slice(None)]
-    pending = [submit(_sort_rows, rows, ordered, part) for part in parts]
+    if not compiled:
+        ordered = np.empty_like(rows)
+        pending = [submit(_sort_rows, rows, ordered, part) for part in parts]
 
-    def finish() -> FloatArray:
+        def finish_sorted() -> FloatArray:
+            for task in pending:
+                task.result()
+            return sorted_percentiles(ordered, percentiles)
+
+        return finish_sorted
+    from ketaclinic.pharmacology._order_statistics import order_statistics
+
+    low, high, frac = _ranks(rows.shape[1], percentiles)
+    ranks = np.unique(np.concatenate([low, high]))
+    stats = np.empty((rows.shape[0], ranks.size))
+    pending = [submit(order_statistics, rows, ranks, stats, part) for part in parts]
+
+    def finish_selected() -> FloatArray:
         for task in pending:
             task.result()
-        return sorted_percentiles(ordered, percentiles)
+        below = stats[:, np.searchsorted(ranks, low)]
+        return _interpolate(below, stats[:, np.searchsorted(ranks, high)], frac)
 
-    return finish
+    return finish_selected

@@ -17,8 +17,14 @@ def warm_up() -> tuple[str, ...]:
     """
     from scipy.linalg import expm  # noqa: F401  (imported for its import cost)
 
-    from ketaclinic.pharmacology import _closed_form, _grid_compiled
+    from ketaclinic.pharmacology import _closed_form, _grid_compiled, _order_statistics
 
     _closed_form.warm_up()
     _grid_compiled.warm_up()
-    return ("closed-form IV coefficients", "bounded grid metrics", "scipy.linalg.expm")
+    _order_statistics.warm_up()
+    return (
+        "closed-form IV coefficients",
+        "bounded grid metrics",
+        "band order statistics",
+        "scipy.linalg.expm",
+    )
