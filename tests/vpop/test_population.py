@@ -207,6 +207,31 @@ def test_executors_give_the_same_numbers_in_process_and_on_a_local_dask_cluster(
         np.testing.assert_array_equal(other.covariates.height_cm, local.covariates.height_cm)
 
 
+class _Recording(ThreadExecutor):
+    """A thread executor that records the helper work it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.submitted: list[str] = []
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        self.submitted.append(getattr(fn, "__qualname__", repr(fn)))
+        return super().submit(fn, *args)
+
+
+def test_the_next_chunk_is_drawn_on_a_helper_with_the_same_patients() -> None:
+    """While a chunk is solved, a helper draws the next chunk's patients; the first chunk is
+    drawn by the caller, so 4 chunks give 3 draws ahead, and the numbers are those of one
+    chunk drawn in one go."""
+    kwargs: dict[str, Any] = {"n": 4 * 1024, "seed": 6, "variability": "CL=0.3,V1=0.3"}
+    with _Recording() as ex:
+        chunked = simulate_population("kamp", INFUSION, executor=ex, chunk_size=1024, **kwargs)
+    whole = simulate_population("kamp", INFUSION, chunk_size=4 * 1024, **kwargs)
+    assert ex.submitted.count("DrawAhead._draw_ahead") == 3
+    np.testing.assert_array_equal(chunked.cmax_ng_per_ml, whole.cmax_ng_per_ml)
+    np.testing.assert_array_equal(chunked.covariates.weight_kg, whole.covariates.weight_kg)
+
+
 def test_a_thread_executor_serves_many_runs_and_reports_progress() -> None:
     """A web worker keeps one executor: runs after the first give the same numbers."""
     seen: list[tuple[int, int]] = []

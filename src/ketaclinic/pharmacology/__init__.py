@@ -9,9 +9,9 @@ first use. Inside, by concept: models (``_structure``, ``_models``; the catalogu
 ``_catalogue`` (racemic), ``_catalogue_esketamine`` and ``_catalogue_base``), regimen
 (``_doses``, ``_regimen``), solver (``_system``, ``_solver``, ``_expm``), one patient
 (``_simulate``, ``_metrics``), populations (``_sampling``, ``_variability``,
-``_population``, ``_population_result``) and their kernels (``_grid``, ``_grid_compiled``,
-``_closed_form``, ``_order_statistics``, compiled by Numba on first use or by
-:func:`warm_up`).
+``_population``, ``_population_job``, ``_population_result``) and their kernels (``_grid``,
+``_grid_compiled``, ``_closed_form``, ``_order_statistics``, compiled by Numba on first use
+or by :func:`warm_up`).
 """
 
 import typing as _typing

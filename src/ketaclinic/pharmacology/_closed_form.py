@@ -225,7 +225,7 @@ def _segments(
                 z[i] = zss + c * math.exp(row[i] * (t1 - t0))
 
 
-_KERNEL = numba.njit(parallel=True, cache=True)(_fill)
+_KERNEL = numba.njit(parallel=True, cache=True, nogil=True)(_fill)
 
 
 def mammillary_coefficients(

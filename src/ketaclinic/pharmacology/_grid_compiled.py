@@ -446,7 +446,7 @@ def _metrics(terms: Any, window: Any, seg: Any, out: Any) -> None:
         _task(first, stop, lam, const, coef, window, seg, cmax, tmax, above, bands)
 
 
-_KERNEL = numba.njit(parallel=True, cache=True, fastmath=False)(_metrics)
+_KERNEL = numba.njit(parallel=True, cache=True, fastmath=False, nogil=True)(_metrics)
 
 
 def compiled_kernel(terms: ModalTerms, window: Window, out: Metrics) -> None:

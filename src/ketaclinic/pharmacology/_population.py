@@ -12,14 +12,15 @@ band times are kept, so memory is bounded by ``n x (metrics + band points)``, ne
 ``n x grid``.
 
 Chunks run on an injected :class:`Executor` (``ketaclinic.compute``); without one, in the
-calling thread with helper threads that live for the call (:class:`CallThreads`).
+calling thread with helper threads that live for the call (:class:`CallThreads`). With an
+executor that shares memory, a helper draws each next chunk's patients while the compiled
+kernels (which release the GIL) solve the current one.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import Any
 
@@ -29,7 +30,7 @@ from numpy.typing import NDArray
 from ketaclinic.errors import UserInputError
 from ketaclinic.pharmacology._catalogue import get_model
 from ketaclinic.pharmacology._dose_grammar import parse_doses
-from ketaclinic.pharmacology._doses import Dose, Route, expand_doses
+from ketaclinic.pharmacology._doses import Dose, expand_doses
 from ketaclinic.pharmacology._executor import CallThreads, Executor, Submit
 from ketaclinic.pharmacology._expm import solve_expm
 from ketaclinic.pharmacology._extrema import dense_metrics
@@ -37,18 +38,18 @@ from ketaclinic.pharmacology._grid import Metrics, ModalTerms, Window, numpy_ker
 from ketaclinic.pharmacology._metrics import MG_PER_L_TO_NG_PER_ML
 from ketaclinic.pharmacology._models import Covariates, PKModel
 from ketaclinic.pharmacology._population_chunk import Chunk as _Chunk
+from ketaclinic.pharmacology._population_job import DrawAhead, Drawn, Job, draw
 from ketaclinic.pharmacology._population_result import (
     PERCENTILES,
     PopulationMetrics,
     PopulationResult,
     start_percentiles,
 )
-from ketaclinic.pharmacology._regimen import check_routes, inputs_of
-from ketaclinic.pharmacology._sampling import BLOCK_SIZE, population_spec, sample_patients
+from ketaclinic.pharmacology._regimen import check_routes
+from ketaclinic.pharmacology._sampling import BLOCK_SIZE, population_spec
 from ketaclinic.pharmacology._solver import Segment, decompose, input_segments, modal_coefficients
-from ketaclinic.pharmacology._structure import AbsorptionPath
 from ketaclinic.pharmacology._system import LinearSystem, build_system
-from ketaclinic.pharmacology._variability import Variability, parse_variability, variable_names
+from ketaclinic.pharmacology._variability import parse_variability, variable_names
 from ketaclinic.ranges import GRID_POINTS, POPULATION_PATIENTS, THRESHOLD_COUNT, TIME_MIN
 
 __all__ = ["BAND_PATIENTS", "KERNELS", "NUMBA_MIN_PATIENTS", "simulate_population"]
@@ -61,57 +62,7 @@ BAND_MEMORY_BYTES = 128 * 2**20  # the band values kept stay below this
 BAND_PATIENTS = 10_000
 NUMBA_MIN_PATIENTS = 1500  # below this NumPy is faster than compiling/loading the kernel
 KERNELS = ("auto", "numpy", "compiled")
-_OUTPUTS = (("ketamine", "central"), ("norketamine", "nk_central"), ("effect_site", "effect"))
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class _Job:
-    """Everything a chunk needs; small and picklable (a cluster ships it to workers)."""
-
-    model: PKModel
-    doses: tuple[Dose, ...]  # as given (the result reports these)
-    events: tuple[Dose, ...]  # single dose events (the engine works on these)
-    routes: tuple[Route, ...]
-    seed: int
-    population: Mapping[str, Any]
-    variability: Variability
-    horizon_min: float  # metrics and AUC cover [0, horizon_min], whatever the grid
-    thresholds: FloatArray
-    band_times: FloatArray  # grid times the bands are reported at, min
-    compiled: bool
-    effect_site: bool
-    band_patients: int
-    norketamine: bool = True  # report the metabolite where the model has one
-
-    @property
-    def paths(self) -> tuple[AbsorptionPath, ...]:
-        return self.model.paths(self.routes)
-
-    def outputs(self) -> list[tuple[int, str]]:
-        """``(slot, state)`` of each output reported: ketamine, norketamine, effect site."""
-        states = self.model.structure.states(self.paths)
-        return [
-            (slot, state)
-            for slot, (name, state) in enumerate(_OUTPUTS)
-            if state in states
-            and (name != "effect_site" or self.effect_site)
-            and (name != "norketamine" or self.norketamine)
-        ]
-
-    @property
-    def closed_form(self) -> bool:
-        """IV doses of a mammillary parent on the compiled path: modes in closed form.
-
-        A metabolite never feeds back into the parent, so without its output the parent's
-        compartments are solved alone (the closed form reads only their parameters).
-        """
-        direct = all(self.model.routes[r].direct for r in self.routes)
-        structure = self.model.structure
-        parent_only = structure.mammillary or (
-            not structure.liver and structure.metabolite is not None and not self.norketamine
-        )
-        return self.compiled and direct and parent_only
 
 
 def _rows(system: LinearSystem, outputs: Sequence[tuple[int, str]]) -> FloatArray:
@@ -121,53 +72,45 @@ def _rows(system: LinearSystem, outputs: Sequence[tuple[int, str]]) -> FloatArra
 
 
 def _run_chunk(
-    job: _Job,
+    job: Job,
     first_block: int,
     blocks: int,
     n_total: int,
     out: _Chunk | None = None,
     submit: Submit | None = None,
     spare: SimpleQueue[dict[str, FloatArray]] | None = None,
+    ahead: DrawAhead | None = None,
 ) -> _Chunk:
     """Patients of blocks ``[first_block, first_block + blocks)`` (the last may be short),
     written into ``out`` (views of the whole population) or into new arrays. ``spare``
     holds scratch buffers that chunks of one call pass on to one another (chunks running
-    at once each take their own)."""
+    at once each take their own); ``ahead`` draws the next chunk's patients on a helper
+    while this one is solved."""
     try:
         scratch = spare.get_nowait() if spare is not None else None
     except Empty:
         scratch = {}
     try:
-        return _chunk(job, first_block, blocks, n_total, out, submit, scratch)
+        if ahead is not None:
+            drawn = ahead.take(first_block, blocks, submit, scratch)
+        else:
+            drawn = draw(job, first_block, blocks, n_total, submit, scratch)
+        return _chunk(job, first_block, out, scratch, drawn)
     finally:
         if spare is not None and scratch is not None:
             spare.put(scratch)
 
 
 def _chunk(
-    job: _Job,
+    job: Job,
     first_block: int,
-    blocks: int,
-    n_total: int,
     out: _Chunk | None,
-    submit: Submit | None,
     scratch: dict[str, FloatArray] | None,
+    drawn: Drawn,
 ) -> _Chunk:
     model = job.model
-    cov, params = sample_patients(
-        job.population,
-        model,
-        job.routes,
-        job.variability,
-        job.seed,
-        first_block,
-        blocks,
-        n_total,
-        submit,
-        scratch,
-    )
+    cov, params, inputs = drawn
     n = cov.n
-    inputs = inputs_of(model, job.events, job.routes, cov.weight_kg, ethnicity=cov.ethnicity)
     outputs = job.outputs()
     start = first_block * BLOCK_SIZE
     keep = max(0, min(n, job.band_patients - start))  # only these patients carry bands
@@ -219,7 +162,7 @@ def _chunk(
 
 
 def _modal_metrics(
-    job: _Job,
+    job: Job,
     out: _Chunk,
     outputs: Sequence[tuple[int, str]],
     good: NDArray[np.bool_],
@@ -265,7 +208,7 @@ def _modal_metrics(
 
 
 def _expm_metrics(
-    job: _Job,
+    job: Job,
     out: _Chunk,
     outputs: Sequence[tuple[int, str]],
     system: LinearSystem,
@@ -399,7 +342,7 @@ def simulate_population(
                 + ", ".join(names)
             )
     n_band = min(n, band_patients)
-    job = _Job(
+    job = Job(
         model=spec,
         doses=dose_list,
         events=events,
@@ -430,7 +373,7 @@ def simulate_population(
 
 
 def _run(
-    job: _Job,
+    job: Job,
     ranges: list[tuple[int, int]],
     n: int,
     executor: Executor,
@@ -443,8 +386,9 @@ def _run(
     stops = [min(n, s + count * BLOCK_SIZE) for s, (_, count) in zip(starts, ranges, strict=True)]
     if executor.shares_memory:
         spare: SimpleQueue[dict[str, FloatArray]] = SimpleQueue()
+        ahead = DrawAhead(job, ranges, n)
         tasks: list[tuple[Any, ...]] = [
-            (job, first, count, n, whole.part(start, stop), executor.submit, spare)
+            (job, first, count, n, whole.part(start, stop), executor.submit, spare, ahead)
             for (first, count), start, stop in zip(ranges, starts, stops, strict=True)
         ]
     else:
@@ -483,7 +427,7 @@ def _applicability(spec: PKModel, whole: _Chunk) -> list[str]:
     return out
 
 
-def _assemble(job: _Job, whole: _Chunk, band_values: FloatArray) -> PopulationResult:
+def _assemble(job: Job, whole: _Chunk, band_values: FloatArray) -> PopulationResult:
     """The result from every patient's metrics and the band percentiles (q, band times)."""
     metrics: list[PopulationMetrics | None] = []
     for slot in range(3):
