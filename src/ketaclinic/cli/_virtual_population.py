@@ -146,7 +146,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         from ketaclinic.cli._files import read_mapping  # YAML only when a file is given
+        from ketaclinic.compute import keep_freed_memory
 
+        keep_freed_memory()  # chunks reuse the memory earlier chunks freed (no page faults)
         thresholds = parse_number_list(threshold, "--threshold", "ng/mL")
         covariates: str | dict[str, Any] = population
         if population.lower() not in NAMED_POPULATIONS:

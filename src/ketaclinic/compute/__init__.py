@@ -10,9 +10,13 @@
 
 Both are context managers. The pure packages never import this package, Dask or
 ``concurrent.futures`` at module level; Dask is imported when a ``DaskExecutor`` opens.
+
+:func:`keep_freed_memory` tunes the process's allocator for repeated population runs; entry
+points call it (it is process-wide).
 """
 
 from ketaclinic.compute._dask import DaskExecutor
+from ketaclinic.compute._memory import keep_freed_memory
 from ketaclinic.compute._threads import ThreadExecutor
 
-__all__ = ["DaskExecutor", "ThreadExecutor"]
+__all__ = ["DaskExecutor", "ThreadExecutor", "keep_freed_memory"]

@@ -56,9 +56,13 @@ def create_app(
         owned = db is None
         app.state.db = db if db is not None else open_clinic_database(settings)
         if warm:
+            from ketaclinic.compute import keep_freed_memory
             from ketaclinic.pharmacology import warm_up
 
             _log.info("warmed up: %s", ", ".join(warm_up()))
+            # population runs reuse the memory earlier runs freed instead of faulting in
+            # fresh pages (a fifth of a plan's CPU in a VM); the worker process is ours
+            _log.info("allocator keeps freed memory: %s", keep_freed_memory())
             # the packaged protocols, instruments and MME tables, parsed and validated once
             # here rather than by the first request that needs each
             protocols(), instruments(), mme_tables()
