@@ -210,8 +210,15 @@ def _segments(
             c = z[i] - zss
             # integral of exp(lam tau) over [0, u1], exact near lam u1 = 0 (expm1)
             x = row[i] * u1
-            # exp(x) - 1: expm1 where it matters (small |x|), the cheaper exp elsewhere
-            decay = (math.exp(x) - 1.0 if x < -0.5 else math.expm1(x)) if u1 > 0.0 else 0.0
+            # exp(x) - 1: expm1 where it matters (small |x|), the cheaper exp elsewhere, and
+            # -1 without libm where exp underflows to 0 (the fastest mode over a day: libm's
+            # underflow path is several times slower than an exp)
+            if u1 <= 0.0:
+                decay = 0.0
+            elif x < -746.0:
+                decay = -1.0
+            else:
+                decay = math.exp(x) - 1.0 if x < -0.5 else math.expm1(x)
             integral = decay / row[i]
             for k in range(k_count):
                 w = w_plasma[i] if k == 0 else w_effect[i]
