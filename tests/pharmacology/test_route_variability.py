@@ -42,3 +42,15 @@ def test_an_oral_population_spreads_about_as_widely_as_chong_2006_reported() -> 
 
 def _cv(values: np.ndarray) -> float:
     return float(np.std(values) / np.mean(values))
+
+
+def test_the_default_variability_names_only_the_routes_the_regimen_uses() -> None:
+    """An IV run draws no absorption IIV and says none; an oral run names the oral path's."""
+    iv = simulate_population("domino", ["iv-infusion 0.5 mg/kg over 40 min"], 200, 1)
+    oral = simulate_population("domino", [ORAL], 200, 1, horizon_min=720.0)
+    assert not any(k.startswith(("ka_", "F_")) for k in iv.variability.cv)
+    assert "ka_oral" not in iv.variability.basis
+    assert "route IIV" not in iv.variability.basis
+    assert {"ka_oral", "F_oral"} <= set(oral.variability.cv)
+    assert "ka_oral 35%" in oral.variability.basis
+    assert "intranasal" not in oral.variability.basis

@@ -331,10 +331,8 @@ def simulate_population(
         raise UserInputError(f"kernel {kernel!r} is not accepted; accepted: {', '.join(KERNELS)}")
     band_patients = _whole_number(band_patients, "band patients", 1)
     pop = population_spec(covariates, child_pugh_mix)
-    var = parse_variability(variability, spec)
     names = variable_names(spec, routes)
-    if variability is None or variability == "default":
-        var = var.restricted(names)  # published IIV of routes not used is simply not drawn
+    var = parse_variability(variability, spec, names)  # the default: only the routes used
     for name in var.cv:
         if name not in names:
             raise UserInputError(

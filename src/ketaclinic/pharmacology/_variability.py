@@ -68,11 +68,6 @@ class Variability:
         """SD of each random effect, sorted by name (the order their normals are drawn in)."""
         return {k: lognormal_sd(v) for k, v in sorted(self.cv.items())}
 
-    def restricted(self, names: Sequence[str]) -> Variability:
-        """Only the random effects named in ``names`` (e.g. the routes a regimen uses)."""
-        kept = {k: v for k, v in self.cv.items() if k in names}
-        return Variability(kept, self.basis, self.assumed)
-
 
 def variable_names(model: PKModel, routes: Sequence[Route]) -> tuple[str, ...]:
     """The names a CV may take for a regimen of ``routes`` with ``model``."""
@@ -113,17 +108,23 @@ def apply_iiv(
                 np.minimum(params[key], 1.0, out=params[key])
 
 
-def parse_variability(variability: Any, model: PKModel) -> Variability:
+def parse_variability(
+    variability: Any, model: PKModel, names: Sequence[str] | None = None
+) -> Variability:
     """``"default"`` (published IIV, or a declared 30 % CV assumption), ``"none"``, a mapping
-    or a string ``"CL=0.3,V1=0.3"`` of CVs (fractions, not percent)."""
+    or a string ``"CL=0.3,V1=0.3"`` of CVs (fractions, not percent).
+
+    ``names`` (``variable_names`` of a regimen): the default then keeps, and names in its
+    basis, only the random effects of the routes the regimen uses."""
     if variability is None or (isinstance(variability, str) and variability == "default"):
+        published = {k: v for k, v in model.iiv_cv.items() if names is None or k in names}
         if any(p.iiv_cv is not None for p in model.parameter_specs):
-            return Variability(model.iiv_cv, f"published: {model.iiv_source}", False)
+            return Variability(published, f"published: {model.iiv_source}", False)
         declared = {p.name for p in model.parameter_specs}
         assumed = {k: DEFAULT_CV for k in _STRUCTURAL if k in declared}
         # routes may declare their own IIV on ka and F (published or calibrated, each path's
         # source says which); they apply on top of the assumed structural CVs
-        routes = {k: v for k, v in model.iiv_cv.items() if k not in declared}
+        routes = {k: v for k, v in published.items() if k not in declared}
         basis = (
             f"ASSUMPTION: {model.name} has no published IIV here; {DEFAULT_CV:.0%} CV on "
             + ", ".join(assumed)
