@@ -48,11 +48,12 @@ print(min(times), statistics.median(times))
 
 _W2 = """
 import inspect, time
-try:  # newer checkouts' processes keep freed memory (the population command, web workers)
-    from ketaclinic.compute import keep_freed_memory
-    {tune}keep_freed_memory()
-except ImportError:
-    pass
+if {tune}:  # newer checkouts' processes keep freed memory (population command, web workers)
+    try:
+        from ketaclinic.compute import keep_freed_memory
+        keep_freed_memory()
+    except ImportError:  # an older checkout: its processes do not
+        pass
 from ketaclinic.pharmacology import simulate_population
 # plasma ketamine only, as W2 is defined (newer checkouts can add norketamine)
 accepted = inspect.signature(simulate_population).parameters
@@ -81,10 +82,10 @@ WORKLOADS = {
     "W3 same curves (no norketamine)": _W1_W3.format(model="domino", lean=True, **_W3),
     "W1 same structure (simons)": _W1_W3.format(model="simons", lean=False, **_W1),
     "W3 same structure (simons)": _W1_W3.format(model="simons", lean=False, **_W3),
-    "W2 population n=1e5": _W2.format(n=100_000, repeat=5, tune="pass  # "),
-    "W2 population n=1e6": _W2.format(n=1_000_000, repeat=2, tune="pass  # "),
+    "W2 population n=1e5": _W2.format(n=100_000, repeat=5, tune=False),
+    "W2 population n=1e6": _W2.format(n=1_000_000, repeat=2, tune=False),
     # the new checkout as its own processes run it; the old one cannot, so unchanged there
-    "W2 n=1e5, keep_freed_memory": _W2.format(n=100_000, repeat=5, tune=""),
+    "W2 n=1e5, keep_freed_memory": _W2.format(n=100_000, repeat=5, tune=True),
 }
 
 

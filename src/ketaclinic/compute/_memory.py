@@ -8,8 +8,9 @@ heaps above the trim threshold, so the next run takes every page fresh: a page f
 10^5 patients here, about a fifth of its CPU. With the thresholds raised, freed blocks stay
 in the heap and are reused.
 
-Process-wide, so only a process's entry point calls it (``ketaclinic run``, the web app's
-start-up, ``ketaclinic population``, the benchmarks), never the pure packages. The cost: up
+Process-wide, so only a process's entry point calls it (the web app's start-up, so every
+``ketaclinic run`` worker; ``ketaclinic population``; the benchmarks), never the pure
+packages. The cost: up
 to ``trim_threshold_bytes`` of freed memory kept per heap, and blocks up to
 ``mmap_threshold_bytes`` served from the heap.
 """

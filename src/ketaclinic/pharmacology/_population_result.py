@@ -26,7 +26,7 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 PERCENTILES = (5.0, 25.0, 50.0, 75.0, 95.0)
-PARALLEL_SORT_MIN = 200_000  # band values: from here two threads sort faster than one
+PARALLEL_SORT_MIN = 200_000  # band values: from here two helper threads beat one
 
 
 @dataclass(frozen=True)
