@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import threading
 
-from ketaclinic.pharmacology._executor import CallThreads  # simulate_population's default
+from ketaclinic.pharmacology._executor import (  # simulate_population's default executor
+    HELPER_THREADS,
+    CallThreads,
+)
 
 
 def _helpers() -> set[threading.Thread]:
@@ -15,7 +18,7 @@ def _helpers() -> set[threading.Thread]:
 def test_every_helper_is_running_when_the_block_starts() -> None:
     with CallThreads() as ex:
         started = _helpers()
-        assert len(started) >= 2  # the band percentiles' two halves and a chunk drawn ahead
+        assert len(started) == HELPER_THREADS
         release = threading.Event()
         # as many tasks busy at once as there are helpers: none of them needs a new thread
         busy = [ex.submit(release.wait, 10.0) for _ in started]

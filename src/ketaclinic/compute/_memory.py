@@ -10,9 +10,8 @@ in the heap and are reused.
 
 Process-wide, so only a process's entry point calls it (the web app's start-up, so every
 ``ketaclinic run`` worker; ``ketaclinic population``; the benchmarks), never the pure
-packages. The cost: up
-to ``trim_threshold_bytes`` of freed memory kept per heap, and blocks up to
-``mmap_threshold_bytes`` served from the heap.
+packages. The cost: up to ``trim_threshold_bytes`` of freed memory kept per heap, and blocks
+up to ``mmap_threshold_bytes`` served from the heap.
 """
 
 from __future__ import annotations
